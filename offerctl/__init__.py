@@ -1,0 +1,3 @@
+"""offerctl: offer management as code."""
+
+__version__ = "0.1.0.dev0"

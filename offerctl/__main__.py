@@ -1,0 +1,3 @@
+from offerctl.cli import main
+
+main()

@@ -1,0 +1,76 @@
+"""The typer application and what every command shares: options, output, errors.
+
+No business logic lives in ``offerctl.cli``: each command parses its options, calls one
+core function, and prints what it returns.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+
+app = typer.Typer(
+    name="offerctl",
+    help="Offer management as code: offers, approvals, letters and their audit trail in git.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+RepoOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--repo",
+        envvar="OFFERCTL_REPO",
+        help="Offer repository (default: the nearest directory upwards holding offerctl.yaml).",
+        show_default=False,
+    ),
+]
+
+
+class Format(StrEnum):
+    text = "text"
+    json = "json"
+
+
+FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output format.")]
+NoCommitOption = Annotated[
+    bool, typer.Option("--no-commit", help="Write and stage the change, but do not commit it.")
+]
+NoInputOption = Annotated[
+    bool, typer.Option("--no-input", help="Never prompt; fail with every missing field listed.")
+]
+
+
+def interactive(no_input: bool) -> bool:
+    return not no_input and sys.stdin.isatty() and os.environ.get("CI", "").lower() != "true"
+
+
+def stdout_console() -> Any:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=False)
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def echo(text: str) -> None:
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def fail(message: str, hint: str | None = None, code: int = 2) -> NoReturn:
+    console = stderr_console()
+    console.print(f"[bold red]error:[/] {message}", markup=True)
+    if hint:
+        console.print(f"  [dim]hint:[/] {hint}", markup=True)
+    raise typer.Exit(code)

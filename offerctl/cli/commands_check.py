@@ -1,0 +1,87 @@
+"""`offerctl check` and `offerctl schema`."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from offerctl.cli._app import RepoOption, app, echo
+
+
+class CheckFormat(StrEnum):
+    text = "text"
+    json = "json"
+    github = "github"
+
+
+@app.command()
+def check(
+    paths: Annotated[
+        list[Path] | None, typer.Argument(help="Offer files or directories (default: all offers).")
+    ] = None,
+    repo: RepoOption = None,
+    format: Annotated[
+        CheckFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="text, json or github (annotations; the default when GITHUB_ACTIONS=true).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Validate every offer and policy file; report findings with file and line.
+
+    Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 when the
+    repository cannot be read.
+    """
+    from offerctl import check as core
+    from offerctl import reporters
+    from offerctl.repo import open_repo
+
+    if format is None:
+        format = CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.text
+    result = core.run(open_repo(repo), paths or ())
+    if format == CheckFormat.json:
+        echo(reporters.as_json(result.as_json()))
+    elif format == CheckFormat.github:
+        echo(reporters.github(result.findings, result.checked))
+    else:
+        echo(reporters.text(result.findings, result.checked))
+    raise typer.Exit(0 if result.ok else 1)
+
+
+class SchemaName(StrEnum):
+    offer = "offer"
+    routing = "routing"
+    bands = "bands"
+    approvers = "approvers"
+    config = "config"
+
+
+@app.command()
+def schema(
+    name: Annotated[SchemaName, typer.Argument(help="Which schema to print.")] = SchemaName.offer,
+    write: Annotated[
+        Path | None,
+        typer.Option("--write", help="Write every schema into this directory instead of printing."),
+    ] = None,
+) -> None:
+    """Print a JSON Schema (Draft 2020-12) for editors and other tools.
+
+    Point yaml-language-server at it with a modeline:
+    `# yaml-language-server: $schema=../schemas/offer.schema.json`
+    """
+    from offerctl import schema as schemas
+    from offerctl.yamlio import atomic_write
+
+    if write is not None:
+        for each in schemas.SCHEMA_NAMES:
+            atomic_write(write / f"{each}.schema.json", schemas.schema_text(each))
+        echo(f"wrote {len(schemas.SCHEMA_NAMES)} schemas to {write}")
+        return
+    echo(schemas.schema_text(name.value))

@@ -1,0 +1,184 @@
+"""`offerctl init`, `new`, `show`, `list`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from offerctl.cli._app import (
+    Format,
+    FormatOption,
+    NoCommitOption,
+    NoInputOption,
+    RepoOption,
+    app,
+    echo,
+    interactive,
+    stderr_console,
+    stdout_console,
+)
+
+
+@app.command()
+def init(
+    directory: Annotated[Path, typer.Argument(help="Where to create the repository.")] = Path("."),
+    no_commit: NoCommitOption = False,
+) -> None:
+    """Create a new offer repository: git, offerctl.yaml, starter policies and templates."""
+    from offerctl.scaffold import init_repo
+
+    result = init_repo(directory, commit=not no_commit)
+    console = stderr_console()
+    if result.git_initialised:
+        console.print(f"initialised a git repository in {result.root}")
+    console.print(f"created {len(result.created)} files in {result.root}")
+    if result.commit:
+        console.print(f"committed {result.commit[:12]}")
+    else:
+        console.print("files are staged; commit them when ready")
+    console.print("next: edit offerctl.yaml and policies/, then `offerctl new`")
+
+
+@app.command()
+def new(
+    repo: RepoOption = None,
+    from_file: Annotated[
+        Path | None, typer.Option("--from", help="Intake file (YAML or JSON) with offer fields.")
+    ] = None,
+    set_: Annotated[
+        list[str] | None,
+        typer.Option("--set", help="Set one field: path=value (repeatable).", show_default=False),
+    ] = None,
+    no_input: NoInputOption = False,
+    no_commit: NoCommitOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
+    from offerctl import git, intake, loader, offers
+    from offerctl.repo import open_repo
+
+    target = open_repo(repo)
+    policies = loader.load_policies(target)
+    base = offers.read_intake_file(from_file) if from_file else {}
+    values = intake.parse_assignments(set_ or [])
+    try:
+        user_email: str | None = git.identity(target.root).email
+    except Exception:
+        user_email = None
+    draft = offers.assemble(target, policies, base, values, user_email=user_email)
+    if not draft.ok and interactive(no_input):
+        draft = _prompt_until_valid(target, policies, base, values, user_email, draft)
+    if not draft.ok:
+        console = stderr_console()
+        console.print(f"[bold red]error:[/] the intake has {len(draft.problems)} problem(s); nothing was written")
+        for problem in draft.problems:
+            console.print(f"  - {problem.message}", markup=False)
+        console.print("  [dim]hint:[/] add them with --set path=value or in the --from file")
+        raise typer.Exit(2)
+    actor = git.identity(target.root)
+    created = offers.create(target, policies, draft, actor=actor, commit=not no_commit)
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        echo(as_json({"id": created.offer_id, "path": created.path, "commit": created.commit}))
+        return
+    echo(f"created {created.path}")
+    if created.commit:
+        echo(f"committed {created.commit[:12]} (author: recruiter)")
+    echo(f"next: offerctl route {created.offer_id}")
+
+
+def _prompt_until_valid(
+    target: Any, policies: Any, base: dict[str, Any], values: dict[str, Any], user_email: str | None, draft: Any
+) -> Any:
+    from offerctl import intake, offers
+    from offerctl.model import get_path
+
+    answers = dict(values)
+    console = stderr_console()
+    console.print("New offer — answer each question (Ctrl-C to abort; nothing is written until the end).")
+    for _ in range(3):
+        bad = {p.field for p in draft.problems}
+        fields = [f for f in intake.INTAKE if f.path in bad or get_path(draft.data, f.path) in (None, "")]
+        if not fields:
+            break
+        for field in fields:
+            choices = offers.choices_for(target, policies, field.path)
+            for problem in draft.problems:
+                if problem.field == field.path:
+                    console.print(f"  [yellow]{problem.message}[/]", markup=True)
+            while True:
+                label = field.prompt + (f" [{'/'.join(choices)}]" if choices else "")
+                current = get_path(draft.data, field.path)
+                raw = typer.prompt(label, default=str(current) if current not in (None, "") else None)
+                value = intake.parse_assignments([f"{field.path}={raw}"])[field.path]
+                problem_text = intake.answer_problem(field.path, value)
+                if problem_text is None and choices and str(value) not in choices:
+                    problem_text = f"choose one of: {', '.join(choices)}"
+                if problem_text is None:
+                    answers[field.path] = value
+                    break
+                console.print(f"  [red]{problem_text}[/]", markup=True)
+        draft = offers.assemble(target, policies, base, answers, user_email=user_email)
+        if draft.ok:
+            break
+    return draft
+
+
+@app.command()
+def show(
+    offer_id: Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")],
+    repo: RepoOption = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Show one offer: candidate, role, compensation, approvals and events."""
+    from offerctl import loader
+    from offerctl.model import to_jsonable
+    from offerctl.repo import open_repo
+
+    target = open_repo(repo)
+    offer = loader.load_offer(target, offer_id)
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        echo(as_json(to_jsonable(dict(offer.data))))
+        return
+    from offerctl.cli.views import offer_view
+
+    stdout_console().print(offer_view(offer))
+
+
+@app.command("list")
+def list_(
+    repo: RepoOption = None,
+    status: Annotated[str | None, typer.Option("--status", help="Only offers in this status.")] = None,
+    department: Annotated[
+        str | None, typer.Option("--department", help="Only offers of this department.")
+    ] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """List offers (id, status, candidate, role, department, level, country, expiry)."""
+    from offerctl import offers
+    from offerctl.model import Status
+    from offerctl.repo import open_repo
+
+    if status is not None and status not in {s.value for s in Status}:
+        from offerctl.errors import UsageError
+
+        raise UsageError(f"--status {status!r}: not a status; one of {', '.join(s.value for s in Status)}")
+    target = open_repo(repo)
+    rows, findings = offers.summaries(target, status=status, department=department)
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        echo(as_json([r.as_json() for r in rows]))
+    else:
+        from offerctl.cli.views import offers_table
+
+        stdout_console().print(offers_table(rows))
+    if findings:
+        stderr_console().print(
+            f"[yellow]warning:[/] {len(findings)} file(s) could not be read cleanly; run `offerctl check`"
+        )

@@ -1,0 +1,49 @@
+"""The exit-code contract, in one place.
+
+0 ok; 1 findings or an action refused by policy; 2 usage error or unreadable input.
+The core raises these; only ``cli`` turns them into output and an exit code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXIT_OK = 0
+EXIT_FINDINGS = 1
+EXIT_USAGE = 2
+
+
+@dataclass
+class OfferctlError(Exception):
+    """A user-facing error: what is wrong, where, and how to fix it."""
+
+    message: str
+    hint: str | None = None
+    path: str | None = None
+    line: int | None = None
+    exit_code: int = EXIT_USAGE
+
+    def __str__(self) -> str:
+        where = ""
+        if self.path:
+            where = f"{self.path}:{self.line}: " if self.line else f"{self.path}: "
+        return f"{where}{self.message}"
+
+
+class UsageError(OfferctlError):
+    """Bad arguments or unreadable input (exit 2)."""
+
+
+class InputError(OfferctlError):
+    """A file that cannot be read as an offerctl document (exit 2)."""
+
+
+@dataclass
+class Refused(OfferctlError):
+    """An action refused by policy or by the state machine (exit 1)."""
+
+    exit_code: int = EXIT_FINDINGS
+
+
+class GitError(OfferctlError):
+    """git failed or the directory is not a usable git repository (exit 2)."""

@@ -1,0 +1,444 @@
+"""The only YAML code in offerctl.
+
+Two readers, one set of rules:
+
+* ``load`` — the fast path for reading many files: PyYAML's C parser with a YAML 1.2
+  resolver (only ``true``/``false`` are booleans, no octal, no sexagesimal, no timestamps:
+  dates stay text for schema validation), floats as ``Decimal`` (money never becomes a
+  binary float), duplicate keys and anchors/aliases rejected, size and nesting limits,
+  strict UTF-8 without BOM.
+* ``RoundTrip`` — ruamel.yaml's round-trip mode, only for editing one file: comments, key
+  order and quoting survive, so appending an approval changes exactly the lines appended.
+
+``line_of`` maps a JSON path (as jsonschema reports it) to a 1-based line, by composing the
+file again with the C parser; only files that have findings pay for it.
+Writes are atomic: temp file in the same directory, fsync, ``os.replace``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import re
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+MAX_BYTES = 1024 * 1024
+"""Largest file offerctl reads (an offer is ~3 KB; a 5 MB file is a mistake or an attack)."""
+MAX_DEPTH = 32
+"""Deepest nesting of mappings/lists accepted (an offer needs 5)."""
+_MAX_LEADING = 128
+"""Longest run of indentation/indicators at the start of a line (bounds block nesting)."""
+
+
+@dataclass(frozen=True)
+class YamlProblem(Exception):
+    """Why a file cannot be read. ``code`` is a Y6xx finding code."""
+
+    code: str
+    message: str
+    line: int | None = None
+    hint: str | None = None
+
+    def __str__(self) -> str:
+        return self.message
+
+
+# --- YAML 1.2 core schema for the C loader ---------------------------------------------
+
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+# YAML 1.2 JSON-schema style numbers: a leading zero (`012000`) is *not* a number, so it
+# stays text and the schema reports it, instead of silently reading 5120 or 12000.
+_FLOAT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?$|^[-+]?\.[0-9]+$")
+_BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
+_NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
+
+
+class _Loader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+    """CSafeLoader with YAML 1.2 resolution and strict mappings."""
+
+    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if node in self.constructed_objects:
+            # Only an alias makes the composer hand us the same node twice.
+            raise YamlProblem(
+                "Y604",
+                "anchors and aliases (&name / *name) are not allowed in offerctl files",
+                node.start_mark.line + 1,
+                "write the value out in full where it is used",
+            )
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, yaml.MappingNode):  # pragma: no cover - guarded by the parser
+            raise YamlProblem("Y602", "expected a mapping", node.start_mark.line + 1)
+        mapping: dict[Any, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                raise YamlProblem(
+                    "Y604", "merge keys (<<) are not allowed", key_node.start_mark.line + 1
+                )
+            key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, str):
+                raise YamlProblem(
+                    "Y602",
+                    f"mapping keys must be text, not {type(key).__name__} ({key_node.value!r})",
+                    key_node.start_mark.line + 1,
+                    "quote the key",
+                )
+            if key in mapping:
+                raise YamlProblem(
+                    "Y603",
+                    f"duplicate key {key!r}",
+                    key_node.start_mark.line + 1,
+                    "each key may appear once in a mapping; delete or rename one of them",
+                )
+            mapping[key] = self.construct_object(value_node, deep=deep)
+        return mapping
+
+    def construct_yaml_map(self, node: yaml.MappingNode) -> Any:
+        data: dict[Any, Any] = {}
+        yield data
+        data.update(self.construct_mapping(node))
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:
+        try:
+            return Decimal(str(node.value))
+        except InvalidOperation as exc:  # pragma: no cover - regex admits only numbers
+            raise YamlProblem("Y602", f"not a number: {node.value!r}") from exc
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        return int(str(node.value))
+
+
+def _register() -> None:
+    for tag, pattern, first in (
+        ("tag:yaml.org,2002:bool", _BOOL, "tTfF"),
+        ("tag:yaml.org,2002:int", _INT, "-+0123456789"),
+        ("tag:yaml.org,2002:float", _FLOAT, "-+0123456789."),
+        ("tag:yaml.org,2002:null", _NULL, ["~", "n", "N", ""]),
+    ):
+        _Loader.add_implicit_resolver(tag, pattern, list(first))
+    _Loader.add_constructor("tag:yaml.org,2002:map", _Loader.construct_yaml_map)
+    _Loader.add_constructor("tag:yaml.org,2002:float", _Loader.construct_yaml_float)
+    _Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
+    # Explicit !!timestamp / !!binary / !!set / python tags are refused as unknown tags.
+    for tag in (
+        "tag:yaml.org,2002:timestamp",
+        "tag:yaml.org,2002:binary",
+        "tag:yaml.org,2002:set",
+        "tag:yaml.org,2002:omap",
+        "tag:yaml.org,2002:pairs",
+    ):
+        _Loader.yaml_constructors = dict(_Loader.yaml_constructors)
+        _Loader.yaml_constructors.pop(tag, None)
+
+
+_register()
+
+
+# --- guards that run before the parser ---------------------------------------------------
+
+_LEADING = re.compile(r"^[ \-?:]{%d}" % (_MAX_LEADING + 1), re.M)
+_QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*")
+_FLOW = re.compile(r"[\[\]{}]")
+
+
+def decode(raw: bytes) -> str:
+    """Strict UTF-8, no BOM, no NUL, within the size limit."""
+    if len(raw) > MAX_BYTES:
+        raise YamlProblem(
+            "Y605",
+            f"file is {len(raw):,} bytes; offerctl reads files of at most {MAX_BYTES:,} bytes",
+            None,
+            "an offer is a few kilobytes: this is not an offer file, or it has pasted content",
+        )
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raise YamlProblem(
+            "Y608",
+            "file starts with a byte-order mark (BOM)",
+            1,
+            "save the file as UTF-8 without BOM",
+        )
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise YamlProblem(
+            "Y601",
+            f"file is not valid UTF-8 (byte 0x{raw[exc.start]:02x} at offset {exc.start})",
+            line,
+            "re-save the file as UTF-8 (it looks like Latin-1 or Windows-1252)",
+        ) from None
+    if "\x00" in text:
+        raise YamlProblem("Y601", "file contains NUL bytes; it is not a text file", None)
+    return text
+
+
+def _check_depth(text: str) -> None:
+    match = _LEADING.search(text)
+    if match:
+        raise YamlProblem(
+            "Y606",
+            f"nesting is too deep (more than {_MAX_LEADING} columns of indentation)",
+            text.count("\n", 0, match.start()) + 1,
+            f"offerctl accepts at most {MAX_DEPTH} levels of nesting",
+        )
+    if text.count("[") + text.count("{") <= MAX_DEPTH:
+        return
+    depth = 0
+    stripped = _QUOTED.sub(lambda m: " " * len(m.group(0)), text)
+    for match in _FLOW.finditer(stripped):
+        depth += 1 if match.group(0) in "[{" else -1
+        if depth > MAX_DEPTH:
+            raise YamlProblem(
+                "Y606",
+                f"nesting is deeper than {MAX_DEPTH} levels",
+                text.count("\n", 0, match.start()) + 1,
+                "flatten the structure; an offer needs only a few levels",
+            )
+
+
+def _check_anchors(text: str) -> None:
+    if "&" not in text and "*" not in text:
+        return
+    try:
+        for token in yaml.scan(text, Loader=_Loader):
+            if isinstance(token, yaml.AnchorToken | yaml.AliasToken):
+                raise YamlProblem(
+                    "Y604",
+                    "anchors and aliases (&name / *name) are not allowed in offerctl files",
+                    token.start_mark.line + 1,
+                    "write the value out in full where it is used",
+                )
+    except yaml.YAMLError:
+        return  # the parser reports syntax errors with better context
+
+
+def _problem_from_yaml_error(exc: yaml.YAMLError, text: str) -> YamlProblem:
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
+    problem = getattr(exc, "problem", None) or str(exc)
+    context = getattr(exc, "context", None)
+    message = f"{context}, {problem}" if context else str(problem)
+    hint = "fix the YAML syntax at this line"
+    if line is not None:
+        lines = text.splitlines()
+        source = lines[line - 1] if 0 < line <= len(lines) else ""
+        if "\t" in source or "'\\t'" in message:
+            return YamlProblem(
+                "Y610",
+                "tab character in indentation; YAML allows only spaces there",
+                line,
+                "replace the tab with spaces (offerctl files use 2-space indentation)",
+            )
+    if "expected a single document" in message:
+        return YamlProblem(
+            "Y609",
+            "file holds more than one YAML document",
+            line,
+            "keep one offer per file; remove the extra '---'",
+        )
+    return YamlProblem("Y602", f"YAML syntax error: {message}", line, hint)
+
+
+def load_text(text: str) -> Any:
+    """Parse one YAML document with offerctl's rules. Raises ``YamlProblem``."""
+    _check_depth(text)
+    _check_anchors(text)
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a CSafeLoader
+    except YamlProblem:
+        raise
+    except yaml.constructor.ConstructorError as exc:
+        mark = exc.problem_mark
+        raise YamlProblem(
+            "Y602",
+            f"unsupported YAML tag: {exc.problem}",
+            mark.line + 1 if mark else None,
+            "remove the explicit '!!' tag; write plain values",
+        ) from None
+    except yaml.YAMLError as exc:
+        raise _problem_from_yaml_error(exc, text) from None
+    except RecursionError:
+        raise YamlProblem("Y606", f"nesting is deeper than {MAX_DEPTH} levels") from None
+    if data is None:
+        raise YamlProblem(
+            "Y607",
+            "file is empty (or holds only comments)",
+            1,
+            "write the document, or delete the file",
+        )
+    _check_data_depth(data)
+    return data
+
+
+def load(raw: bytes) -> Any:
+    """Decode and parse a file's bytes (see ``decode`` and ``load_text``)."""
+    return load_text(decode(raw))
+
+
+def load_path(path: Path) -> Any:
+    return load(path.read_bytes())
+
+
+def _check_data_depth(data: Any) -> None:
+    stack: list[tuple[Any, int]] = [(data, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise YamlProblem("Y606", f"nesting is deeper than {MAX_DEPTH} levels")
+        if isinstance(node, dict):
+            stack.extend((v, depth + 1) for v in node.values())
+        elif isinstance(node, list):
+            stack.extend((v, depth + 1) for v in node)
+
+
+def parse_scalar(text: str) -> Any:
+    """A command-line value (``--set path=value``) read with the same YAML 1.2 rules."""
+    if text == "":
+        return ""
+    try:
+        return load_text(text)
+    except YamlProblem as exc:
+        if exc.code == "Y607":
+            return None
+        return text
+
+
+# --- line numbers ------------------------------------------------------------------------
+
+
+def line_of(text: str, path: Sequence[str | int]) -> int | None:
+    """1-based line of the deepest node of ``path`` that exists in ``text``.
+
+    For a mapping key the line of the key is returned; for a missing key, the line of the
+    nearest existing parent (so "missing field" findings point at the enclosing mapping).
+    """
+    try:
+        node = yaml.compose(text, Loader=_Loader)
+    except yaml.YAMLError:
+        return None
+    if node is None:
+        return None
+    line = node.start_mark.line + 1
+    for part in path:
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                if key_node.value == part:
+                    line = key_node.start_mark.line + 1
+                    node = value_node
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if part >= len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
+# --- round trip --------------------------------------------------------------------------
+
+
+class RoundTrip:
+    """ruamel.yaml round-trip reader/writer configured to reproduce offerctl files exactly.
+
+    Measured (DESIGN.md): with ``preserve_quotes``, ``indent(mapping=2, sequence=4,
+    offset=2)`` and a wide line width, saving an unchanged file reproduces it byte for byte.
+    """
+
+    def __init__(self) -> None:
+        from ruamel.yaml import YAML
+
+        self._yaml = YAML(typ="rt")
+        self._yaml.preserve_quotes = True
+        self._yaml.indent(mapping=2, sequence=4, offset=2)
+        self._yaml.width = 4096
+        self._yaml.allow_duplicate_keys = False
+        self._yaml.representer.add_representer(Decimal, _represent_decimal)
+
+    def load(self, text: str) -> Any:
+        return self._yaml.load(text)
+
+    def dump(self, data: Any) -> str:
+        stream = io.StringIO()
+        self._yaml.dump(data, stream)
+        return stream.getvalue()
+
+
+def _represent_decimal(representer: Any, value: Decimal) -> Any:
+    return representer.represent_scalar("tag:yaml.org,2002:float", str(value))
+
+
+def flow_map(items: dict[str, Any]) -> Any:
+    """A mapping that round-trip dumps on one line (``{a: 1, b: 2}``): approval/event lines."""
+    from ruamel.yaml.comments import CommentedMap
+
+    mapping = CommentedMap()
+    for key, value in items.items():
+        mapping[key] = quoted(value) if isinstance(value, str) and _needs_quotes(value) else value
+    mapping.fa.set_flow_style()
+    return mapping
+
+
+def _needs_quotes(value: str) -> bool:
+    # libyaml rejects unquoted `sha256:…` inside flow mappings (DESIGN.md); timestamps and
+    # anything with ':' / ',' / braces are quoted so every reader agrees on them.
+    return bool(re.search(r"[:,{}\[\]#&*!|>'\"%@`]", value)) or value != value.strip()
+
+
+def quoted(value: str) -> Any:
+    from ruamel.yaml.scalarstring import SingleQuotedScalarString
+
+    return SingleQuotedScalarString(value)
+
+
+# --- atomic writes -----------------------------------------------------------------------
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+
+    The temp file lives in the same directory (so ``os.replace`` is a rename on one file
+    system), is fsynced before the rename, and the directory is fsynced after it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8")
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if path.exists():
+            os.chmod(tmp, path.stat().st_mode & 0o777)
+        else:
+            os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    with contextlib.suppress(OSError):
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+
+def atomic_write_many(items: Iterable[tuple[Path, str]]) -> None:
+    for path, text in items:
+        atomic_write(path, text)
