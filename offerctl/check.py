@@ -88,7 +88,7 @@ def check_org_references(ctx: Context, offer: Offer) -> Iterator[Finding]:
     ):
         known = ctx.repo.config.get(key)
         value = offer.get(field_path)
-        if isinstance(known, list) and value not in known:
+        if isinstance(known, list) and value is not None and value not in known:
             yield ctx.finding(
                 offer,
                 field_path,
@@ -172,14 +172,13 @@ def check_dates(ctx: Context, offer: Offer) -> Iterator[Finding]:
             offer,
             "expires_on",
             "S119",
-            f"offer expired on {expires} but is still {offer.status}; run `offerctl expire` or extend expires_on",
+            f"offer expired on {expires} but is still {offer.status}; "
+            "run `offerctl expire` or extend expires_on",
             Severity.WARNING,
         )
     verbal = _date(offer.get("verbal.date"))
     if verbal and expires and verbal > expires:
-        yield ctx.finding(
-            offer, "verbal.date", "S121", f"verbal.date {verbal} is after expires_on {expires}"
-        )
+        yield ctx.finding(offer, "verbal.date", "S121", f"verbal.date {verbal} is after expires_on {expires}")
 
 
 def check_status_history(ctx: Context, offer: Offer) -> Iterator[Finding]:
@@ -192,7 +191,8 @@ def check_status_history(ctx: Context, offer: Offer) -> Iterator[Finding]:
             offer,
             "status",
             "S122",
-            "status is declined but no declined event records the reason; use `offerctl decline ID --reason …`",
+            "status is declined but no declined event records the reason; "
+            "use `offerctl decline ID --reason …`",
         )
     for index, event in declines:
         reason = event.get("reason")

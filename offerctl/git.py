@@ -145,9 +145,7 @@ def ls_files_stage(cwd: Path, pathspecs: Sequence[str] = ()) -> dict[str, str]:
 
 def modified_paths(cwd: Path, pathspecs: Sequence[str] = ()) -> set[str]:
     """Paths whose working-tree content differs from the index, plus untracked files."""
-    proc = run(
-        ["ls-files", "-z", "--modified", "--others", "--exclude-standard", "--", *pathspecs], cwd
-    )
+    proc = run(["ls-files", "-z", "--modified", "--others", "--exclude-standard", "--", *pathspecs], cwd)
     return set(zsplit(proc.stdout))
 
 

@@ -48,8 +48,21 @@ INTAKE: tuple[Field, ...] = (
 
 # Key order of a written offer file.
 _ORDER = (
-    "id", "status", "candidate", "role", "recruiter", "start_date", "expires_on",
-    "compensation", "clauses", "letter", "verbal", "notes", "tags", "approvals", "events",
+    "id",
+    "status",
+    "candidate",
+    "role",
+    "recruiter",
+    "start_date",
+    "expires_on",
+    "compensation",
+    "clauses",
+    "letter",
+    "verbal",
+    "notes",
+    "tags",
+    "approvals",
+    "events",
 )
 
 
@@ -82,7 +95,9 @@ def parse_assignments(items: Iterable[str]) -> dict[str, Any]:
         path, sep, raw = item.partition("=")
         path = path.strip()
         if not sep or not path:
-            raise UsageError(f"--set {item!r}: expected path=value, e.g. --set compensation.base_salary=185000")
+            raise UsageError(
+                f"--set {item!r}: expected path=value, e.g. --set compensation.base_salary=185000"
+            )
         if not all(part.isidentifier() for part in path.split(".")):
             raise UsageError(f"--set {item!r}: {path!r} is not a field path like role.level")
         values[path] = yamlio.parse_scalar(raw.strip())
@@ -113,7 +128,11 @@ def apply_defaults(
         set_path(data, "expires_on", (today + dt.timedelta(days=expiry_days)).isoformat())
     if recruiter and get_path(data, "recruiter") is None:
         data["recruiter"] = recruiter
-    if pay_period and get_path(data, "compensation.pay_period") is None and isinstance(data.get("compensation"), dict):
+    if (
+        pay_period
+        and get_path(data, "compensation.pay_period") is None
+        and isinstance(data.get("compensation"), dict)
+    ):
         data["compensation"]["pay_period"] = pay_period
     data.setdefault("clauses", list(default_clauses))
 
@@ -122,6 +141,17 @@ def ordered(data: Mapping[str, Any]) -> dict[str, Any]:
     head = {k: data[k] for k in _ORDER if k in data}
     head.update({k: v for k, v in data.items() if k not in head})
     return head
+
+
+# Which intake field a reference finding is about (for asking again on a terminal).
+_CODE_FIELDS = {
+    "S112": "role.department",
+    "S113": "role.level",
+    "S114": "role.job_family",
+    "S116": "expires_on",
+    "S120": "recruiter",
+    "S121": "verbal.date",
+}
 
 
 @dataclass(frozen=True)
@@ -136,13 +166,14 @@ def problems(
     """Every missing or invalid field of an intake, schema first, then references."""
     found: list[Problem] = []
     for error in schema.validator("offer").iter_errors(data):
-        code, message, point = schema.explain(error)
-        found.append(Problem(".".join(map(str, point)), message))
-    if not found and checks is not None:
+        for _code, message, point in schema.explain_all(error):
+            found.append(Problem(".".join(map(str, point)), message))
+    if checks is not None:
         offer = Offer(f"offers/{data.get('id', 'new')}.yaml", data)
         for finding in checks(offer):
             if finding.severity == "error":
-                found.append(Problem(finding.code, finding.message))
+                field = _CODE_FIELDS.get(finding.code) or finding.message.split(" ")[0]
+                found.append(Problem(field, finding.message))
     return sorted(found, key=lambda p: p.field)
 
 

@@ -25,9 +25,7 @@ class Document:
 
     @property
     def ok(self) -> bool:
-        return self.data is not None and not any(
-            f.severity == Severity.ERROR for f in self.findings
-        )
+        return self.data is not None and not any(f.severity == Severity.ERROR for f in self.findings)
 
 
 def read_document(kind: str, rel: str, raw: bytes) -> Document:
@@ -42,7 +40,14 @@ def read_document(kind: str, rel: str, raw: bytes) -> Document:
         return Document(
             rel,
             None,
-            (Finding(rel, 1, "S104", f"the document must be a mapping of fields, not {type(data).__name__}"),),
+            (
+                Finding(
+                    rel,
+                    1,
+                    "S104",
+                    f"the document must be a mapping of fields, not {type(data).__name__}",
+                ),
+            ),
         )
     offer_id = data.get("id") if kind == "offer" and isinstance(data.get("id"), str) else None
     findings = tuple(schema.iter_findings(kind, data, rel, text, offer_id))
@@ -107,7 +112,12 @@ def load_policies(repo: Repo) -> Policies:
         rel = f"policies/{filename}"
         if not (repo.root / rel).is_file():
             findings.append(
-                Finding(rel, None, "P201", f"policy file {rel} is missing; `offerctl init` writes a starter one")
+                Finding(
+                    rel,
+                    None,
+                    "P201",
+                    f"policy file {rel} is missing; `offerctl init` writes a starter one",
+                )
             )
             docs[kind] = {}
             continue

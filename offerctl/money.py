@@ -17,19 +17,20 @@ def format_money(amount: Any, currency: str, locale: str = "en_US", *, cents: bo
 
     whole = value == value.to_integral_value()
     fmt_digits = cents or not whole
-    return format_currency(
+    formatted: str = format_currency(
         value,
         currency,
         locale=locale,
         currency_digits=fmt_digits,
         format=None if fmt_digits else _no_decimals_pattern(locale),
     )
+    return formatted
 
 
 def _no_decimals_pattern(locale: str) -> str:
     from babel import Locale
 
-    pattern = Locale.parse(locale).currency_formats["standard"].pattern
+    pattern: str = Locale.parse(locale).currency_formats["standard"].pattern
     # Drop the fraction part of the locale's own pattern ("¤#,##0.00" -> "¤#,##0").
     return pattern.replace(".00", "").replace(",00", "")
 

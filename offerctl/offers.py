@@ -141,9 +141,7 @@ def create(
     if not draft.ok:
         raise UsageError("the intake has problems; nothing was written")
     on = today()
-    offer_id = intake.new_id(
-        repo.id_prefix, on.year, lambda candidate: loader_exists(repo, candidate)
-    )
+    offer_id = intake.new_id(repo.id_prefix, on.year, lambda candidate: loader_exists(repo, candidate))
     data = dict(draft.data)
     data["id"] = offer_id
     data.setdefault("approvals", [])

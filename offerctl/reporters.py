@@ -50,5 +50,7 @@ def github(findings: Sequence[Finding], checked: int) -> str:
         props.append(f"title={_escape_property(f.code + (' ' + f.offer if f.offer else ''))}")
         lines.append(f"::{level} {','.join(props)}::{_escape_data(f.message)}")
     errors = sum(1 for f in findings if f.severity == Severity.ERROR)
-    lines.append(f"offerctl check: {checked} offers checked, {errors} error(s), {len(findings) - errors} warning(s)")
+    lines.append(
+        f"offerctl check: {checked} offers checked, {errors} error(s), {len(findings) - errors} warning(s)"
+    )
     return "\n".join(lines)

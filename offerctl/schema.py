@@ -89,14 +89,31 @@ _TYPE_WORDS = {
 }
 
 
+def _any(value: object) -> Any:
+    """jsonschema's stubs type error attributes as ``X | Unset``; they are set on real errors."""
+    return value
+
+
+def explain_all(error: ValidationError) -> list[tuple[str, str, list[str | int]]]:
+    """Like ``explain``, but one entry per missing field of a ``required`` error."""
+    if error.validator == "required" and isinstance(error.instance, dict):
+        path: list[str | int] = list(error.absolute_path)
+        return [
+            ("S103", f"missing required field '{_dotted([*path, field])}'; add it", [*path, field])
+            for field in _any(error.validator_value)
+            if field not in error.instance
+        ]
+    return [explain(error)]
+
+
 def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
     """(code, message, path to point at) for one jsonschema error."""
     path: list[str | int] = list(error.absolute_path)
     where = _dotted(path)
     confidential = bool(path) and path[0] in _CONFIDENTIAL
     shown = "" if confidential else f" (got {json.dumps(to_jsonable(error.instance))[:60]})"
-    keyword = error.validator
-    value = error.validator_value
+    keyword = str(error.validator)
+    value: Any = error.validator_value
     if keyword == "required":
         missing = [p for p in value if isinstance(error.instance, dict) and p not in error.instance]
         field = missing[0] if missing else "?"
@@ -106,7 +123,7 @@ def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
             path,
         )
     if keyword == "additionalProperties" and isinstance(error.instance, dict):
-        allowed = list(error.schema.get("properties", {}))
+        allowed = list(_any(error.schema).get("properties", {}))
         extras = [k for k in error.instance if k not in allowed]
         extra = extras[0] if extras else "?"
         close = difflib.get_close_matches(str(extra), allowed, n=1)
@@ -114,7 +131,7 @@ def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
         return ("S102", f"unknown field '{_dotted([*path, extra])}'{suggestion}", [*path, extra])
     if keyword == "type":
         wanted = value if isinstance(value, list) else [value]
-        words = " or ".join(_TYPE_WORDS.get(w, w) for w in wanted)
+        words = " or ".join(_TYPE_WORDS.get(str(w), str(w)) for w in wanted)
         got = _describe_type(error.instance)
         hint = ""
         if isinstance(error.instance, str) and error.instance[:1] == "0" and error.instance.isdigit():
@@ -128,7 +145,11 @@ def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
     if keyword == "const":
         return ("S105", f"'{where}' must be {json.dumps(value)}{shown}", path)
     if keyword == "format":
-        formats = {"date": "a date as YYYY-MM-DD that exists", "date-time": "a UTC timestamp like 2026-11-20T17:02:11Z", "email": "an email address"}
+        formats = {
+            "date": "a date as YYYY-MM-DD that exists",
+            "date-time": "a UTC timestamp like 2026-11-20T17:02:11Z",
+            "email": "an email address",
+        }
         return ("S105", f"'{where}' must be {formats.get(str(value), str(value))}{shown}", path)
     if keyword == "pattern":
         explain_pattern = _PATTERN_WORDS.get(str(value), f"match {value}")
@@ -148,7 +169,11 @@ def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
         return explain(best_match(error.context))
     if keyword == "propertyNames":
         return ("S105", f"'{where}' has a key that is not allowed: {error.message}", path)
-    return ("S101", f"'{where}': {error.message if not confidential else keyword + ' failed'}", path)
+    return (
+        "S101",
+        f"'{where}': {error.message if not confidential else keyword + ' failed'}",
+        path,
+    )
 
 
 _PATTERN_WORDS = {
@@ -172,7 +197,12 @@ def iter_findings(
     from offerctl import yamlio
 
     errors = sorted(validator(name).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
     for error in errors:
-        code, message, point = explain(error)
-        line = yamlio.line_of(text, point) if text is not None else None
-        yield Finding(path, line, code, message, Severity.ERROR, offer)
+        for code, message, point in explain_all(error):
+            key = (code, message if code == "S103" else "", tuple(point))
+            if key in seen:  # e.g. `format` and `pattern` both rejecting one timestamp
+                continue
+            seen.add(key)
+            line = yamlio.line_of(text, point) if text is not None else None
+            yield Finding(path, line, code, message, Severity.ERROR, offer)

@@ -61,10 +61,10 @@ _BOOL = re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$")
 _NULL = re.compile(r"^(?:~|null|Null|NULL|)$")
 
 
-class _Loader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
+class _Loader(yaml.CSafeLoader):
     """CSafeLoader with YAML 1.2 resolution and strict mappings."""
 
-    yaml_implicit_resolvers: dict[str | None, list[tuple[str, re.Pattern[str]]]] = {}
+    yaml_implicit_resolvers = {}  # noqa: RUF012 - PyYAML's own class-level registry, reset here
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         if node in self.constructed_objects:
@@ -83,9 +83,7 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
         mapping: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YamlProblem(
-                    "Y604", "merge keys (<<) are not allowed", key_node.start_mark.line + 1
-                )
+                raise YamlProblem("Y604", "merge keys (<<) are not allowed", key_node.start_mark.line + 1)
             key = self.construct_object(key_node, deep=deep)
             if not isinstance(key, str):
                 raise YamlProblem(
@@ -109,7 +107,7 @@ class _Loader(yaml.CSafeLoader):  # type: ignore[misc,name-defined]
         yield data
         data.update(self.construct_mapping(node))
 
-    def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> Decimal:  # type: ignore[override]
         try:
             return Decimal(str(node.value))
         except InvalidOperation as exc:  # pragma: no cover - regex admits only numbers
@@ -147,7 +145,7 @@ _register()
 
 # --- guards that run before the parser ---------------------------------------------------
 
-_LEADING = re.compile(r"^[ \-?:]{%d}" % (_MAX_LEADING + 1), re.M)
+_LEADING = re.compile(rf"^[ \-?:]{{{_MAX_LEADING + 1}}}", re.M)
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*")
 _FLOW = re.compile(r"[\[\]{}]")
 
@@ -255,7 +253,7 @@ def load_text(text: str) -> Any:
     _check_depth(text)
     _check_anchors(text)
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a CSafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except YamlProblem:
         raise
     except yaml.constructor.ConstructorError as exc:

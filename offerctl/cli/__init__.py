@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 
-from offerctl.cli._app import app
 from offerctl.cli import commands_check, commands_offers  # noqa: F401  (register commands)
-from offerctl.errors import OfferctlError
+from offerctl.cli._app import app
+from offerctl.errors import EXIT_USAGE, OfferctlError
 
 
-def main() -> None:
-    """Entry point: run the app and map offerctl's errors to the exit-code contract."""
+def run(argv: Sequence[str] | None = None) -> int:
+    """Run one command and return its exit code; the single place errors become exit codes.
+
+    OfferctlError → its own code (1 refused, 2 usage/unreadable input) with
+    ``error: path:line: message`` and a hint on stderr — never a traceback.
+    """
     try:
-        app()
+        app(args=list(argv) if argv is not None else None, prog_name="offerctl")
+    except SystemExit as exc:  # typer's standalone mode: usage errors exit 2, --help 0
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else EXIT_USAGE)
     except OfferctlError as exc:
         from rich.markup import escape
 
@@ -22,10 +30,15 @@ def main() -> None:
         console.print(f"[bold red]error:[/] {escape(str(exc))}")
         if exc.hint:
             console.print(f"  [dim]hint:[/] {escape(exc.hint)}")
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except KeyboardInterrupt:
-        sys.stderr.write("interrupted; nothing was written\n")
-        sys.exit(130)
+        sys.stderr.write("\ninterrupted; nothing was written\n")
+        return 130
+    return 0
 
 
-__all__ = ["app", "main"]
+def main() -> None:
+    sys.exit(run())
+
+
+__all__ = ["app", "main", "run"]

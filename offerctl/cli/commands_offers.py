@@ -72,7 +72,9 @@ def new(
         draft = _prompt_until_valid(target, policies, base, values, user_email, draft)
     if not draft.ok:
         console = stderr_console()
-        console.print(f"[bold red]error:[/] the intake has {len(draft.problems)} problem(s); nothing was written")
+        console.print(
+            f"[bold red]error:[/] the intake has {len(draft.problems)} problem(s); nothing was written"
+        )
         for problem in draft.problems:
             console.print(f"  - {problem.message}", markup=False)
         console.print("  [dim]hint:[/] add them with --set path=value or in the --from file")
@@ -91,7 +93,12 @@ def new(
 
 
 def _prompt_until_valid(
-    target: Any, policies: Any, base: dict[str, Any], values: dict[str, Any], user_email: str | None, draft: Any
+    target: Any,
+    policies: Any,
+    base: dict[str, Any],
+    values: dict[str, Any],
+    user_email: str | None,
+    draft: Any,
 ) -> Any:
     from offerctl import intake, offers
     from offerctl.model import get_path

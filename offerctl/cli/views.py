@@ -71,13 +71,27 @@ def offer_view(offer: Offer) -> Group:
     equity = comp.get("equity") or {}
     money = _kv(
         [
-            ("Base salary", format_money(comp.get("base_salary"), currency) + f" ({comp.get('pay_period', 'annual')})"),
-            ("Bonus target", percent(comp["bonus_target_pct"]) if "bonus_target_pct" in comp else None),
-            ("Sign-on bonus", format_money(comp["sign_on_bonus"], currency) if "sign_on_bonus" in comp else None),
-            ("Relocation", format_money(comp["relocation"], currency) if "relocation" in comp else None),
+            (
+                "Base salary",
+                format_money(comp.get("base_salary"), currency) + f" ({comp.get('pay_period', 'annual')})",
+            ),
+            (
+                "Bonus target",
+                percent(comp["bonus_target_pct"]) if "bonus_target_pct" in comp else None,
+            ),
+            (
+                "Sign-on bonus",
+                format_money(comp["sign_on_bonus"], currency) if "sign_on_bonus" in comp else None,
+            ),
+            (
+                "Relocation",
+                format_money(comp["relocation"], currency) if "relocation" in comp else None,
+            ),
             (
                 "Equity",
-                f"{equity.get('units')} {equity.get('type')} ({equity.get('vesting', '')})" if equity else None,
+                f"{equity.get('units')} {equity.get('type')} ({equity.get('vesting', '')})"
+                if equity
+                else None,
             ),
         ]
     )
@@ -90,7 +104,13 @@ def offer_view(offer: Offer) -> Group:
     verbal = offer.get("verbal")
     if verbal:
         promises = "; ".join(f"{p.get('field')} = {p.get('value')}" for p in verbal.get("promises", []))
-        parts.append(Panel(_kv([("Verbal offer", verbal.get("date")), ("Promised", promises)]), title="Verbal", title_align="left"))
+        parts.append(
+            Panel(
+                _kv([("Verbal offer", verbal.get("date")), ("Promised", promises)]),
+                title="Verbal",
+                title_align="left",
+            )
+        )
     approvals = offer.get("approvals") or []
     if approvals:
         table = Table("role", "by", "at", "comment", box=None, pad_edge=False)
@@ -109,8 +129,26 @@ def offer_view(offer: Offer) -> Group:
 
 def offers_table(rows: Sequence[Any]) -> Table:
     table = Table(title=f"{len(rows)} offer(s)", title_justify="left")
-    for column in ("id", "status", "candidate", "title", "department", "level", "country", "expires"):
+    for column in (
+        "id",
+        "status",
+        "candidate",
+        "title",
+        "department",
+        "level",
+        "country",
+        "expires",
+    ):
         table.add_column(column, no_wrap=column in {"id", "status"})
     for r in rows:
-        table.add_row(r.id, status_text(r.status), r.candidate, r.title, r.department, r.level, r.country, r.expires_on)
+        table.add_row(
+            r.id,
+            status_text(r.status),
+            r.candidate,
+            r.title,
+            r.department,
+            r.level,
+            r.country,
+            r.expires_on,
+        )
     return table

@@ -1,0 +1,83 @@
+"""Shared fixtures: real temporary git repositories with a fixed identity, never the network."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import CliResult, invoke
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(autouse=True)
+def git_identity(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own global git config with a fixed identity and no system config."""
+    home = tmp_path_factory.mktemp("home")
+    config = home / ".gitconfig"
+    config.write_text(
+        "[user]\n\tname = Rita Ramos\n\temail = rita.ramos@acme.example\n"
+        "[init]\n\tdefaultBranch = main\n[commit]\n\tgpgsign = false\n"
+    )
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for var in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "GITHUB_ACTIONS",
+        "CI",
+        "OFFERCTL_REPO",
+    ):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("COLUMNS", "160")
+    monkeypatch.setenv("NO_COLOR", "1")
+    monkeypatch.setenv("TERM", "dumb")
+
+
+def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True, env=full_env
+    ).stdout
+
+
+@pytest.fixture
+def offer_repo(tmp_path: Path) -> Path:
+    """A fresh `offerctl init` repository (starter policies, one commit)."""
+    from offerctl.scaffold import init_repo
+
+    return init_repo(tmp_path / "repo").root
+
+
+@pytest.fixture
+def example_repo(tmp_path: Path) -> Path:
+    """A git copy of the bundled example repository (offerctl.yaml, policies, templates, offers)."""
+    import shutil
+
+    target = tmp_path / "example"
+    target.mkdir()
+    for name in ("offerctl.yaml", "policies", "letter_templates", "offers", "schemas"):
+        source = ROOT / name
+        if source.is_dir():
+            shutil.copytree(source, target / name)
+        elif source.exists():
+            shutil.copy2(source, target / name)
+    git(target, "init", "-q", "-b", "main")
+    git(target, "add", "-A")
+    git(target, "commit", "-q", "-m", "example")
+    return target
+
+
+@pytest.fixture
+def cli(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> Iterator[object]:
+    def run(*args: str, cwd: Path | None = None, input: str | None = None) -> CliResult:
+        return invoke(list(args), cwd=cwd, monkeypatch=monkeypatch, capfd=capfd, input=input)
+
+    yield run
