@@ -391,10 +391,20 @@ def flow_map(items: dict[str, Any]) -> Any:
     return mapping
 
 
+_PLAIN_UNSAFE = re.compile(r"[:,\[\]{}#]|^[-?!&*|>'\"%@`]|^\s|\s$")
+_LOOKS_TYPED = re.compile(
+    r"^(?:[-+]?[0-9][0-9_.:eE+-]*|[-+]?\.(?:inf|Inf|INF|nan|NaN|NAN)|~|null|Null|NULL"
+    r"|y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$"
+)
+
+
 def _needs_quotes(value: str) -> bool:
-    # libyaml rejects unquoted `sha256:…` inside flow mappings (DESIGN.md); timestamps and
-    # anything with ':' / ',' / braces are quoted so every reader agrees on them.
-    return bool(re.search(r"[:,{}\[\]#&*!|>'\"%@`]", value)) or value != value.strip()
+    """Quote what any YAML reader (1.1 or 1.2, C or pure) could read differently.
+
+    Anything with ':' is quoted: libyaml rejects an unquoted ``sha256:…`` inside a flow
+    mapping (DESIGN.md), and timestamps stay text for every reader.
+    """
+    return value == "" or bool(_PLAIN_UNSAFE.search(value)) or bool(_LOOKS_TYPED.match(value))
 
 
 def quoted(value: str) -> Any:
