@@ -297,3 +297,18 @@ def test_help_is_fast_path_and_exit_codes() -> None:
         text=True,
     )
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_offerctl_now_fixes_the_clock_for_backfills(
+    offer_repo: Path, cli, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    (offer_repo / "intake.yaml").write_text(INTAKE)
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-10-01T09:30:00Z")
+    result = cli("new", "--no-input", "--from", "intake.yaml", "--format", "json", cwd=offer_repo)
+    data = yamlio.load((offer_repo / result.json()["path"]).read_bytes())
+    assert data["events"][0]["at"] == "2026-10-01T09:30:00Z"
+    assert data["expires_on"] == "2026-10-08"
+    assert result.json()["id"].startswith("OFF-2026-")
+    monkeypatch.setenv("OFFERCTL_NOW", "yesterday")
+    bad = cli("new", "--no-input", "--from", "intake.yaml", cwd=offer_repo)
+    assert bad.code == 2 and "OFFERCTL_NOW" in bad.err
