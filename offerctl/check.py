@@ -255,20 +255,55 @@ class CheckResult:
         }
 
 
-def run(repo: Repo, paths: Sequence[Path] = (), as_of: dt.date | None = None) -> CheckResult:
-    findings: list[Finding] = list(repo.config_findings)
-    policies = loader.load_policies(repo)
-    findings.extend(policies.findings)
-    rels = loader.offer_files(repo, paths)
-    offers, offer_findings = loader.load_offers(repo, rels)
-    findings.extend(offer_findings)
-    ctx = Context(repo, policies, offers, as_of or today())
-    valid = [o for o in offers if o.extra.get("valid")]
-    for offer in valid:
-        for offer_check in OFFER_CHECKS:
-            findings.extend(offer_check(ctx, offer))
-    for repo_check in REPO_CHECKS:
-        findings.extend(repo_check(ctx))
+def run(
+    repo: Repo,
+    paths: Sequence[Path] = (),
+    as_of: dt.date | None = None,
+    *,
+    verify_history: bool = False,
+    changed_since: str | None = None,
+    policy_ref: str | None = None,
+) -> CheckResult:
+    """Every check over the repository (or ``paths``).
+
+    ``policy_ref``: read ``offerctl.yaml`` and ``policies/`` as they stand on that ref (a pull
+    request's target) and report policy changes since it (G555). ``changed_since``: only the
+    offers changed since that ref (all when policies, templates or configuration changed).
+    ``verify_history``: the append-only and authorship checks of ``offerctl.trust`` (only
+    the commits after ``changed_since`` when it is given).
+    """
+    import contextlib
+
+    from offerctl import git, trust
+
+    with contextlib.ExitStack() as stack:
+        findings: list[Finding] = []
+        if policy_ref is not None:
+            repo = stack.enter_context(trust.policy_snapshot(repo, policy_ref))
+        rels = loader.offer_files(repo, paths)
+        since: str | None = None
+        if changed_since is not None:
+            changed = trust.changed_offers(repo, changed_since)
+            since = changed.base
+            if not changed.everything:
+                wanted = set(changed.offer_files(repo))
+                rels = [r for r in rels if r in wanted]
+        if policy_ref is not None:
+            findings.extend(trust.policy_changes(repo, git.changed_since(repo.root, policy_ref), policy_ref))
+        findings.extend(repo.config_findings)
+        policies = loader.load_policies(repo)
+        findings.extend(policies.findings)
+        offers, offer_findings = loader.load_offers(repo, rels)
+        findings.extend(offer_findings)
+        ctx = Context(repo, policies, offers, as_of or today())
+        valid = [o for o in offers if o.extra.get("valid")]
+        for offer in valid:
+            for offer_check in OFFER_CHECKS:
+                findings.extend(offer_check(ctx, offer))
+        for repo_check in REPO_CHECKS:
+            findings.extend(repo_check(ctx))
+        if verify_history:
+            findings.extend(trust.verify_history(repo, offers, since=since))
     unique = sorted(set(findings), key=Finding.sort_key)
     return CheckResult(len(rels), tuple(unique))
 

@@ -1,0 +1,369 @@
+"""What makes `offerctl check` trustworthy in CI: history, base-branch policy, changed offers.
+
+* **History** (``verify_history``): every version of each offer file is read from git (one
+  ``git log --raw`` process for all files, one ``git cat-file --batch`` for all versions,
+  each version parsed with the fast YAML reader). Between a version and its parent(s) the
+  ``approvals`` and ``events`` lists must only grow at the end: a line once committed is
+  never edited, reordered or removed. Each approval line must be introduced by a commit
+  whose git author is the approver (``by``).
+* **Policy from a ref** (``policy_snapshot``): ``offerctl.yaml`` and ``policies/`` as they
+  stand on the pull request's target branch are materialised into a temporary directory
+  and the checks read them from there, so a pull request cannot edit the rules it is
+  judged by.
+* **Changed offers** (``changed_offers``): the offers a pull request touches, or all of them
+  when the policy, the templates or the configuration changed.
+
+Everything here returns values (findings, paths); nothing prints or exits.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import tempfile
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from offerctl import git, yamlio
+from offerctl.errors import UsageError
+from offerctl.model import Finding, Offer, Severity, to_jsonable
+from offerctl.repo import CONFIG_NAME, OFFERS_DIR, POLICIES_DIR, TEMPLATES_DIR, Repo
+
+APPEND_ONLY = ("approvals", "events")
+_NOUN = {"approvals": "approval", "events": "event"}
+
+# Paths whose change makes every offer worth checking again.
+GLOBAL_PATHS = (f"{POLICIES_DIR}/", f"{TEMPLATES_DIR}/", CONFIG_NAME)
+
+
+# --- shallow clones and refs --------------------------------------------------------------
+
+
+def require_full_history(repo: Repo, why: str) -> None:
+    """A shallow clone would give a wrong answer (history cut off): refuse with the fix."""
+    if git.is_shallow(repo.root):
+        raise UsageError(
+            f"this clone is shallow, so {why} cannot see the full history",
+            hint="fetch full history: `git fetch --unshallow` (GitHub Actions: actions/checkout "
+            "with `fetch-depth: 0`; GitLab: GIT_DEPTH: 0), or pass --no-verify-history",
+        )
+
+
+# --- changed offers -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChangedSet:
+    """What changed since a ref: the offer files to check, or every offer."""
+
+    base: str
+    paths: tuple[str, ...]
+    everything: bool
+    global_changes: tuple[str, ...]
+
+    def offer_files(self, repo: Repo) -> list[str]:
+        """Offer files that exist now and changed (deleted ones have nothing to check)."""
+        return sorted(
+            p
+            for p in self.paths
+            if p.startswith(f"{OFFERS_DIR}/") and p.endswith(".yaml") and (repo.root / p).is_file()
+        )
+
+
+def changed_offers(repo: Repo, ref: str) -> ChangedSet:
+    """Paths changed between ``ref``'s merge base with HEAD and HEAD (``git diff REF...HEAD``)."""
+    require_full_history(repo, "--changed-since")
+    base = git.require_commit(repo.root, ref, "--changed-since")
+    paths = tuple(git.changed_since(repo.root, base))
+    global_changes = tuple(p for p in paths if p == CONFIG_NAME or p.startswith(GLOBAL_PATHS[:2]))
+    return ChangedSet(base, paths, bool(global_changes), global_changes)
+
+
+# --- policy from a ref --------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def policy_snapshot(repo: Repo, ref: str) -> Iterator[Repo]:
+    """``repo`` with ``offerctl.yaml`` and ``policies/`` as they stand on ``ref``.
+
+    The files are read with ``git ls-tree`` + ``git cat-file`` and written into a temporary
+    directory that lives as long as the ``with`` block; the returned ``Repo`` reads its
+    configuration and policy files from there and everything else (offers, templates) from
+    the working tree.
+    """
+    require_full_history(repo, "--policy-ref")
+    commit = git.require_commit(repo.root, ref, "--policy-ref")
+    tree = git.tree_blobs(repo.root, commit, [POLICIES_DIR, CONFIG_NAME])
+    if CONFIG_NAME not in tree:
+        raise UsageError(
+            f"--policy-ref {ref}: {CONFIG_NAME} does not exist there",
+            hint="point --policy-ref at the branch the pull request targets",
+        )
+    contents = git.read_blobs(repo.root, tree.values())
+    with tempfile.TemporaryDirectory(prefix="offerctl-policy-") as tmp:
+        root = Path(tmp)
+        for rel, blob in tree.items():
+            target = root / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(contents.get(blob, b""))
+        yield repo_with_policy_root(repo, root, label=ref)
+
+
+def repo_with_policy_root(repo: Repo, policy_root: Path, *, label: str) -> Repo:
+    """A copy of ``repo`` whose configuration and policies come from ``policy_root``."""
+    from offerctl.repo import read_config
+
+    config, findings = read_config(policy_root, label=label)
+    return dataclasses.replace(repo, config=config, config_findings=findings, policy_root=policy_root)
+
+
+def policy_changes(repo: Repo, changed: Sequence[str], ref: str) -> list[Finding]:
+    """G555 (warning): a policy or configuration file changed in this pull request; the
+    change itself needs review by the policy owners (CODEOWNERS), and it does not apply to
+    the offers of the same pull request (they are checked under ``ref``'s policy)."""
+    findings = []
+    for rel in changed:
+        if rel == CONFIG_NAME or rel.startswith(f"{POLICIES_DIR}/"):
+            findings.append(
+                Finding(
+                    rel,
+                    None,
+                    "G555",
+                    f"{rel} changed since {ref}: this change needs review by the policy owners "
+                    "(CODEOWNERS); offers in this change are checked under the policy of "
+                    f"{ref}, not this one",
+                    Severity.WARNING,
+                )
+            )
+    return findings
+
+
+# --- history ------------------------------------------------------------------------------
+
+
+def _key(item: Any) -> str:
+    """A line's identity: its parsed content (formatting, quoting and flow/block style never
+    matter; any change of a value does)."""
+    return json.dumps(to_jsonable(item), sort_keys=True, ensure_ascii=False)
+
+
+def _lists(raw: bytes | None) -> dict[str, list[Any]] | None:
+    """The append-only lists of one version of an offer file; None when it cannot be read."""
+    if raw is None:
+        return {kind: [] for kind in APPEND_ONLY}
+    try:
+        data = yamlio.load(raw)
+    except yamlio.YamlProblem:
+        return None
+    if not isinstance(data, Mapping):
+        return None
+    out: dict[str, list[Any]] = {}
+    for kind in APPEND_ONLY:
+        value = data.get(kind)
+        out[kind] = list(value) if isinstance(value, list) else []
+    return out
+
+
+def _blob_id(content: bytes) -> str:
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def _describe(item: Any) -> str:
+    if not isinstance(item, Mapping):
+        return repr(item)
+    fields = ("role", "by", "at") if "role" in item else ("type", "by", "at")
+    return "{" + ", ".join(f"{k}: {item.get(k)}" for k in fields if k in item) + "}"
+
+
+def _diff_fields(old: Any, new: Any) -> str:
+    if not (isinstance(old, Mapping) and isinstance(new, Mapping)):
+        return f"{old!r} became {new!r}"
+    parts = []
+    for key in sorted(set(old) | set(new)):
+        if _key(old.get(key)) != _key(new.get(key)):
+            parts.append(f"{key} {to_jsonable(old.get(key))!r} → {to_jsonable(new.get(key))!r}")
+    return "; ".join(parts) or "formatting only"
+
+
+@dataclass(frozen=True)
+class _Version:
+    """Where a change came from, for messages."""
+
+    commit: str
+    author: str
+
+    @property
+    def label(self) -> str:
+        return "the working tree (uncommitted)" if not self.commit else f"commit {self.commit[:10]}"
+
+
+@dataclass
+class _FileAudit:
+    """Findings for one offer file, with lines in its current text."""
+
+    repo: Repo
+    offer: Offer
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    _text: str | None = None
+    _current: dict[str, list[str]] | None = None
+
+    def _current_keys(self) -> dict[str, list[str]]:
+        if self._current is None:
+            self._current = {
+                kind: [_key(i) for i in (self.offer.data.get(kind) or [])] for kind in APPEND_ONLY
+            }
+        return self._current
+
+    def line(self, kind: str, item_key: str | None) -> int | None:
+        if self._text is None:
+            try:
+                self._text = (self.repo.root / self.offer.path).read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                return None
+        keys = self._current_keys()[kind]
+        if item_key is not None and item_key in keys:
+            return yamlio.line_of(self._text, [kind, keys.index(item_key)])
+        return yamlio.line_of(self._text, [kind])
+
+    def add(self, kind: str, item_key: str | None, code: str, message: str) -> None:
+        self.findings.append(
+            Finding(self.offer.path, self.line(kind, item_key), code, message, Severity.ERROR, self.offer.id)
+        )
+
+    def compare(
+        self, kind: str, olds: Sequence[list[Any]], new: list[Any], version: _Version, *, merge: bool
+    ) -> list[Any]:
+        """Report edits/removals/reorders between parent version(s) and ``new``; return the
+        lines this version introduced."""
+        noun = _NOUN[kind]
+        new_keys = [_key(i) for i in new]
+        seen: set[str] = set()
+        for old in olds:
+            old_keys = [_key(i) for i in old]
+            seen.update(old_keys)
+            for index, (item, key) in enumerate(zip(old, old_keys, strict=True)):
+                if not merge and index < len(new_keys) and new_keys[index] == key:
+                    continue
+                if key in new_keys:
+                    if not merge:
+                        self.add(
+                            kind,
+                            key,
+                            "G552",
+                            f"{noun} line {_describe(item)} was moved from position {index + 1} to "
+                            f"{new_keys.index(key) + 1} in {version.label} by {version.author}; "
+                            f"{kind} are append-only (add new lines at the end)",
+                        )
+                    continue
+                replacement = new[index] if index < len(new) and new_keys[index] not in old_keys else None
+                if replacement is not None and not merge:
+                    self.add(
+                        kind,
+                        new_keys[index],
+                        "G550",
+                        f"{noun} line {index + 1} {_describe(item)} was edited after it was committed, "
+                        f"in {version.label} by {version.author}: {_diff_fields(item, replacement)}; "
+                        f"{kind} are append-only — restore the line and append a new one instead",
+                    )
+                else:
+                    self.add(
+                        kind,
+                        None,
+                        "G551",
+                        f"{noun} line {_describe(item)} was removed in {version.label} by "
+                        f"{version.author}; {kind} are append-only — restore it",
+                    )
+        return [item for item, key in zip(new, new_keys, strict=True) if key not in seen]
+
+    def check_author(self, item: Any, version: _Version) -> None:
+        """A350: the commit that introduced an approval line must be authored by its approver."""
+        if not isinstance(item, Mapping) or not version.commit:
+            return
+        by = str(item.get("by", "")).lower()
+        if by and by != version.author:
+            delegate = f" (acting for {item['on_behalf_of']})" if item.get("on_behalf_of") else ""
+            self.add(
+                "approvals",
+                _key(item),
+                "A350",
+                f"approval {_describe(item)} names {by}{delegate} as approver but was committed by "
+                f"{version.author} in {version.label}; an approval counts only when its approver "
+                "commits it (`offerctl approve` does)",
+            )
+
+
+def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = None) -> list[Finding]:
+    """G550/G551/G552 and A350 for ``offers`` (see the module docstring).
+
+    ``since``: a commit already verified (the pull request's base); only commits after it
+    are examined, which keeps a pull request's check fast on a long history. Without it,
+    the whole history of each file is.
+    """
+    if not offers:
+        return []
+    require_full_history(repo, "history verification")
+    if not git.has_commits(repo.root):
+        return []
+    by_path = {o.path: o for o in offers}
+    paths = sorted(by_path)
+    # Very long path lists go to git as the directory and are filtered here.
+    pathspecs = paths if len(paths) <= 200 else [OFFERS_DIR]
+    revisions = f"{since}..HEAD" if since else "HEAD"
+    changes = [c for c in git.file_changes(repo.root, pathspecs, revisions=revisions) if c.path in by_path]
+    head = git.tree_blobs(repo.root, "HEAD", pathspecs)
+    working: dict[str, bytes] = {}
+    for rel in paths:
+        try:
+            content = (repo.root / rel).read_bytes()
+        except OSError:
+            continue
+        if head.get(rel) != _blob_id(content):
+            working[rel] = content
+    wanted = {b for c in changes for b in (*c.old_blobs, c.new_blob)}
+    wanted |= {head[rel] for rel in working if rel in head}
+    blobs = git.read_blobs(repo.root, wanted)
+    parsed: dict[str, dict[str, list[Any]] | None] = {}
+
+    def lists(blob: str, fallback: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        if blob not in parsed:
+            parsed[blob] = _lists(None if blob == git.NULL_BLOB else blobs.get(blob))
+        # An unreadable version is compared through the last readable one of the file.
+        return parsed[blob] or fallback
+
+    audits = {rel: _FileAudit(repo, by_path[rel]) for rel in paths}
+    last: dict[str, dict[str, list[Any]]] = {}
+    empty: dict[str, list[Any]] = {kind: [] for kind in APPEND_ONLY}
+    steps: list[tuple[str, tuple[str, ...], str | bytes, _Version]] = [
+        (c.path, c.old_blobs, c.new_blob, _Version(c.commit, c.author_email)) for c in changes
+    ]
+    for rel, content in working.items():
+        old = (head[rel],) if rel in head else (git.NULL_BLOB,)
+        steps.append((rel, old, content, _Version("", "you")))
+    for rel, old_blobs, new, version in steps:
+        fallback = last.get(rel, empty)
+        olds = [lists(b, fallback) for b in old_blobs]
+        new_lists = (_lists(new) or fallback) if isinstance(new, bytes) else lists(new, fallback)
+        last[rel] = new_lists
+        audit = audits[rel]
+        for kind in APPEND_ONLY:
+            introduced = audit.compare(
+                kind, [o[kind] for o in olds], new_lists[kind], version, merge=len(old_blobs) > 1
+            )
+            if kind == "approvals":
+                for item in introduced:
+                    audit.check_author(item, version)
+    return [f for audit in audits.values() for f in audit.findings]
+
+
+__all__ = [
+    "ChangedSet",
+    "changed_offers",
+    "policy_changes",
+    "policy_snapshot",
+    "require_full_history",
+    "verify_history",
+]
