@@ -280,14 +280,19 @@ def run(
         findings: list[Finding] = []
         if policy_ref is not None:
             repo = stack.enter_context(trust.policy_snapshot(repo, policy_ref))
-        rels = loader.offer_files(repo, paths)
         since: str | None = None
-        if changed_since is not None:
+        if changed_since is None:
+            rels = loader.offer_files(repo, paths)
+        else:
             changed = trust.changed_offers(repo, changed_since)
             since = changed.base
-            if not changed.everything:
-                wanted = set(changed.offer_files(repo))
-                rels = [r for r in rels if r in wanted]
+            if changed.everything:
+                rels = loader.offer_files(repo, paths)
+            else:  # never list (or load) the offers that did not change
+                rels = changed.offer_files(repo)
+                if paths:
+                    wanted = set(loader.offer_files(repo, paths))
+                    rels = [r for r in rels if r in wanted]
         if policy_ref is not None:
             findings.extend(trust.policy_changes(repo, git.changed_since(repo.root, policy_ref), policy_ref))
         findings.extend(repo.config_findings)
