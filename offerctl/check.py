@@ -281,6 +281,8 @@ def run(
         if policy_ref is not None:
             repo = stack.enter_context(trust.policy_snapshot(repo, policy_ref))
         since: str | None = None
+        if paths and trust.governs_every_offer(repo, paths):
+            paths = ()  # a policy, template or offerctl.yaml among the paths: every offer
         if changed_since is None:
             rels = loader.offer_files(repo, paths)
         else:

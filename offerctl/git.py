@@ -338,3 +338,9 @@ def require_commit(cwd: Path, ref: str, option: str) -> str:
             "in GitHub Actions use actions/checkout with fetch-depth: 0",
         )
     return commit
+
+
+def current_branch(cwd: Path) -> str | None:
+    """The checked-out branch's short name (None when HEAD is detached or unborn)."""
+    proc = run(["symbolic-ref", "--short", "-q", "HEAD"], cwd, check=False)
+    return proc.stdout.strip() or None

@@ -83,6 +83,24 @@ def changed_offers(repo: Repo, ref: str) -> ChangedSet:
     return ChangedSet(base, paths, bool(global_changes), global_changes)
 
 
+def governs_every_offer(repo: Repo, paths: Sequence[Path]) -> bool:
+    """Whether ``paths`` (as given to ``check``, e.g. by pre-commit) include a policy file,
+    a letter template or ``offerctl.yaml``, whose change can affect any offer."""
+    for path in paths:
+        rel = repo.rel(path if path.is_absolute() else Path.cwd() / path)
+        if (
+            rel == CONFIG_NAME
+            or rel.startswith(GLOBAL_PATHS[:2])
+            or rel.rstrip("/")
+            in (
+                POLICIES_DIR,
+                TEMPLATES_DIR,
+            )
+        ):
+            return True
+    return False
+
+
 # --- policy from a ref --------------------------------------------------------------------
 
 
@@ -362,6 +380,7 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
 __all__ = [
     "ChangedSet",
     "changed_offers",
+    "governs_every_offer",
     "policy_changes",
     "policy_snapshot",
     "require_full_history",
