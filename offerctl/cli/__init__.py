@@ -5,7 +5,11 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from offerctl.cli import commands_check, commands_offers  # noqa: F401  (register commands)
+from offerctl.cli import (  # noqa: F401  (register commands)
+    commands_check,
+    commands_offers,
+    commands_trust,
+)
 from offerctl.cli._app import app
 from offerctl.errors import EXIT_USAGE, OfferctlError
 
