@@ -311,6 +311,7 @@ def run(
             findings.extend(repo_check(ctx))
         if verify_history:
             findings.extend(trust.verify_history(repo, offers, since=since))
+        findings.extend(trust.copied_approvals(repo, offers, everything_loaded=not paths and since is None))
     unique = sorted(set(findings), key=Finding.sort_key)
     return CheckResult(len(rels), tuple(unique))
 

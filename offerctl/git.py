@@ -344,3 +344,20 @@ def current_branch(cwd: Path) -> str | None:
     """The checked-out branch's short name (None when HEAD is detached or unborn)."""
     proc = run(["symbolic-ref", "--short", "-q", "HEAD"], cwd, check=False)
     return proc.stdout.strip() or None
+
+
+def grep_files(cwd: Path, needles: Iterable[str], pathspecs: Sequence[str]) -> list[str]:
+    """Tracked files under ``pathspecs`` (working tree) containing any of ``needles``
+    (fixed strings), in ONE ``git grep`` process."""
+    patterns = sorted({n for n in needles if n})
+    if not patterns:
+        return []
+    proc = run(
+        ["grep", "-z", "-l", "-F", "--no-color", "-f", "-", "--", *pathspecs],
+        cwd,
+        input="\n".join(patterns) + "\n",
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git grep failed: {proc.stderr.strip()}")
+    return zsplit(proc.stdout)

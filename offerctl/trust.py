@@ -377,9 +377,76 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
     return [f for audit in audits.values() for f in audit.findings]
 
 
+# --- approvals copied between offers ----------------------------------------------------
+
+
+def _approval_keys(data: Mapping[str, Any]) -> list[tuple[int, tuple[str, str, str, str]]]:
+    keys = []
+    for index, item in enumerate(data.get("approvals") or []):
+        if isinstance(item, Mapping):
+            key = (str(item.get("by", "")).lower(), str(item.get("at", "")), str(item.get("role", "")))
+            keys.append((index, (*key, str(item.get("digest", "")))))
+    return keys
+
+
+def copied_approvals(repo: Repo, offers: Sequence[Offer], *, everything_loaded: bool) -> list[Finding]:
+    """A351: the same approval line (approver, time, role and digest) in two offers. An
+    approval is given to one offer; a copy carries the other offer's digest, which matches
+    whenever the covered terms are equal, so only this (or a signature, which names the
+    offer) tells it apart.
+
+    ``everything_loaded``: ``offers`` are all offers; otherwise the other offer files are
+    found with one ``git grep`` for the checked approvals' timestamps.
+    """
+    wanted = {o.path: _approval_keys(o.data) for o in offers}
+    if not any(wanted.values()):
+        return []
+    pool: dict[str, Mapping[str, Any]] = {o.path: o.data for o in offers}
+    if not everything_loaded:
+        stamps = {key[1] for keys in wanted.values() for _, key in keys}
+        for rel in git.grep_files(repo.root, stamps, [OFFERS_DIR]):
+            if rel in pool or not rel.endswith(".yaml"):
+                continue
+            try:
+                data = yamlio.load((repo.root / rel).read_bytes())
+            except (yamlio.YamlProblem, OSError):
+                continue
+            if isinstance(data, Mapping):
+                pool[rel] = data
+    where: dict[tuple[str, str, str, str], list[str]] = {}
+    for rel, data in pool.items():
+        for _, key in _approval_keys(data):
+            where.setdefault(key, []).append(rel)
+    findings = []
+    by_path = {o.path: o for o in offers}
+    for rel, keys in wanted.items():
+        offer = by_path[rel]
+        text: str | None = None
+        for index, key in keys:
+            others = sorted({p for p in where.get(key, []) if p != rel})
+            if not others:
+                continue
+            if text is None:
+                text = (repo.root / rel).read_text("utf-8")
+            findings.append(
+                Finding(
+                    rel,
+                    yamlio.line_of(text, ["approvals", index]),
+                    "A351",
+                    f"approval by {key[0]} as {key[2]} at {key[1]} also appears in {', '.join(others)}: "
+                    "an approval is given to one offer, a copy proves nothing; ask the approver to "
+                    f"run `offerctl approve {offer.id}`",
+                    Severity.ERROR,
+                    offer.id,
+                )
+            )
+    return findings
+
+
 __all__ = [
     "ChangedSet",
     "changed_offers",
+    "copied_approvals",
     "governs_every_offer",
     "policy_changes",
     "policy_snapshot",
