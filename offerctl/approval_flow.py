@@ -220,7 +220,7 @@ def approve(
     edit = OfferEdit.open(repo, offer.id)
     edit.append("approvals", _line_for_yaml(line))
     if after.complete and offer.status == Status.PENDING_APPROVAL:
-        status = Status.APPROVED
+        status = Status.APPROVED.value
         edit.set("status", status)
     subject = f"offer {offer.id}: approved as {roles[0]}" + (f" on behalf of {behalf}" if behalf else "")
     commit_id = edit.save(
