@@ -16,7 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offerctl import loader, yamlio
+from offerctl import approval_checks, loader, yamlio
 from offerctl.model import APPROVED_STATUSES, OPEN_STATUSES, Finding, Offer, Severity, to_decimal
 from offerctl.repo import Repo, today
 
@@ -222,6 +222,8 @@ OFFER_CHECKS: list[OfferCheck] = [
     check_money,
     check_dates,
     check_status_history,
+    approval_checks.check_band,
+    approval_checks.check_approvals,
 ]
 
 
