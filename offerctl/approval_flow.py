@@ -317,6 +317,14 @@ def submit(repo: Repo, offer_id: str, actor: git.Identity, *, commit: bool = Tru
     offer = loader.load_offer(repo, offer_id)
     if offer.status != Status.DRAFT:
         raise Refused(f"offer {offer.id} is {offer.status}; only a draft can be submitted")
+    match = policy.bands.lookup(offer)
+    if match.band is None and policy.bands.bands:
+        raise Refused(
+            f"offer {offer.id} has no pay band: {match.explanation}",
+            path=offer.path,
+            line=None,
+            hint="add the band to policies/bands.yaml or correct the offer's job family, level or location",
+        )
     at, day = _stamp()
     who = actor.email.lower()
     event = {"type": "submitted", "at": at, "by": who, "from": "draft", "to": "pending_approval"}
