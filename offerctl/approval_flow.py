@@ -104,7 +104,7 @@ def _fillable(
         for a in data.get("approvals") or []
         if isinstance(a, Mapping)
         and str(a.get("by", "")).lower() == actor
-        and str(a.get("at", "")) >= _reset(data)
+        and (not _reset(data) or str(a.get("at", "")) > _reset(data))
     }
     out: list[tuple[RuleOutcome, str | None]] = []
     for r in result.rules:

@@ -59,8 +59,9 @@ def route_text(result: Any, status: str, overrides: Mapping[str, Any], policy: A
                 behalf = f" on behalf of {a.on_behalf_of}" if a.on_behalf_of else ""
                 detail = f": {a.detail}" if a.detail else ""
                 out.append(f"      {a.state}: {a.by}{behalf} at {a.at}{detail}")
-            if not r.satisfied and not any(a.state == "valid" for a in r.approvals):
-                out.append("      missing")
+            if not r.satisfied:
+                stale = any(a.state == "stale" for a in r.approvals)
+                out.append("      needs a fresh approval" if stale else "      missing")
     if result.complete:
         out.append("complete: every triggered rule has fresh approvals")
     else:

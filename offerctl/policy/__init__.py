@@ -82,8 +82,11 @@ def _parse_routing(
 ) -> tuple[list[Rule], dict[str, Any], list[Finding]]:
     findings: list[Finding] = []
 
+    find = yamlio.line_finder(text)
+
     def line(path: list[str | int]) -> int | None:
-        return yamlio.line_of(text, path) if text is not None else None
+        found: int | None = find(path)
+        return found
 
     stages = [str(s) for s in data.get("stages") or []]
     rules: list[Rule] = []

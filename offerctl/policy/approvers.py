@@ -80,8 +80,11 @@ def _key_body(key: str) -> str:
 def parse(data: Mapping[str, Any], text: str | None) -> tuple[Approvers, list[Finding]]:
     findings: list[Finding] = []
 
+    find = yamlio.line_finder(text)
+
     def line(path: list[str | int]) -> int | None:
-        return yamlio.line_of(text, path) if text is not None else None
+        found: int | None = find(path)
+        return found
 
     people: dict[str, Person] = {}
     for index, raw in enumerate(data.get("people") or []):

@@ -85,8 +85,11 @@ class BandTable:
 def parse(data: Mapping[str, Any], text: str | None) -> tuple[BandTable, list[Finding]]:
     findings: list[Finding] = []
 
+    find = yamlio.line_finder(text)
+
     def line(path: list[str | int]) -> int | None:
-        return yamlio.line_of(text, path) if text is not None else None
+        found: int | None = find(path)
+        return found
 
     zones: list[Zone] = []
     seen_entries: dict[tuple[str, str | None], str] = {}

@@ -347,7 +347,7 @@ def _evaluate_rule(
     program = policy.programs.get(rule.id)
     if program is None:
         return True, f"{rule.when} — the rule does not compile; required until fixed (see `offerctl check`)"
-    text = explain(rule.when, env)
+    text = "always" if rule.when.strip() == "true" else explain(rule.when, env)
     try:
         result = program.execute(dict(cel_env))
     except Exception as exc:  # CEL runtime errors (missing field, no band): fail closed
@@ -378,7 +378,7 @@ def route_data(
     # Separation of duties across roles: a person's first role on this offer is theirs.
     first_role: dict[str, str] = {}
     for a in lines:
-        if str(a.get("at", "")) >= reset:
+        if not reset or str(a.get("at", "")) > reset:
             first_role.setdefault(str(a.get("by", "")).lower(), str(a.get("role")))
 
     outcomes: list[RuleOutcome] = []
@@ -485,7 +485,7 @@ def _check_approval(
     def state(s: str, detail: str = "") -> ApprovalCheck:
         return ApprovalCheck(index, role, by, at, s, detail, behalf)
 
-    if at < reset:
+    if reset and at <= reset:
         return state("superseded", f"given before the offer was rejected at {reset}")
     principal = behalf or by
     if principal not in principals:
