@@ -347,9 +347,11 @@ def _evaluate_rule(
     program = policy.programs.get(rule.id)
     if program is None:
         return True, f"{rule.when} — the rule does not compile; required until fixed (see `offerctl check`)"
-    text = "always" if rule.when.strip() == "true" else explain(rule.when, env)
+    if rule.when.strip() == "true":
+        return True, "always"
+    text = explain(rule.when, env)
     try:
-        result = program.execute(dict(cel_env))
+        result = program.execute(cel_env)
     except Exception as exc:  # CEL runtime errors (missing field, no band): fail closed
         return True, f"{text} — could not evaluate ({exc}); required to be safe"
     if not isinstance(result, bool):
@@ -370,7 +372,10 @@ def route_data(
     view = Offer(offer.path, data)
     match = policy.bands.lookup(view)
     env: dict[str, Any] = {"offer": data, "band": band_value(match.band), **derived(policy, data, match.band)}
-    cel_env = {k: cel_value(v) for k, v in env.items()}
+    from offerctl.policy import cel_runtime
+
+    cel_env = cel_runtime().Context()
+    cel_env.update({k: cel_value(v) for k, v in env.items()})  # converted once per offer
     recruiter = str(data.get("recruiter", "")).lower()
     reset = _reset_at(data)
     lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
