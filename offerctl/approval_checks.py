@@ -7,7 +7,7 @@ and one offer, and yields findings. Codes: P214 (no band), A301-A307 (approvals)
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from offerctl import approvals
 from offerctl.model import APPROVED_STATUSES, Finding, Offer, Severity
@@ -78,7 +78,34 @@ def check_approvals(ctx: Context, offer: Offer) -> Iterator[Finding]:
                     f"rule {r.rule_id} ({r.stage}) needs a {r.role} approval and has none valid; "
                     f"ask {', '.join(r.acting) or 'the role'} to run `offerctl approve {offer.id}`",
                 )
+    yield from _unmatched(ctx, offer, result, reported)
     yield from _signatures(ctx, offer)
+
+
+def _unmatched(ctx: Context, offer: Offer, result: Any, reported: set[tuple[int, str]]) -> Iterator[Finding]:
+    """A303 for lines no rule examined: a role no rule requires of this person."""
+    from offerctl.policy.routing import principals_for
+
+    policy = ctx.policy_set
+    seen = {a.index for r in result.rules for a in r.approvals}
+    for index, a in enumerate(offer.get("approvals") or []):
+        if index in seen or not isinstance(a, dict) or (index, "A303") in reported:
+            continue
+        role = str(a.get("role"))
+        principal = str(a.get("on_behalf_of") or a.get("by", "")).lower()
+        allowed = {
+            p
+            for rule in policy.rules
+            if rule.require.role == role
+            for p in principals_for(policy, rule, offer.data)
+        }
+        if principal not in allowed:
+            yield ctx.finding(
+                offer,
+                f"approvals.{index}",
+                "A303",
+                f"approval by {a.get('by')} as {role}: no rule lets {principal} approve as {role}",
+            )
 
 
 def _signatures(ctx: Context, offer: Offer) -> Iterator[Finding]:

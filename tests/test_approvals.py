@@ -530,3 +530,25 @@ def test_business_days_skip_weekends_and_holidays(example_repo: Path) -> None:
     repo = open_repo(example_repo)
     # Wed 2026-11-25 → Mon 2026-11-30: Thanksgiving (Thu) and the day after (CA) are holidays
     assert business_days(repo, dt.date(2026, 11, 25), dt.date(2026, 11, 30)) == 1
+
+
+def test_approval_by_someone_not_allowed(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / "OFF-2026-2WF8JT4M.yaml"  # approved: hiring manager leo.park
+    text = path.read_text()
+    path.write_text(text.replace("hiring_manager, by: leo.park@", "hiring_manager, by: sam.lee@", 1))
+    findings = cli("check", "--format", "json", "offers/OFF-2026-2WF8JT4M.yaml", cwd=example_repo).json()[
+        "findings"
+    ]
+    assert {f["code"] for f in findings} >= {"A303", "A301"}
+    path.write_text(
+        text.replace(
+            "approvals:\n",
+            "approvals:\n  - {role: finance, by: sam.lee@acme.example, "
+            "at: '2026-11-12T15:00:00Z', digest: 'sha256:" + "0" * 64 + "'}\n",
+            1,
+        )
+    )
+    findings = cli("check", "--format", "json", "offers/OFF-2026-2WF8JT4M.yaml", cwd=example_repo).json()[
+        "findings"
+    ]
+    assert [f["code"] for f in findings] == ["A303"]
