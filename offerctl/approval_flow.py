@@ -200,6 +200,8 @@ def approve(
     if behalf:
         line["on_behalf_of"] = behalf
     signed = False
+    if sign_key is None and policy.signatures != "off":
+        sign_key = git_signing_key(repo)
     if policy.signatures != "off" and sign_key is not None:
         person = policy.approvers.person(who)
         if person is None or not person.ssh_key:
@@ -243,6 +245,18 @@ def approve(
         commit_id,
         tuple(after.waiting()),
     )
+
+
+def git_signing_key(repo: Repo) -> Path | None:
+    """The key git signs commits with, when git is set up for SSH signing
+    (``gpg.format=ssh`` and ``user.signingkey`` naming a key file)."""
+    if (git.config_get(repo.root, "gpg.format") or "").lower() != "ssh":
+        return None
+    value = git.config_get(repo.root, "user.signingkey")
+    if not value or value.startswith(("ssh-", "key::")):
+        return None  # a literal public key: ssh-keygen needs a file (or the agent) to sign
+    path = Path(value).expanduser()
+    return path if path.is_file() else None
 
 
 def _line_for_yaml(line: Mapping[str, Any]) -> dict[str, Any]:

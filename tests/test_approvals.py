@@ -287,7 +287,8 @@ def test_ssh_signature_roundtrip(
     )
     git(repo, "commit", "-qam", "priya's key")
     result = approve(cli, monkeypatch, repo, "priya.nair@acme.example", "--sign-key", str(key))
-    assert result.code == 0, result.err and "(signed)" in result.out
+    assert result.code == 0, result.err
+    assert "(signed)" in result.out
     path = repo / "offers" / f"{OFFER_ID}.yaml"
     line = approvals_of(path)[0]
     assert len(line["sig"]) > 100 and "\n" not in line["sig"]
@@ -552,3 +553,26 @@ def test_approval_by_someone_not_allowed(example_repo: Path, cli: Any) -> None:
         "findings"
     ]
     assert [f["code"] for f in findings] == ["A303"]
+
+
+def test_signs_with_gits_ssh_signing_key(
+    repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if shutil.which("ssh-keygen") is None:
+        pytest.skip("ssh-keygen not installed")
+    key = tmp_path / "id_priya"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    public = (tmp_path / "id_priya.pub").read_text().strip()
+    approvers = repo / "policies" / "approvers.yaml"
+    approvers.write_text(
+        approvers.read_text().replace(
+            "title: Director of Engineering, escalation",
+            f"title: Director of Engineering, ssh_key: '{public}', escalation",
+        )
+    )
+    git(repo, "commit", "-qam", "priya's key")
+    git(repo, "config", "gpg.format", "ssh")
+    git(repo, "config", "user.signingkey", str(key))
+    result = approve(cli, monkeypatch, repo, "priya.nair@acme.example")
+    assert result.code == 0, result.err
+    assert "(signed)" in result.out and approvals_of(repo / "offers" / f"{OFFER_ID}.yaml")[0]["sig"]
