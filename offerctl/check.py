@@ -277,7 +277,7 @@ def run(repo: Repo, paths: Sequence[Path] = (), as_of: dt.date | None = None) ->
     ctx = Context(repo, policies, offers, as_of or today())
     from offerctl.policy import load_policy_set
 
-    policy_set, policy_findings = load_policy_set(repo)
+    policy_set, policy_findings = load_policy_set(repo, policies)
     ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
     findings.extend(policy_findings)
     valid = [o for o in offers if o.extra.get("valid")]

@@ -234,13 +234,15 @@ def _parse_routing(
     return rules, programs, findings
 
 
-def load_policy_set(repo: Repo) -> tuple[PolicySet, list[Finding]]:
+def load_policy_set(repo: Repo, policies: loader.Policies | None = None) -> tuple[PolicySet, list[Finding]]:
     """Parse and compile routing (CEL compiled once per rule), bands and approvers.
 
     Files that fail schema validation contribute their findings (from ``loader``) and are
     treated as empty, so the policy set is always usable: rules that cannot be evaluated
-    fail closed (they are required)."""
-    policies = loader.load_policies(repo)
+    fail closed (they are required). ``policies``: the files already read by the caller.
+    """
+    if policies is None:
+        policies = loader.load_policies(repo)
     findings: list[Finding] = list(policies.findings)
     approvers, found = approvers_mod.parse(policies.approvers, _text(repo, approvers_mod.PATH))
     findings += found
