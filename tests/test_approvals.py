@@ -576,3 +576,23 @@ def test_signs_with_gits_ssh_signing_key(
     result = approve(cli, monkeypatch, repo, "priya.nair@acme.example")
     assert result.code == 0, result.err
     assert "(signed)" in result.out and approvals_of(repo / "offers" / f"{OFFER_ID}.yaml")[0]["sig"]
+
+
+def test_no_commit_leaves_the_approval_staged(repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    head = git(repo, "rev-parse", "HEAD")
+    result = approve(cli, monkeypatch, repo, "priya.nair@acme.example", "--no-commit", "--format", "json")
+    assert result.code == 0, result.err
+    assert result.json()["commit"] is None and result.json()["rules"] == ["hiring-manager"]
+    assert git(repo, "rev-parse", "HEAD") == head
+    assert git(repo, "diff", "--cached", "--name-only").strip() == f"offers/{OFFER_ID}.yaml"
+
+
+def test_submit_only_from_draft(repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    as_user(monkeypatch, "rita.ramos@acme.example")
+    result = cli("submit", OFFER_ID, cwd=repo)
+    assert result.code == 1 and "only a draft can be submitted" in result.err
+    draft = cli("submit", "OFF-2026-3QX7M2KD", "--format", "json", cwd=repo)
+    assert draft.code == 0, draft.err
+    assert draft.json()["status"] == "pending_approval"
+    assert draft.json()["waiting"][0]["people"] == ["sam.lee@acme.example"]
+    assert "Offer-Action: submit" in git(repo, "log", "-1", "--format=%B")
