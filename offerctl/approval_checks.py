@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 def check_band(ctx: Context, offer: Offer) -> Iterator[Finding]:
     """P214: the offer's job family x level x location has no pay band (lookup explained);
-    checked once the offer is submitted.
+    checked once the offer is submitted. P215: the offer's currency differs from its band's.
 
     Passing: an engineering L5 offer in US-CA (zone us-tier1 has that band).
     Failing: a people L7 offer in DE when bands.yaml has no people L7 de band."""
@@ -29,6 +29,16 @@ def check_band(ctx: Context, offer: Offer) -> Iterator[Finding]:
     if match.band is None:
         yield ctx.finding(
             offer, "role.level", "P214", f"no pay band: {match.explanation}; add it to policies/bands.yaml"
+        )
+        return
+    currency = offer.get("compensation.currency")
+    if currency and currency != match.band.currency:
+        yield ctx.finding(
+            offer,
+            "compensation.currency",
+            "P215",
+            f"the offer is in {currency} but its band ({match.explanation}) is in {match.band.currency}; "
+            "band comparisons would be meaningless",
         )
 
 

@@ -19,7 +19,16 @@ from offerctl.edit import OfferEdit
 from offerctl.errors import Refused, UsageError
 from offerctl.model import OPEN_STATUSES, Offer, Status
 from offerctl.policy import load_policy_set
-from offerctl.policy.routing import PolicySet, RouteResult, RuleOutcome, Waiting, route, route_data, snapshots
+from offerctl.policy.routing import (
+    PolicySet,
+    RouteResult,
+    RuleOutcome,
+    Waiting,
+    reset_at,
+    route,
+    route_data,
+    snapshots,
+)
 from offerctl.repo import Repo, now
 
 # Policy findings that make routing untrustworthy: approvals are refused until they are fixed.
@@ -104,7 +113,7 @@ def _fillable(
         for a in data.get("approvals") or []
         if isinstance(a, Mapping)
         and str(a.get("by", "")).lower() == actor
-        and (not _reset(data) or str(a.get("at", "")) > _reset(data))
+        and (not reset_at(data) or str(a.get("at", "")) > reset_at(data))
     }
     out: list[tuple[RuleOutcome, str | None]] = []
     for r in result.rules:
@@ -132,15 +141,6 @@ def _fillable(
             continue
         out.append((r, behalf))
     return out, reasons
-
-
-def _reset(data: Mapping[str, Any]) -> str:
-    times = [
-        str(e.get("at", ""))
-        for e in data.get("events") or []
-        if isinstance(e, Mapping) and e.get("type") == "rejected"
-    ]
-    return max(times, default="")
 
 
 CLOSED_FOR_APPROVAL = frozenset(

@@ -596,3 +596,12 @@ def test_submit_only_from_draft(repo: Path, cli: Any, monkeypatch: pytest.Monkey
     assert draft.json()["status"] == "pending_approval"
     assert draft.json()["waiting"][0]["people"] == ["sam.lee@acme.example"]
     assert "Offer-Action: submit" in git(repo, "log", "-1", "--format=%B")
+
+
+def test_currency_differs_from_band(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / "OFF-2026-9KD3VX6Q.yaml"  # pending, US: band in USD
+    path.write_text(path.read_text().replace("currency: USD", "currency: EUR"))
+    findings = cli("check", "--format", "json", "offers/OFF-2026-9KD3VX6Q.yaml", cwd=example_repo).json()[
+        "findings"
+    ]
+    assert "P215" in {f["code"] for f in findings}

@@ -313,7 +313,7 @@ def explain(when: str, env: Mapping[str, Any]) -> str:
 Snapshot = Callable[[int, Mapping[str, Any], tuple[str, ...]], Mapping[str, Any] | None]
 
 
-def _reset_at(data: Mapping[str, Any]) -> str:
+def reset_at(data: Mapping[str, Any]) -> str:
     """Approvals older than the last ``rejected`` event do not count (the offer went back
     to draft; resubmission needs fresh approvals, while the old lines stay as history)."""
     times = [
@@ -377,7 +377,7 @@ def route_data(
     cel_env = cel_runtime().Context()
     cel_env.update({k: cel_value(v) for k, v in env.items()})  # converted once per offer
     recruiter = str(data.get("recruiter", "")).lower()
-    reset = _reset_at(data)
+    reset = reset_at(data)
     lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
 
     # Separation of duties across roles: a person's first role on this offer is theirs.
