@@ -605,3 +605,29 @@ def test_currency_differs_from_band(example_repo: Path, cli: Any) -> None:
         "findings"
     ]
     assert "P215" in {f["code"] for f in findings}
+
+
+def test_seed_script_reproduces_the_bundled_approvals(example_repo: Path) -> None:
+    """examples/seed_approvals.py on the example without approvals writes exactly the
+    committed approval lines, one commit per approval authored by the approver."""
+    import re
+    import sys
+
+    bundled = {p.name: p.read_text() for p in (example_repo / "offers").glob("*.yaml")}
+    for path in (example_repo / "offers").glob("*.yaml"):
+        path.write_text(re.sub(r"approvals:\n(?:  - \{.*\}\n)+", "approvals: []\n", path.read_text()))
+    git(example_repo, "commit", "-qam", "strip approvals")
+    before = int(git(example_repo, "rev-list", "--count", "HEAD"))
+    script = Path(__file__).resolve().parent.parent / "examples" / "seed_approvals.py"
+    proc = subprocess.run(
+        [sys.executable, str(script), "--repo", str(example_repo)], capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    for path in (example_repo / "offers").glob("*.yaml"):
+        assert path.read_text() == bundled[path.name], path.name
+    total = sum(text.count("  - {role: ") for text in bundled.values())
+    assert int(git(example_repo, "rev-list", "--count", "HEAD")) - before == total
+    authors = git(
+        example_repo, "log", f"-{total}", "--format=%ae %(trailers:key=Offer-Action,valueonly)"
+    ).split("\n")
+    assert all(line.endswith("approve") and "rita.ramos" not in line for line in authors if line.strip())
