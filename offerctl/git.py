@@ -201,3 +201,9 @@ def show_file(cwd: Path, rev: str, path: str) -> bytes | None:
 def rev_parse(cwd: Path, rev: str) -> str | None:
     proc = run(["rev-parse", "-q", "--verify", f"{rev}^{{commit}}"], cwd, check=False)
     return proc.stdout.strip() or None
+
+
+def file_commits(cwd: Path, path: str) -> list[str]:
+    """Commits that touched ``path``, oldest first (one ``git log`` call)."""
+    proc = run(["log", "--reverse", "--format=%H", "--", path], cwd, check=False)
+    return proc.stdout.split() if proc.returncode == 0 else []
