@@ -18,7 +18,6 @@ from offerctl.letters import (
     MATCH_KEYS,
     LetterError,
     Letters,
-    iter_problems,
     letter_templates,
     problem_from,
     rules,
@@ -187,9 +186,14 @@ def _set(data: Any, dotted: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
-def check_promises(ctx: Context, letters: Letters, offer: Offer, renders: bool) -> Iterator[Finding]:
+def check_promises(
+    ctx: Context, letters: Letters, offer: Offer, letter: tuple[str, str] | None
+) -> Iterator[Finding]:
     """L410: a verbal promise whose value differs from the offer; L411: a promised field the
-    offer's letter does not print (the candidate would not see the promise in writing)."""
+    offer's letter does not print (the candidate would not see the promise in writing).
+
+    ``letter`` is (template, Markdown) of the offer's letter, or None when it does not render
+    (then only L410 is checked)."""
     promises = offer.get("verbal.promises") or []
     for index, promise in enumerate(promises):
         field, promised = promise.get("field"), promise.get("value")
@@ -209,13 +213,12 @@ def check_promises(ctx: Context, letters: Letters, offer: Offer, renders: bool) 
                 offer.id,
             )
             continue
-        if not renders:
+        if letter is None:
             continue
+        template, original = letter
+        data = copy.deepcopy(dict(offer.data))
+        _set(data, field, _perturbed(actual))
         try:
-            template = letters.selection(offer).template
-            original = letters.render_text(offer, template, "md")
-            data = copy.deepcopy(dict(offer.data))
-            _set(data, field, _perturbed(actual))
             changed = letters.render_text(offer, template, "md", data_override=data)
         except LetterError:
             continue  # the letter differs only by failing: it uses the field
@@ -254,14 +257,16 @@ def check_letters(ctx: Context) -> Iterator[Finding]:
     for offer in ctx.offers:
         if not offer.extra.get("valid"):
             continue
-        problems = (
-            list(iter_problems(letters, offer))
-            if offer.status in LETTER_STATUSES
-            else letters.check_inputs(offer)
-        )
+        problems = letters.check_inputs(offer)
+        must_render = offer.status in LETTER_STATUSES
+        letter: tuple[str, str] | None = None
+        if not problems and (must_render or offer.get("verbal.promises")):
+            try:
+                template = letters.selection(offer).template
+                letter = (template, letters.render_text(offer, template, "md"))
+            except LetterError as exc:
+                if must_render:
+                    problems.append(exc)
         for problem in problems:
             yield from emit(problem, offer.id)
-        renders = not problems
-        if renders and offer.get("verbal.promises") and offer.status not in LETTER_STATUSES:
-            renders = not list(iter_problems(letters, offer))
-        yield from check_promises(ctx, letters, offer, renders)
+        yield from check_promises(ctx, letters, offer, letter)

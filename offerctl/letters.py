@@ -22,7 +22,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -763,19 +763,6 @@ def letter_templates(root: Path) -> list[str]:
             continue
         names.append(rel)
     return names
-
-
-def iter_problems(letters: Letters, offer: Offer, fmt: str = "md") -> Iterator[LetterError]:
-    """Everything that stops ``offer``'s letter from rendering (for ``check``)."""
-    problems = letters.check_inputs(offer)
-    yield from problems
-    if problems:
-        return
-    try:
-        selection = letters.selection(offer)
-        letters.render_text(offer, selection.template, fmt)
-    except LetterError as exc:
-        yield exc
 
 
 def render_offer(
