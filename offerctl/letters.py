@@ -34,6 +34,8 @@ from offerctl.model import Finding, Offer
 if TYPE_CHECKING:
     from jinja2 import Environment
 
+    from offerctl.repo import Repo
+
 Format = Literal["md", "html", "pdf"]
 FORMATS: tuple[str, ...] = ("md", "html", "pdf")
 TEMPLATE_SUFFIX = ".md.j2"
@@ -59,6 +61,9 @@ class LetterError(InputError):
 
     def finding(self, offer: str | None = None) -> Finding:
         return Finding(self.path or "letter_templates", self.line, self.code, self.message, offer=offer)
+
+    def __str__(self) -> str:
+        return f"{super().__str__()} ({self.code})"
 
 
 @dataclass(frozen=True)
@@ -188,13 +193,12 @@ def _meta_problem(stem: str, meta: Mapping[str, Any]) -> str | None:
     return None
 
 
-def clause_library(repo: Any) -> dict[str, Clause]:
+def clause_library(repo: Repo) -> dict[str, Clause]:
     """Clause id → ``Clause`` (``Clause.standard`` tells routing what legal must see).
 
-    ``repo`` is an ``offerctl.repo.Repo``. Broken clause files are left out (``check``
-    reports them as L406).
+    Broken clause files are left out (``check`` reports them as L406).
     """
-    clauses, _ = load_clauses(Path(repo.root))
+    clauses, _ = load_clauses(repo.root)
     return clauses
 
 
@@ -441,8 +445,8 @@ class Letters:
         self._envs: dict[str, Environment] = {}
 
     @classmethod
-    def for_repo(cls, repo: Any) -> Letters:
-        return cls(Path(repo.root), repo.config)
+    def for_repo(cls, repo: Repo) -> Letters:
+        return cls(repo.root, repo.config)
 
     def env(self, fmt: str) -> Environment:
         kind = "md" if fmt == "md" else "html"
@@ -556,23 +560,32 @@ class Letters:
         }
 
     def _clauses(self, env: Environment, offer: Offer, context: Mapping[str, Any], html: bool) -> list[Any]:
+        return [self._clause(env, self.clauses[c], context, html) for c in offer.get("clauses") or []]
+
+    def _clause(self, env: Environment, clause: Clause, context: Mapping[str, Any], html: bool) -> Any:
         from markupsafe import Markup
 
-        language = context["letter"]["language"]
-        rendered = []
-        for clause_id in offer.get("clauses") or []:
-            clause = self.clauses[clause_id]
-            name, title = clause.template_for(language)
-            text = env.get_template(name).render(context).strip() + "\n"
-            rendered.append(
-                {
-                    "id": clause.id,
-                    "title": title,
-                    "standard": clause.standard,
-                    "text": Markup(text) if html else text,
-                }
-            )
-        return rendered
+        name, title = clause.template_for(context["letter"]["language"])
+        text = env.get_template(name).render(context).strip() + "\n"
+        return {
+            "id": clause.id,
+            "title": title,
+            "standard": clause.standard,
+            "text": Markup(text) if html else text,
+        }
+
+    def _clause_function(self, env: Environment, context: Mapping[str, Any], html: bool) -> Any:
+        """``{{ clause("at_will").text }}``: a template includes a clause by id (L404 if unknown)."""
+        from offerctl.letter_filters import FilterProblem
+
+        def clause(clause_id: str) -> Any:
+            found = self.clauses.get(clause_id)
+            if found is None:
+                known = ", ".join(sorted(self.clauses)) or "none"
+                raise FilterProblem(f"unknown clause {clause_id!r} (known: {known})", "L404")
+            return self._clause(env, found, context, html)
+
+        return clause
 
     def render_text(
         self,
@@ -594,6 +607,7 @@ class Letters:
             if version is not None:
                 context["letter"]["version"] = version
             context["clauses"] = self._clauses(env, source, context, fmt != "md")
+            context["clause"] = self._clause_function(env, context, fmt != "md")
             text = env.get_template(template).render(context)
         except LetterError:
             raise
@@ -604,7 +618,9 @@ class Letters:
     def selection(self, offer: Offer) -> Selection:
         """``select`` plus a check that the chosen template exists (L403 at the line that chose it)."""
         chosen = select(self.config, offer)
-        if not (self.templates_dir / chosen.template).is_file() or ".." in chosen.template.split("/"):
+        candidate = (self.templates_dir / chosen.template).resolve()
+        inside = candidate.is_relative_to(self.templates_dir.resolve()) and ".." not in chosen.template
+        if not inside or not candidate.is_file():
             if chosen.rule is None:
                 path, line = offer.path, _line(self.root, offer.path, ["letter", "template"])
                 hint = "fix letter.template in the offer (paths are relative to letter_templates/)"
@@ -677,9 +693,9 @@ class Letters:
 
 
 def render(
-    repo: Any, offer: Offer, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
+    repo: Repo, offer: Offer, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
 ) -> RenderedLetter:
-    """Render ``offer``'s letter. ``repo`` is an ``offerctl.repo.Repo``.
+    """Render ``offer``'s letter.
 
     ``written_on`` dates the letter (default: the ``written_on`` of the last ``sent`` event,
     else the date of the latest approval or event). Raises ``LetterError`` (an InputError,
@@ -766,7 +782,7 @@ def letter_templates(root: Path) -> list[str]:
 
 
 def render_offer(
-    repo: Any, offer_id: str, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
+    repo: Repo, offer_id: str, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
 ) -> tuple[Offer, RenderedLetter]:
     """``offerctl render``: load one offer by id and render its letter."""
     from offerctl import loader

@@ -463,3 +463,28 @@ def test_render_json_keys_are_stable(example_repo: Path, cli: Any) -> None:
         "selection",
     }
     assert data["locale"] == "de_DE" and data["template"] == "de/arbeitsvertrag.md.j2"
+
+
+def test_template_includes_a_clause_by_id(example_repo: Path, cli: Any) -> None:
+    template = example_repo / "letter_templates" / "us" / "full_time.md.j2"
+    edit(template, "{% block benefits %}\n", "{% block benefits %}\n{{ clause('at_will').text }}\n")
+    result = cli("render", "OFF-2026-2WF8JT4M", cwd=example_repo)
+    assert result.code == 0, result.err
+    assert 'Your employment with Acme Robotics is "at will"' in result.out
+    edit(template, "clause('at_will')", "clause('at_wil')")
+    line = line_of(template, "at_wil")
+    check = cli("check", "--format", "json", cwd=example_repo)
+    assert check.code == 1
+    finding = next(f for f in check.json()["findings"] if f["code"] == "L404")
+    assert finding["path"] == "letter_templates/us/full_time.md.j2" and finding["line"] == line
+    rendered = cli("render", "OFF-2026-2WF8JT4M", cwd=example_repo)
+    assert rendered.code == 2 and "(L404)" in rendered.err and "unknown clause 'at_wil'" in rendered.err
+
+
+def test_template_override_cannot_leave_letter_templates(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / f"{US}.yaml"
+    edit(
+        path, "clauses: [confidentiality]", "clauses: [confidentiality]\nletter: {template: ../offerctl.yaml}"
+    )
+    result = cli("render", US, cwd=example_repo)
+    assert result.code == 2 and "(L403)" in result.err
