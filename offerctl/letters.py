@@ -314,7 +314,10 @@ def _markdown_to_html(value: Any) -> Any:
     from markdown_it import MarkdownIt
     from markupsafe import Markup
 
+    # A printed letter needs no Markdown links or images; without them, text a template
+    # builds with `~` (HTML-escaped but not Markdown-neutralised) cannot become a link either.
     parser = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
+    parser.disable(["link", "image", "autolink"])
     return Markup(parser.render(str(value)))
 
 

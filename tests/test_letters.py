@@ -488,3 +488,13 @@ def test_template_override_cannot_leave_letter_templates(example_repo: Path, cli
     )
     result = cli("render", US, cwd=example_repo)
     assert result.code == 2 and "(L403)" in result.err
+
+
+def test_text_built_in_the_template_cannot_become_a_link(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / f"{US}.yaml"
+    edit(path, "name: Elena García", "name: '[Elena](https://evil.example)'")
+    template = example_repo / "letter_templates" / "us" / "full_time.md.j2"
+    edit(template, "{% block opening %}\n", "{% block opening %}\n{{ 'Hello ' ~ candidate.name }}\n")
+    html = cli("render", US, "--format", "html", cwd=example_repo)
+    assert html.code == 0, html.err
+    assert "Hello [Elena](https://evil.example)" in html.out and "<a " not in html.out
