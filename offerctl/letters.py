@@ -202,6 +202,18 @@ def clause_library(repo: Repo) -> dict[str, Clause]:
     return clauses
 
 
+def default_clauses(repo: Repo, data: Mapping[str, Any]) -> list[str]:
+    """``defaults.clauses`` that apply in the offer's jurisdiction (``new`` uses these), so a
+    German offer does not get the US ``at_will`` clause. Unknown ids are kept (check: L404)."""
+    from offerctl.model import get_path
+
+    configured = [str(c) for c in repo.setting("defaults.clauses", []) or []]
+    library = clause_library(repo)
+    country = get_path(data, "role.location.country")
+    region = get_path(data, "role.location.region")
+    return [c for c in configured if c not in library or library[c].applies_to(country, region)]
+
+
 # --- template selection ------------------------------------------------------------------
 
 

@@ -498,3 +498,21 @@ def test_text_built_in_the_template_cannot_become_a_link(example_repo: Path, cli
     html = cli("render", US, "--format", "html", cwd=example_repo)
     assert html.code == 0, html.err
     assert "Hello [Elena](https://evil.example)" in html.out and "<a " not in html.out
+
+
+def test_new_offers_get_only_default_clauses_of_their_jurisdiction(offer_repo: Path, cli: Any) -> None:
+    from offerctl import yamlio
+
+    intake = FRESH_OFFER.split("recruiter:")[0].replace("id: OFF-2026-AAAABBBB\nstatus: draft\n", "")
+    intake += (
+        "recruiter: recruiter@example.com\nstart_date: '2027-01-11'\ncompensation: {base_salary: 150000}\n"
+    )
+    (offer_repo / "us.yaml").write_text(intake)
+    (offer_repo / "de.yaml").write_text(intake.replace("country: US, region: NY", "country: DE, region: BE"))
+    made_us = cli("new", "--no-input", "--from", "us.yaml", "--format", "json", cwd=offer_repo)
+    made_de = cli("new", "--no-input", "--from", "de.yaml", "--format", "json", cwd=offer_repo)
+    assert made_us.code == 0 and made_de.code == 0, made_us.err + made_de.err
+    us_data = yamlio.load((offer_repo / made_us.json()["path"]).read_bytes())
+    de_data = yamlio.load((offer_repo / made_de.json()["path"]).read_bytes())
+    assert us_data["clauses"] == ["confidentiality", "at_will"]
+    assert de_data["clauses"] == ["confidentiality"]  # at_will applies only in the US
