@@ -37,7 +37,8 @@ def _locale(context: Any) -> str:
 def _number(value: Any, what: str) -> Decimal:
     number = to_decimal(value)
     if number is None:
-        shown = "nothing (the field is empty)" if value is None else f"{type(value).__name__} {value!r}"
+        # The value itself is not echoed: it may be compensation data, and check runs in CI logs.
+        shown = "nothing (the field is empty)" if value is None else f"a {type(value).__name__}"
         raise FilterProblem(f"{what} needs a number but got {shown}; guard optional fields with {{% if … %}}")
     return number
 
