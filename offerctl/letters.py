@@ -22,7 +22,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -358,12 +358,29 @@ def _environment(templates_dir: Path, fmt: str) -> Environment:
         auto_reload=False,
     )
     for name, function in letter_filters.context_filters().items():
-        env.filters[name] = pass_context(function)
-    env.filters.update(letter_filters.plain_filters())
+        env.filters[name] = pass_context(_strict(function, context=True))
+    for name, function in letter_filters.plain_filters().items():
+        env.filters[name] = _strict(function)
     env.filters["markdown"] = _markdown_to_html
     env.filters["with_defaults"] = _with_defaults
     env.filters["css_string"] = _css_string
     return env
+
+
+def _strict(function: Callable[..., Any], *, context: bool = False) -> Callable[..., Any]:
+    """A filter that fails like StrictUndefined when given an undefined name (L402), instead of
+    formatting the Undefined object."""
+    from jinja2 import Undefined
+
+    def strict(*args: Any, **kwargs: Any) -> Any:
+        for value in [*args[1 if context else 0 :], *kwargs.values()]:
+            if isinstance(value, Undefined):
+                value._fail_with_undefined_error()
+        return function(*args, **kwargs)
+
+    strict.__name__ = getattr(function, "__name__", "filter")
+    strict.__doc__ = function.__doc__
+    return strict
 
 
 def _with_defaults(values: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:

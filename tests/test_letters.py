@@ -516,3 +516,11 @@ def test_new_offers_get_only_default_clauses_of_their_jurisdiction(offer_repo: P
     de_data = yamlio.load((offer_repo / made_de.json()["path"]).read_bytes())
     assert us_data["clauses"] == ["confidentiality", "at_will"]
     assert de_data["clauses"] == ["confidentiality"]  # at_will applies only in the US
+
+
+def test_misspelled_variable_inside_a_filter_is_undefined_not_formatted(example_repo: Path, cli: Any) -> None:
+    template = example_repo / "letter_templates" / "us" / "full_time.md.j2"
+    edit(template, "starting on {{ start_date | date }}", "starting on {{ start_dte | date }}")
+    result = cli("render", "OFF-2026-2WF8JT4M", cwd=example_repo)
+    assert result.code == 2 and "'start_dte' is undefined (L402)" in result.err
+    assert f"letter_templates/us/full_time.md.j2:{line_of(template, 'start_dte')}" in result.err
