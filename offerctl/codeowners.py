@@ -2,7 +2,8 @@
 
 * ``policies/``, ``offerctl.yaml``, ``letter_templates/`` and ``.github/`` (the workflow and
   this file itself) → the policy owners (``policy_owners:`` in ``policies/approvers.yaml``).
-* each offer file → its hiring manager and the people who must approve it.
+* each offer file → its hiring manager, its recruiter and everyone who may fill an approval
+  the routing engine requires for it (role members, or the person the offer names).
 
 An owner is ``@<github>`` when the person has a ``github:`` username in approvers.yaml, else
 their email: GitHub accepts an email address as an owner and matches it to the account
@@ -66,6 +67,24 @@ def basic_reviewers(offer: Offer) -> list[str]:
     return [str(v).lower() for v in (offer.get("role.hiring_manager"), offer.get("recruiter")) if v]
 
 
+def routed_reviewers(repo: Repo) -> ReviewersFor:
+    """Hiring manager, recruiter and everyone who may fill a rule the routing engine
+    triggers for the offer (role members, or the person the offer names)."""
+    from offerctl.policy import load_policy_set
+    from offerctl.policy.routing import route
+
+    policy, _ = load_policy_set(repo)
+
+    def reviewers(offer: Offer) -> list[str]:
+        people = basic_reviewers(offer)
+        for outcome in route(repo, policy, offer).rules:
+            if outcome.triggered:
+                people.extend(outcome.principals)
+        return people
+
+    return reviewers
+
+
 def build(repo: Repo, reviewers_for: ReviewersFor | None = None) -> Codeowners:
     """The CODEOWNERS text for the repository as it stands (offers that fail to load are
     skipped with a warning: `offerctl check` reports them)."""
@@ -83,7 +102,7 @@ def build(repo: Repo, reviewers_for: ReviewersFor | None = None) -> Codeowners:
         if email not in people
     ]
     offers, _ = loader.load_offers(repo, loader.offer_files(repo))
-    choose = reviewers_for or basic_reviewers
+    choose = reviewers_for or routed_reviewers(repo)
     owner_handles = " ".join(_unique(handle(e, people) for e in owners))
     lines = [
         "# Written by `offerctl codeowners --write`: who must review a change.",
@@ -127,4 +146,4 @@ def write(repo: Repo, result: Codeowners, *, commit: bool = True) -> str | None:
     )
 
 
-__all__ = ["PATH", "Codeowners", "basic_reviewers", "build", "handle", "write"]
+__all__ = ["PATH", "Codeowners", "basic_reviewers", "build", "handle", "routed_reviewers", "write"]

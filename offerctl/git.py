@@ -361,3 +361,9 @@ def grep_files(cwd: Path, needles: Iterable[str], pathspecs: Sequence[str]) -> l
     if proc.returncode not in (0, 1):
         raise GitError(f"git grep failed: {proc.stderr.strip()}")
     return zsplit(proc.stdout)
+
+
+def file_commits(cwd: Path, path: str) -> list[str]:
+    """Commits that touched ``path``, oldest first (one ``git log`` call)."""
+    proc = run(["log", "--reverse", "--format=%H", "--", path], cwd, check=False)
+    return proc.stdout.split() if proc.returncode == 0 else []

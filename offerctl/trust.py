@@ -26,12 +26,15 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from offerctl import git, yamlio
 from offerctl.errors import UsageError
 from offerctl.model import Finding, Offer, Severity, to_jsonable
 from offerctl.repo import CONFIG_NAME, OFFERS_DIR, POLICIES_DIR, TEMPLATES_DIR, Repo
+
+if TYPE_CHECKING:
+    from offerctl.check import Context
 
 APPEND_ONLY = ("approvals", "events")
 _NOUN = {"approvals": "approval", "events": "event"}
@@ -443,9 +446,151 @@ def copied_approvals(repo: Repo, offers: Sequence[Offer], *, everything_loaded: 
     return findings
 
 
+def check_pending_approvals(ctx: Context, offer: Offer) -> Iterator[Finding]:
+    """A303/A304 for offers still collecting approvals (the approvals module checks offers
+    that claim to be approved): an approval line by someone the policy in force does not
+    allow, or a second vote of one person, can never become valid — reported when it is
+    added, so it does not merge and sit in an append-only list until the offer is approved.
+
+    Passing: a pending offer whose hiring manager approved.
+    Failing: a pending offer with a finance approval by someone outside the finance role."""
+    from offerctl.model import APPROVED_STATUSES
+    from offerctl.policy.routing import route
+
+    if offer.status in APPROVED_STATUSES or not offer.get("approvals"):
+        return
+    codes = {"not_allowed": "A303", "duplicate": "A304"}
+    seen: set[int] = set()
+    for outcome in route(ctx.repo, ctx.policy_set, offer, as_of=ctx.as_of).rules:
+        for check in outcome.approvals:
+            code = codes.get(check.state)
+            if code and check.index not in seen:
+                seen.add(check.index)
+                yield ctx.finding(
+                    offer,
+                    f"approvals.{check.index}",
+                    code,
+                    f"approval by {check.by} as {check.role} (rule {outcome.rule_id}): {check.detail}",
+                )
+
+
+# --- signatures ---------------------------------------------------------------------------
+
+
+def signer_key(sig: str) -> str | None:
+    """The public key (``<algorithm> <base64>``, as in approvers.yaml) that made an SSH
+    signature, read from the signature itself (``SSHSIG`` format, PROTOCOL.sshsig); None when
+    ``sig`` is not one. Used to say *whose* key signed; ``ssh-keygen -Y verify`` decides."""
+    import base64
+    import binascii
+
+    try:
+        blob = base64.b64decode(sig.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError, ValueError):
+        return None
+    if not blob.startswith(b"SSHSIG") or len(blob) < 14:
+        return None
+    size = int.from_bytes(blob[10:14], "big")
+    key = blob[14 : 14 + size]
+    if len(key) != size or len(key) < 4:
+        return None
+    alg_size = int.from_bytes(key[:4], "big")
+    algorithm = key[4 : 4 + alg_size].decode("ascii", "replace")
+    return f"{algorithm} {base64.b64encode(key).decode('ascii')}"
+
+
+def _key_body(key: str) -> str:
+    return " ".join(key.split()[:2])
+
+
+def check_signatures(ctx: Context, offer: Offer) -> Iterator[Finding]:
+    """A306/A307 for every approval of every offer, whatever its status, under the policy in
+    force (``--policy-ref``): with ``signatures: required`` every approval must be signed; any
+    signature present must verify (``ssh-keygen -Y verify``, namespace ``offerctl-approval@v1``)
+    over ``{offer, role, by, at, digest}`` with the key approvers.yaml lists for ``by`` — the
+    signer's key, not the git author, is the identity. A key under ``revoked_keys`` never
+    verifies, whatever date the approval claims (A307).
+
+    Passing: an approval signed by the approver's listed key over this offer and these terms.
+    Failing: the same signature on another offer, or after the digest changed (A306)."""
+    from offerctl import approvals
+    from offerctl.model import APPROVED_STATUSES
+
+    policy = ctx.policy_set
+    if policy.signatures == "off":
+        return
+    owners = {
+        _key_body(person.ssh_key): email
+        for email, person in policy.approvers.people.items()
+        if person.ssh_key
+    }
+    for index, line in enumerate(offer.get("approvals") or []):
+        if not isinstance(line, Mapping):
+            continue
+        by = str(line.get("by", "")).lower()
+        sig = line.get("sig")
+        where = f"approvals.{index}"
+        what = f"approval by {by} as {line.get('role')}"
+        if not sig:
+            # for approved offers routing reports it (the approval does not count: A306)
+            if policy.signatures == "required" and offer.status not in APPROVED_STATUSES:
+                yield ctx.finding(
+                    offer,
+                    where,
+                    "A306",
+                    f"{what} is not signed and policies/routing.yaml requires signatures; "
+                    "approve again with `offerctl approve --sign-key`",
+                )
+            continue
+        signer = signer_key(str(sig))
+        if signer is None:
+            yield ctx.finding(offer, where, "A306", f"{what}: sig is not an SSH signature")
+            continue
+        if signer in policy.approvers.revoked_keys:
+            yield ctx.finding(
+                offer,
+                where,
+                "A307",
+                f"{what} is signed with a key revoked in policies/approvers.yaml; a revoked key "
+                "never verifies, whatever date the approval claims — approve again with a current key",
+            )
+            continue
+        owner = owners.get(signer)
+        if owner is None:
+            yield ctx.finding(
+                offer,
+                where,
+                "A306",
+                f"{what} is signed with a key ({signer.split()[0]} …{signer[-12:]}) that "
+                "policies/approvers.yaml lists for nobody",
+            )
+            continue
+        if owner != by:
+            yield ctx.finding(
+                offer,
+                where,
+                "A306",
+                f"{what} is signed with {owner}'s key: the signer is the identity, and it is not {by}",
+            )
+            continue
+        payload = approvals.signing_payload(
+            offer.id, str(line.get("role")), by, str(line.get("at")), str(line.get("digest"))
+        )
+        if not approvals.verify(payload, str(sig), by, signer):
+            yield ctx.finding(
+                offer,
+                where,
+                "A306",
+                f"{what}: {by}'s signature does not cover this approval — it was made for another "
+                f"offer, role, time or set of terms (digest); namespace {approvals.NAMESPACE}",
+            )
+
+
 __all__ = [
     "ChangedSet",
     "changed_offers",
+    "check_pending_approvals",
+    "check_signatures",
     "copied_approvals",
     "governs_every_offer",
     "policy_changes",

@@ -64,3 +64,14 @@ def test_unknown_github_name_is_a_schema_finding(offer_repo: Path, cli: Any) -> 
     assert result.code == 1
     [finding] = [f for f in result.json()["findings"] if "github" in f["message"]]
     assert (finding["path"], finding["code"]) == ("policies/approvers.yaml", "S105")
+
+
+def test_codeowners_adds_the_approvers_routing_requires(offer_repo: Path, cli: Any) -> None:
+    above_mid = new_offer(offer_repo, cli, compensation__base_salary="190000")
+    at_mid = new_offer(offer_repo, cli)
+    out = cli("codeowners", cwd=offer_repo).out
+    assert (
+        f"/offers/{above_mid}.yaml hiring.manager@example.com recruiter@example.com fin.lead@example.com\n"
+        in out
+    )
+    assert f"/offers/{at_mid}.yaml hiring.manager@example.com recruiter@example.com\n" in out
