@@ -310,11 +310,13 @@ def run(
                 if paths:
                     wanted = set(loader.offer_files(repo, paths))
                     rels = [r for r in rels if r in wanted]
-        if policy_ref is not None:
-            findings.extend(trust.policy_changes(repo, git.changed_since(repo.root, policy_ref), policy_ref))
         findings.extend(repo.config_findings)
         policies = loader.load_policies(repo)
         findings.extend(policies.findings)
+        if policy_ref is not None:
+            owners = [str(e) for e in policies.approvers.get("policy_owners") or []]
+            changed_paths = git.changed_since(repo.root, policy_ref)
+            findings.extend(trust.policy_changes(repo, changed_paths, policy_ref, owners))
         offers, offer_findings = loader.load_offers(repo, rels)
         findings.extend(offer_findings)
         ctx = Context(repo, policies, offers, as_of or today())

@@ -142,11 +142,12 @@ def repo_with_policy_root(repo: Repo, policy_root: Path, *, label: str) -> Repo:
     return dataclasses.replace(repo, config=config, config_findings=findings, policy_root=policy_root)
 
 
-def policy_changes(repo: Repo, changed: Sequence[str], ref: str) -> list[Finding]:
+def policy_changes(repo: Repo, changed: Sequence[str], ref: str, owners: Sequence[str] = ()) -> list[Finding]:
     """G555 (warning): a policy or configuration file changed in this pull request; the
     change itself needs review by the policy owners (CODEOWNERS), and it does not apply to
     the offers of the same pull request (they are checked under ``ref``'s policy)."""
     findings = []
+    who = f" ({', '.join(owners)})" if owners else ""
     for rel in changed:
         if rel == CONFIG_NAME or rel.startswith(f"{POLICIES_DIR}/"):
             findings.append(
@@ -154,7 +155,7 @@ def policy_changes(repo: Repo, changed: Sequence[str], ref: str) -> list[Finding
                     rel,
                     None,
                     "G555",
-                    f"{rel} changed since {ref}: this change needs review by the policy owners "
+                    f"{rel} changed since {ref}: this change needs review by the policy owners{who} "
                     "(CODEOWNERS); offers in this change are checked under the policy of "
                     f"{ref}, not this one",
                     Severity.WARNING,

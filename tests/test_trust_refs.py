@@ -120,6 +120,7 @@ def test_policy_ref_defaults_to_the_pull_request_target_in_github_actions(
     [finding] = result.json()["findings"]
     assert (finding["code"], finding["path"]) == ("G555", "policies/bands.yaml")
     assert "origin/main" in finding["message"]
+    assert "policy owners (pat.example@example.com)" in finding["message"]
     assert result.code == 0  # a warning: the policy owners' review is GitHub's job (CODEOWNERS)
 
 
