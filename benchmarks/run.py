@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import resource
 import shutil
 import statistics
 import subprocess
@@ -55,11 +56,16 @@ class Step:
     before: Callable[[], None] | None = None
     after: Callable[[], None] | None = None
     times: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
     codes: set[int] = field(default_factory=set)
 
     @property
     def median(self) -> float | None:
         return statistics.median(self.times) if self.times else None
+
+    @property
+    def median_cpu(self) -> float | None:
+        return statistics.median(self.cpu) if self.cpu else None
 
 
 def offerctl_argv() -> list[str]:
@@ -95,9 +101,13 @@ def time_once(step: Step, repo: Path) -> None:
         return
     if step.before:
         step.before()
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     proc = subprocess.run(step.argv, cwd=repo, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     step.times.append(time.perf_counter() - started)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # user + system CPU of the command and every process it waited for (pool workers too)
+    step.cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
     step.codes.add(proc.returncode)
     if step.after:
         step.after()
@@ -226,17 +236,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         note = step.note
         if step.codes and step.codes - {0}:
             note = (note + "; " if note else "") + f"exit {sorted(step.codes)}"
-        rows.append((step.name, fmt(step.median), "", "", note))
+        rows.append((step.name, fmt(step.median), fmt(step.median_cpu), "", note))
 
     def ratio(a: str, b: str) -> float | None:
         return m[a] / m[b] if m[a] is not None and m[b] is not None and m[b] > 0 else None
 
     targets: list[tuple[str, str, str, str]] = []
     r = ratio("peer", "cold")
+    peer_cpu, cold_cpu = steps["peer"].median_cpu, steps["cold"].median_cpu
+    cpu_ratio = f"; CPU time {peer_cpu / cold_cpu:.1f}x" if peer_cpu and cold_cpu else ""
     targets.append(
         (
             "check cold vs check-jsonschema",
-            f"{r:.1f}x faster" if r else "—",
+            f"{r:.2f}x faster{cpu_ratio}" if r else "—",
             "≥ 6x faster",
             verdict(r >= 6 if r else None),
         )
@@ -301,10 +313,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"load average {load_before[0]:.1f} before / {load_after[0]:.1f} after"
     )
     print()
-    print("| step | median | note |")
-    print("| --- | ---: | --- |")
-    for name, median, _, _, note in rows:
-        print(f"| {name} | {median} | {note} |")
+    print("| step | median wall time | median CPU time | note |")
+    print("| --- | ---: | ---: | --- |")
+    for name, median, cpu, _, note in rows:
+        print(f"| {name} | {median} | {cpu} | {note} |")
     print()
     print("| target (issue 8) | measured | target | verdict |")
     print("| --- | ---: | ---: | --- |")

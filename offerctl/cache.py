@@ -120,6 +120,14 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def _is_plain(value: Any) -> bool:
+    """A flat mapping of text/number/bool/null values needs no decoding (the usual summary)."""
+    return type(value) is dict and all(type(v) in _SCALARS for v in value.values())
+
+
+_SCALARS = frozenset({str, int, bool, float, type(None)})
+
+
 def _finding_row(f: Finding) -> list[Any]:
     return [f.path, f.line, f.code, f.message, str(f.severity), f.offer]
 
@@ -166,8 +174,9 @@ class CheckCache:
         if not isinstance(entry, list) or len(entry) != 3 or entry[0] != content_id:
             return None
         try:
-            summary = _decode(entry[1])
-            findings = tuple(_finding(row) for row in entry[2])
+            raw_summary, rows = entry[1], entry[2]
+            summary = raw_summary if _is_plain(raw_summary) else _decode(raw_summary)
+            findings = tuple(_finding(row) for row in rows) if rows else ()
         except (TypeError, ValueError, ArithmeticError):  # a damaged entry is a miss
             return None
         if summary is not None and not isinstance(summary, dict):

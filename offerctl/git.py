@@ -78,6 +78,30 @@ def run(
     return proc
 
 
+def _start(args: Sequence[str], cwd: Path) -> subprocess.Popen[str]:
+    """Start git without waiting (for listings that can run side by side); see ``_finish``."""
+    try:
+        return subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=_env(),
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH", hint="install git") from None
+
+
+def _finish(proc: subprocess.Popen[str], what: str) -> str:
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        detail = (err or out).strip().splitlines()
+        message = detail[-1] if detail else f"exit {proc.returncode}"
+        raise GitError(f"git {what} failed: {message}", hint=_hint_for(message))
+    return out
+
+
 def _hint_for(message: str) -> str | None:
     lowered = message.lower()
     if "not a git repository" in lowered:
@@ -226,7 +250,12 @@ def content_ids(cwd: Path, rels: Sequence[str], pathspecs: Sequence[str] = ()) -
     (``git ls-files -s``, milliseconds for 10k files); modified, untracked or ignored files
     are read and hashed the same way git would.
     """
+    # Both listings at once: the second one stats every file, the first reads the index.
+    changed_proc = _start(
+        ["ls-files", "-z", "--modified", "--others", "--exclude-standard", "--", *pathspecs], cwd
+    )
     proc = run(["ls-files", "-s", "-z", "--", *pathspecs], cwd)
+    changed = set(zsplit(_finish(changed_proc, "ls-files")))
     staged: dict[str, str] = {}
     conflicted: set[str] = set()
     for entry in zsplit(proc.stdout):
@@ -236,7 +265,7 @@ def content_ids(cwd: Path, rels: Sequence[str], pathspecs: Sequence[str] = ()) -
             staged[path] = parts[1]
         else:
             conflicted.add(path)
-    changed = modified_paths(cwd, pathspecs) | conflicted
+    changed |= conflicted
     ids: dict[str, str] = {}
     for rel in rels:
         blob = staged.get(rel)
