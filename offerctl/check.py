@@ -315,7 +315,6 @@ _WORKER: dict[str, Context] = {}
 
 
 def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date) -> None:
-    register_extensions()
     _WORKER["ctx"] = Context(repo, policies, [], as_of)
 
 
@@ -382,7 +381,6 @@ def run(
     not on git history or other offers: that is what makes the cache correct.
     """
     as_of = as_of or today()
-    register_extensions()
     findings: list[Finding] = list(repo.config_findings)
     policies = loader.load_policies(repo)
     findings.extend(policies.findings)
