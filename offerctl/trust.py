@@ -229,15 +229,14 @@ class _FileAudit:
 
     repo: Repo
     offer: Offer
+    current: Mapping[str, Any]
     findings: list[Finding] = dataclasses.field(default_factory=list)
     _text: str | None = None
     _current: dict[str, list[str]] | None = None
 
     def _current_keys(self) -> dict[str, list[str]]:
         if self._current is None:
-            self._current = {
-                kind: [_key(i) for i in (self.offer.data.get(kind) or [])] for kind in APPEND_ONLY
-            }
+            self._current = {kind: [_key(i) for i in (self.current.get(kind) or [])] for kind in APPEND_ONLY}
         return self._current
 
     def line(self, kind: str, item_key: str | None) -> int | None:
@@ -319,7 +318,8 @@ class _FileAudit:
 
 
 def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = None) -> list[Finding]:
-    """G550/G551/G552 and A350 for ``offers`` (see the module docstring).
+    """G550/G551/G552 and A350 for ``offers`` (see the module docstring). Only each offer's
+    path and id are used; its current lines are read from the working tree.
 
     ``since``: a commit already verified (the pull request's base); only commits after it
     are examined, which keeps a pull request's check fast on a long history. Without it,
@@ -338,11 +338,14 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
     changes = [c for c in git.file_changes(repo.root, pathspecs, revisions=revisions) if c.path in by_path]
     head = git.tree_blobs(repo.root, "HEAD", pathspecs)
     working: dict[str, bytes] = {}
+    current: dict[str, Mapping[str, Any]] = {}
     for rel in paths:
         try:
             content = (repo.root / rel).read_bytes()
         except OSError:
             continue
+        parsed_now = _lists(content)
+        current[rel] = parsed_now or {}
         if head.get(rel) != _blob_id(content):
             working[rel] = content
     wanted = {b for c in changes for b in (*c.old_blobs, c.new_blob)}
@@ -356,7 +359,7 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
         # An unreadable version is compared through the last readable one of the file.
         return parsed[blob] or fallback
 
-    audits = {rel: _FileAudit(repo, by_path[rel]) for rel in paths}
+    audits = {rel: _FileAudit(repo, by_path[rel], current.get(rel, {})) for rel in paths}
     last: dict[str, dict[str, list[Any]]] = {}
     empty: dict[str, list[Any]] = {kind: [] for kind in APPEND_ONLY}
     steps: list[tuple[str, tuple[str, ...], str | bytes, _Version]] = [

@@ -33,6 +33,14 @@ def check(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=0, help="Processes for checking offers (0: one per core)."),
+    ] = 0,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Check every file again; do not read or write the result cache."),
+    ] = False,
     verify_history: Annotated[
         bool | None,
         typer.Option(
@@ -80,6 +88,8 @@ def check(
     result = core.run(
         open_repo(repo),
         paths or (),
+        jobs=jobs or None,
+        cache=not no_cache,
         verify_history=verify_history,
         changed_since=changed_since,
         policy_ref=policy_ref,
