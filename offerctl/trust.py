@@ -262,7 +262,7 @@ class _FileAudit:
         lines this version introduced."""
         noun = _NOUN[kind]
         new_keys = [_key(i) for i in new]
-        seen: set[str] = set()
+        seen: set[str] = set()  # lines a parent had, and edited lines (reported once, as G550)
         for old in olds:
             old_keys = [_key(i) for i in old]
             seen.update(old_keys)
@@ -282,6 +282,7 @@ class _FileAudit:
                     continue
                 replacement = new[index] if index < len(new) and new_keys[index] not in old_keys else None
                 if replacement is not None and not merge:
+                    seen.add(new_keys[index])
                     self.add(
                         kind,
                         new_keys[index],

@@ -224,3 +224,32 @@ def test_shallow_clone_is_a_usage_error(approved: tuple[Path, str], cli: Any, tm
     assert "Traceback" not in result.err
     # without history verification a shallow clone checks fine
     assert cli("check", "--no-verify-history", cwd=clone).code == 0
+
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "verify_history.txt"
+
+
+def test_history_findings_read_well(approved: tuple[Path, str], cli: Any) -> None:
+    """What a reviewer reads (text format, fixed width): one forged, one edited and one
+    removed line. Commit ids and the random offer id are normalised."""
+    import re
+
+    repo, offer_id = approved
+    rel = replace_in_offer(repo, offer_id, "2026-11-20T17:02:11Z", "2026-11-19T08:00:00Z")
+    commit_as(repo, "recruiter@example.com", "backdate", rel)
+    path = repo / rel
+    path.write_text(
+        "".join(ln for ln in path.read_text().splitlines(keepends=True) if "role: finance" not in ln)
+    )
+    commit_as(repo, "recruiter@example.com", "drop", rel)
+    append_line(
+        repo,
+        offer_id,
+        "approvals",
+        approval("finance", FIN, "2026-11-22T10:00:00Z"),
+        author="mallory@example.com",
+    )
+    result = cli("check", "--verify-history", cwd=repo)
+    assert result.code == 1
+    text = re.sub(r"commit [0-9a-f]{10}", "commit <sha>", result.out.replace(offer_id, "OFF-2026-XXXXXXXX"))
+    assert text == SNAPSHOT.read_text()
