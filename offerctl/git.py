@@ -227,6 +227,11 @@ def rev_parse(cwd: Path, rev: str) -> str | None:
     return proc.stdout.strip() or None
 
 
+def current_branch(cwd: Path) -> str | None:
+    proc = run(["symbolic-ref", "-q", "--short", "HEAD"], cwd, check=False)
+    return proc.stdout.strip() or None
+
+
 # --- history, for verifying approvals and events (offerctl.trust) ----------------------
 
 NULL_BLOB = "0" * 40
@@ -303,7 +308,7 @@ def file_changes(cwd: Path, pathspecs: Sequence[str], *, revisions: str = "HEAD"
     return changes
 
 
-def read_blobs(cwd: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
+def cat_blobs(cwd: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
     """The content of many blobs in ONE ``git cat-file --batch`` process."""
     wanted = sorted({b for b in blob_ids if b and b.strip("0")})
     if not wanted:
@@ -362,12 +367,6 @@ def require_commit(cwd: Path, ref: str, option: str) -> str:
             "in GitHub Actions use actions/checkout with fetch-depth: 0",
         )
     return commit
-
-
-def current_branch(cwd: Path) -> str | None:
-    """The checked-out branch's short name (None when HEAD is detached or unborn)."""
-    proc = run(["symbolic-ref", "--short", "-q", "HEAD"], cwd, check=False)
-    return proc.stdout.strip() or None
 
 
 def grep_files(cwd: Path, needles: Iterable[str], pathspecs: Sequence[str]) -> list[str]:

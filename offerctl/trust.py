@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -124,7 +123,7 @@ def policy_snapshot(repo: Repo, ref: str) -> Iterator[Repo]:
             f"--policy-ref {ref}: {CONFIG_NAME} does not exist there",
             hint="point --policy-ref at the branch the pull request targets",
         )
-    contents = git.read_blobs(repo.root, tree.values())
+    contents = git.cat_blobs(repo.root, tree.values())
     with tempfile.TemporaryDirectory(prefix="offerctl-policy-") as tmp:
         root = Path(tmp)
         for rel, blob in tree.items():
@@ -188,10 +187,6 @@ def _lists(raw: bytes | None) -> dict[str, list[Any]] | None:
         value = data.get(kind)
         out[kind] = list(value) if isinstance(value, list) else []
     return out
-
-
-def _blob_id(content: bytes) -> str:
-    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
 
 
 def _describe(item: Any) -> str:
@@ -347,11 +342,11 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
             continue
         parsed_now = _lists(content)
         current[rel] = parsed_now or {}
-        if head.get(rel) != _blob_id(content):
+        if head.get(rel) != git.blob_id(content):
             working[rel] = content
     wanted = {b for c in changes for b in (*c.old_blobs, c.new_blob)}
     wanted |= {head[rel] for rel in working if rel in head}
-    blobs = git.read_blobs(repo.root, wanted)
+    blobs = git.cat_blobs(repo.root, wanted)
     parsed: dict[str, dict[str, list[Any]] | None] = {}
 
     def lists(blob: str, fallback: dict[str, list[Any]]) -> dict[str, list[Any]]:
