@@ -232,6 +232,63 @@ def current_branch(cwd: Path) -> str | None:
     return proc.stdout.strip() or None
 
 
+def file_commits(cwd: Path, path: str) -> list[str]:
+    """Commits that touched ``path``, oldest first (one ``git log`` call)."""
+    proc = run(["log", "--reverse", "--format=%H", "--", path], cwd, check=False)
+    return proc.stdout.split() if proc.returncode == 0 else []
+
+
+def git_path(cwd: Path, name: str) -> Path | None:
+    """``$GIT_DIR/<name>`` for the repository at ``cwd`` (per worktree); None outside git."""
+    proc = run(["rev-parse", "--git-path", name], cwd, check=False)
+    if proc.returncode != 0 or not proc.stdout.strip():
+        return None
+    path = Path(proc.stdout.strip())
+    return path if path.is_absolute() else cwd / path
+
+
+def blob_id(content: bytes) -> str:
+    """The id git gives ``content`` as a blob (what ``git hash-object`` prints)."""
+    import hashlib
+
+    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
+
+
+def content_ids(cwd: Path, rels: Sequence[str], pathspecs: Sequence[str] = ()) -> dict[str, str]:
+    """A content id for each path (relative to ``cwd``) without reading unchanged files.
+
+    Tracked files that are unmodified in the working tree get their blob id from the index
+    (``git ls-files -s``, milliseconds for 10k files); modified, untracked or ignored files
+    are read and hashed the same way git would.
+    """
+    # Both listings at once: the second one stats every file, the first reads the index.
+    changed_proc = _start(
+        ["ls-files", "-z", "--modified", "--others", "--exclude-standard", "--", *pathspecs], cwd
+    )
+    proc = run(["ls-files", "-s", "-z", "--", *pathspecs], cwd)
+    changed = set(zsplit(_finish(changed_proc, "ls-files")))
+    staged: dict[str, str] = {}
+    conflicted: set[str] = set()
+    for entry in zsplit(proc.stdout):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()  # mode, blob, stage
+        if len(parts) == 3 and parts[2] == "0":
+            staged[path] = parts[1]
+        else:
+            conflicted.add(path)
+    changed |= conflicted
+    ids: dict[str, str] = {}
+    for rel in rels:
+        blob = staged.get(rel)
+        if blob is None or rel in changed:
+            try:
+                blob = blob_id((cwd / rel).read_bytes())
+            except OSError:
+                continue
+        ids[rel] = blob
+    return ids
+
+
 # --- history, for verifying approvals and events (offerctl.trust) ----------------------
 
 NULL_BLOB = "0" * 40
@@ -384,60 +441,3 @@ def grep_files(cwd: Path, needles: Iterable[str], pathspecs: Sequence[str]) -> l
     if proc.returncode not in (0, 1):
         raise GitError(f"git grep failed: {proc.stderr.strip()}")
     return zsplit(proc.stdout)
-
-
-def file_commits(cwd: Path, path: str) -> list[str]:
-    """Commits that touched ``path``, oldest first (one ``git log`` call)."""
-    proc = run(["log", "--reverse", "--format=%H", "--", path], cwd, check=False)
-    return proc.stdout.split() if proc.returncode == 0 else []
-
-
-def git_path(cwd: Path, name: str) -> Path | None:
-    """``$GIT_DIR/<name>`` for the repository at ``cwd`` (per worktree); None outside git."""
-    proc = run(["rev-parse", "--git-path", name], cwd, check=False)
-    if proc.returncode != 0 or not proc.stdout.strip():
-        return None
-    path = Path(proc.stdout.strip())
-    return path if path.is_absolute() else cwd / path
-
-
-def blob_id(content: bytes) -> str:
-    """The id git gives ``content`` as a blob (what ``git hash-object`` prints)."""
-    import hashlib
-
-    return hashlib.sha1(b"blob %d\0" % len(content) + content, usedforsecurity=False).hexdigest()
-
-
-def content_ids(cwd: Path, rels: Sequence[str], pathspecs: Sequence[str] = ()) -> dict[str, str]:
-    """A content id for each path (relative to ``cwd``) without reading unchanged files.
-
-    Tracked files that are unmodified in the working tree get their blob id from the index
-    (``git ls-files -s``, milliseconds for 10k files); modified, untracked or ignored files
-    are read and hashed the same way git would.
-    """
-    # Both listings at once: the second one stats every file, the first reads the index.
-    changed_proc = _start(
-        ["ls-files", "-z", "--modified", "--others", "--exclude-standard", "--", *pathspecs], cwd
-    )
-    proc = run(["ls-files", "-s", "-z", "--", *pathspecs], cwd)
-    changed = set(zsplit(_finish(changed_proc, "ls-files")))
-    staged: dict[str, str] = {}
-    conflicted: set[str] = set()
-    for entry in zsplit(proc.stdout):
-        meta, _, path = entry.partition("\t")
-        parts = meta.split()  # mode, blob, stage
-        if len(parts) == 3 and parts[2] == "0":
-            staged[path] = parts[1]
-        else:
-            conflicted.add(path)
-    changed |= conflicted
-    ids: dict[str, str] = {}
-    for rel in rels:
-        blob = staged.get(rel)
-        if blob is None or rel in changed:
-            try:
-                blob = blob_id((cwd / rel).read_bytes())
-            except OSError:
-                continue
-        ids[rel] = blob
-    return ids
