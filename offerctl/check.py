@@ -231,7 +231,14 @@ def check_duplicate_ids(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(offer, "id", "S111", f"offer id {offer_id} appears in {others}")
 
 
-REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids]
+def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
+    """G501: a closed offer must equal its version at the commit that closed it."""
+    from offerctl.lifecycle import closed_offer_edits
+
+    yield from closed_offer_edits(ctx.repo, [o for o in ctx.offers if o.extra.get("valid")])
+
+
+REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_closed_offers_unchanged]
 
 
 def register_extensions() -> None:

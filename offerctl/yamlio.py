@@ -450,3 +450,7 @@ def atomic_write(path: Path, text: str) -> None:
 def atomic_write_many(items: Iterable[tuple[Path, str]]) -> None:
     for path, text in items:
         atomic_write(path, text)
+
+
+needs_quotes = _needs_quotes
+"""Public name: whether a string must be written quoted to read back as the same text."""
