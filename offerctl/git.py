@@ -318,6 +318,13 @@ def hash_files(cwd: Path, paths: Sequence[str]) -> list[str]:
     return proc.stdout.split()
 
 
+def git_path(cwd: Path, name: str) -> Path:
+    """A path inside the repository's git directory (``git rev-parse --git-path``)."""
+    out = run(["rev-parse", "--git-path", name], cwd).stdout.strip()
+    path = Path(out)
+    return path if path.is_absolute() else cwd / path
+
+
 def merge_file(current: Path, base: Path, other: Path, labels: Sequence[str]) -> int:
     """``git merge-file``: writes a text merge with conflict markers into ``current``."""
     args = ["merge-file"]

@@ -141,9 +141,13 @@ def _plan(
     offer: Offer, action: str, actor: Actor, extra: Mapping[str, Any], sets: Sequence[tuple[str, Any]] = ()
 ) -> Plan:
     source, target = check_transition(offer, action)
-    event: dict[str, Any] = {"type": EVENT_TYPE[action], "at": actor.at, "by": actor.email}
-    if source != target:
-        event.update({"from": str(source), "to": str(target)})
+    event: dict[str, Any] = {
+        "type": EVENT_TYPE[action],
+        "at": actor.at,
+        "by": actor.email,
+        "from": str(source),
+        "to": str(target),
+    }
     event.update({k: v for k, v in extra.items() if v is not None})
     status_set = (("status", str(target)),) if source != target else ()
     return Plan(offer.id, action, source, target, event, (*status_set, *sets))

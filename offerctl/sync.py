@@ -104,12 +104,23 @@ DRIVER_NAME = "offerctl"
 ATTRIBUTES_LINE = "offers/**/*.yaml merge=offerctl"
 
 
+TEMP_PATTERN = "*.offerctl-tmp"
+
+
 def install_merge_driver(root: Path) -> None:
-    """Register the driver in ``.git/config`` (not versioned: each clone runs this once via
-    ``offerctl init`` or ``offerctl git-setup``). ``.gitattributes`` is committed."""
+    """Set up this clone (``.git/`` is not versioned: each clone runs this once, via
+    ``offerctl init`` or ``offerctl git-setup``): register the merge driver in ``.git/config``
+    and exclude offerctl's temp files in ``.git/info/exclude`` even where ``.gitignore``
+    lacks them. ``.gitattributes`` is committed."""
     command = f'"{sys.executable}" -m offerctl merge-driver %O %A %B %P'
     git.config_set(root, f"merge.{DRIVER_NAME}.name", "offerctl: union of approvals/events, 3-way fields")
     git.config_set(root, f"merge.{DRIVER_NAME}.driver", command)
+    exclude = git.git_path(root, "info/exclude")
+    text = exclude.read_text("utf-8") if exclude.exists() else ""
+    if TEMP_PATTERN not in text.splitlines():
+        exclude.parent.mkdir(parents=True, exist_ok=True)
+        with exclude.open("a", encoding="utf-8") as handle:
+            handle.write(("" if text.endswith("\n") or not text else "\n") + TEMP_PATTERN + "\n")
 
 
 def ensure_attributes(root: Path) -> bool:

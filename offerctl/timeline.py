@@ -118,7 +118,8 @@ def build(repo: Repo, offer_id: str) -> Timeline:
     entries: list[Entry] = []
     previous: Any = None
     live_approvals: list[tuple[Mapping[str, Any], str]] = []
-    for (commit, _name, email, date, subject), data in versions:
+    for (commit, _name, email, iso_date, subject), data in versions:
+        date = _utc(iso_date)
         if data is None:
             entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
             continue
@@ -191,6 +192,17 @@ def build(repo: Repo, offer_id: str) -> Timeline:
     revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
     status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
     return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))
+
+
+def _utc(iso: str) -> str:
+    """git's ``%aI`` (any offset) as offerctl stores times: UTC with ``Z``."""
+    import datetime as dt
+
+    try:
+        parsed = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _staleness_fn(repo: Repo) -> Any:
