@@ -124,7 +124,9 @@ def build(repo: Repo, offer_id: str) -> Timeline:
             entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
             continue
         if previous is None:
-            entries.append(Entry(date, "created", email, commit, f"created as {data.get('status')}"))
+            entries.append(
+                Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")
+            )
         else:
             old, new = _leaves(previous), _leaves(data)
             for key in sorted(set(old) | set(new)):
