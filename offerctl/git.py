@@ -332,3 +332,24 @@ def merge_file(current: Path, base: Path, other: Path, labels: Sequence[str]) ->
         args += ["-L", label]
     args += [str(current), str(base), str(other)]
     return run(args, current.parent, check=False).returncode
+
+
+def file_versions(cwd: Path, pathspec: str) -> dict[str, list[tuple[str, str]]]:
+    """Every version of every file under ``pathspec``, oldest first, from ONE ``git log
+    --raw`` pass: ``{path: [(commit, blob id), ...]}`` (deletions omitted)."""
+    proc = run(
+        ["log", "--reverse", "--no-renames", "--raw", "--no-abbrev", "--format=@%H", "--", pathspec],
+        cwd,
+        check=False,
+    )
+    versions: dict[str, list[tuple[str, str]]] = {}
+    commit = ""
+    for line in proc.stdout.splitlines():
+        if line.startswith("@"):
+            commit = line[1:]
+        elif line.startswith(":"):
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) >= 5 and not parts[4].startswith("D"):
+                versions.setdefault(path, []).append((commit, parts[3]))
+    return versions

@@ -490,11 +490,9 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     for commit, offer_id, action in git.trailer_log(repo.root):
         if offer_id in wanted and offer_id not in closing and action in CLOSING_ACTIONS:
             closing[offer_id] = commit
-    for offer in closed:
-        if offer.id not in closing:
-            found = _first_closed_version(repo, offer.path)
-            if found is not None:
-                closing[offer.id] = found
+    imported = [o for o in closed if o.id not in closing]
+    if imported:
+        closing.update(_first_closed_versions(repo, imported))
     pending = [o for o in closed if o.id in closing]
     if not pending:
         return []
@@ -530,21 +528,27 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     return findings
 
 
-def _first_closed_version(repo: Repo, rel: str) -> str | None:
+def _first_closed_versions(repo: Repo, offers: Sequence[Offer]) -> dict[str, str]:
+    """For offers closed without offerctl: the first commit whose version has a closed
+    status (one ``git log --raw`` pass, one ``cat-file --batch`` for the candidate blobs)."""
     from offerctl import yamlio
 
-    commits = git.log_file(repo.root, rel)
-    blobs = git.read_blobs(repo.root, [f"{c[0]}:{rel}" for c in commits])
-    for meta, raw in zip(commits, blobs, strict=True):
-        if raw is None:
-            continue
-        try:
-            data = yamlio.load(raw)
-        except yamlio.YamlProblem:
-            continue
-        if isinstance(data, Mapping) and data.get("status") in CLOSED_STATUSES:
-            return meta[0]
-    return None
+    history = git.file_versions(repo.root, "offers")
+    wanted = [(o, history.get(o.path, [])) for o in offers]
+    blobs = [blob for _, versions in wanted for _, blob in versions]
+    contents = dict(zip(blobs, git.read_blobs(repo.root, blobs), strict=True))
+    found: dict[str, str] = {}
+    for offer, versions in wanted:
+        for commit, blob in versions:
+            raw = contents.get(blob)
+            try:
+                data = yamlio.load(raw) if raw is not None else None
+            except yamlio.YamlProblem:
+                continue
+            if isinstance(data, Mapping) and data.get("status") in CLOSED_STATUSES:
+                found[offer.id] = commit
+                break
+    return found
 
 
 def _changed_fields(old: Any, new: Any, prefix: str = "") -> set[str]:
