@@ -353,3 +353,14 @@ def file_versions(cwd: Path, pathspec: str) -> dict[str, list[tuple[str, str]]]:
             if len(parts) >= 5 and not parts[4].startswith("D"):
                 versions.setdefault(path, []).append((commit, parts[3]))
     return versions
+
+
+def blob_ids(cwd: Path, specs: Sequence[str]) -> list[str | None]:
+    """Object ids of many ``rev:path`` specs in one ``git cat-file --batch-check`` process."""
+    if not specs:
+        return []
+    proc = run(["cat-file", "--batch-check=%(objectname)"], cwd, input="".join(f"{s}\n" for s in specs))
+    ids: list[str | None] = []
+    for line in proc.stdout.splitlines():
+        ids.append(None if line.endswith(" missing") or line.endswith(" ambiguous") else line.strip())
+    return ids

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -478,27 +479,38 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
 
     The closing commit is the newest commit whose trailers say ``Offer-Id: <id>`` and a
     closing ``Offer-Action``; for offers closed without offerctl (imported files), the first
-    commit in ``git log -- <file>`` whose version has a closed status.
+    commit in the file's history whose version has a closed status. Blob ids are compared
+    first; only files whose bytes changed are parsed, and data is compared (a change that
+    reads the same, such as a comment, is not an edit of the offer).
     """
     from offerctl import yamlio
 
     closed = [o for o in offers if o.status in CLOSED_STATUSES and o.id]
     if not closed or not git.has_commits(repo.root):
         return []
-    closing: dict[str, str] = {}
+    closing: dict[str, tuple[str, str | None]] = {}
     wanted = {o.id for o in closed}
     for commit, offer_id, action in git.trailer_log(repo.root):
         if offer_id in wanted and offer_id not in closing and action in CLOSING_ACTIONS:
-            closing[offer_id] = commit
+            closing[offer_id] = (commit, None)
     imported = [o for o in closed if o.id not in closing]
     if imported:
         closing.update(_first_closed_versions(repo, imported))
     pending = [o for o in closed if o.id in closing]
     if not pending:
         return []
-    then = git.read_blobs(repo.root, [f"{closing[o.id]}:{o.path}" for o in pending])
+    unknown = [o for o in pending if closing[o.id][1] is None]
+    for offer, blob in zip(
+        unknown, git.blob_ids(repo.root, [f"{closing[o.id][0]}:{o.path}" for o in unknown]), strict=True
+    ):
+        closing[offer.id] = (closing[offer.id][0], blob)
+    now = git.hash_files(repo.root, [o.path for o in pending])
+    changed_offers = [
+        o for o, current in zip(pending, now, strict=True) if closing[o.id][1] not in (None, current)
+    ]
+    then = git.read_blobs(repo.root, [str(closing[o.id][1]) for o in changed_offers])
     findings: list[Finding] = []
-    for offer, raw in zip(pending, then, strict=True):
+    for offer, raw in zip(changed_offers, then, strict=True):
         if raw is None:
             continue
         try:
@@ -509,7 +521,7 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
             continue
         changed = sorted(_changed_fields(old, offer.data))
         shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
-        commit = closing[offer.id]
+        commit = closing[offer.id][0]
         try:
             text = (repo.root / offer.path).read_text("utf-8")
             line = yamlio.line_of(text, changed[0].split(".")) if changed else 1
@@ -528,25 +540,36 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     return findings
 
 
-def _first_closed_versions(repo: Repo, offers: Sequence[Offer]) -> dict[str, str]:
-    """For offers closed without offerctl: the first commit whose version has a closed
-    status (one ``git log --raw`` pass, one ``cat-file --batch`` for the candidate blobs)."""
+_STATUS_LINE = re.compile(rb"^status:[ \t]*['\"]?([a-z_]+)['\"]?[ \t]*(?:#.*)?$", re.M)
+
+
+def _first_closed_versions(repo: Repo, offers: Sequence[Offer]) -> dict[str, tuple[str, str | None]]:
+    """For offers closed without offerctl: (commit, blob) of the first version with a closed
+    status — one ``git log --raw`` pass and one ``cat-file --batch`` for the candidate blobs.
+    A top-level ``status:`` line is read directly; only versions without one are parsed."""
     from offerctl import yamlio
 
     history = git.file_versions(repo.root, "offers")
     wanted = [(o, history.get(o.path, [])) for o in offers]
-    blobs = [blob for _, versions in wanted for _, blob in versions]
+    blobs = list(dict.fromkeys(blob for _, versions in wanted for _, blob in versions))
     contents = dict(zip(blobs, git.read_blobs(repo.root, blobs), strict=True))
-    found: dict[str, str] = {}
+    found: dict[str, tuple[str, str | None]] = {}
     for offer, versions in wanted:
         for commit, blob in versions:
             raw = contents.get(blob)
-            try:
-                data = yamlio.load(raw) if raw is not None else None
-            except yamlio.YamlProblem:
+            if raw is None:
                 continue
-            if isinstance(data, Mapping) and data.get("status") in CLOSED_STATUSES:
-                found[offer.id] = commit
+            match = _STATUS_LINE.search(raw)
+            if match is not None:
+                status: Any = match.group(1).decode()
+            else:
+                try:
+                    data = yamlio.load(raw)
+                except yamlio.YamlProblem:
+                    continue
+                status = data.get("status") if isinstance(data, Mapping) else None
+            if status in CLOSED_STATUSES:
+                found[offer.id] = (commit, blob)
                 break
     return found
 

@@ -255,3 +255,9 @@ def test_check_reports_edits_to_an_offer_closed_before_offerctl(example_repo: Pa
     result = cli("check", "--repo", str(example_repo))
     assert result.code == 1
     assert "G501" in result.out and "notes" in result.out
+
+
+def test_a_comment_on_a_closed_offer_is_not_an_edit(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / f"{DECLINED}.yaml"
+    path.write_text(path.read_text() + "# archived 2026-12\n")
+    assert cli("check", "--repo", str(example_repo)).code == 0
