@@ -52,17 +52,7 @@ def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT
     if retries < 1:
         raise UsageError("--push needs at least one attempt")
     root = repo.root
-    branch = git.current_branch(root)
-    if branch is None:
-        raise UsageError(
-            "--push needs a checked-out branch (HEAD is detached)", hint="git switch <branch> first"
-        )
-    remote = git.remote_for(root, branch)
-    if git.config_get(root, f"remote.{remote}.url") is None:
-        raise UsageError(
-            f"--push: no remote {remote!r} configured for branch {branch}",
-            hint="git remote add origin URL, or drop --push",
-        )
+    remote, branch = _upstream(repo)
     start = git.head(root)
     last_message = ""
     for number in range(1, retries + 1):
@@ -96,6 +86,38 @@ def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT
         hint="others are pushing to this branch continuously, or a server hook refuses the change; "
         "run the command again later (your local branch is back where it was)",
     )
+
+
+def _upstream(repo: Repo) -> tuple[str, str]:
+    branch = git.current_branch(repo.root)
+    if branch is None:
+        raise UsageError(
+            "--push needs a checked-out branch (HEAD is detached)", hint="git switch <branch> first"
+        )
+    remote = git.remote_for(repo.root, branch)
+    if git.config_get(repo.root, f"remote.{remote}.url") is None:
+        raise UsageError(
+            f"--push: no remote {remote!r} configured for branch {branch}",
+            hint="git remote add origin URL, or drop --push",
+        )
+    return remote, branch
+
+
+def catch_up(repo: Repo) -> None:
+    """Fast-forward the local branch to its remote before a decision that has effects outside
+    git (``send`` emails a letter): decide on the version everybody else sees."""
+    remote, branch = _upstream(repo)
+    tip = git.fetch(repo.root, remote, branch)
+    here = git.head(repo.root)
+    if tip is None or tip == here:
+        return
+    if here is None or git.is_ancestor(repo.root, here, tip):
+        git.reset_keep(repo.root, tip)
+    elif not git.is_ancestor(repo.root, tip, here):
+        raise Refused(
+            f"--push: local {branch} and {remote}/{branch} have diverged",
+            hint=f"integrate first (git pull {remote} {branch}), then retry",
+        )
 
 
 # --- merge driver -------------------------------------------------------------------------

@@ -338,3 +338,21 @@ def test_a_killed_command_leaves_the_offer_old_or_new(example_repo: Path) -> Non
         git(example_repo, "reset", "-q", "--hard", start)
         assert path.read_text() == old
     assert outcomes  # at least one round observed
+
+
+def test_catch_up_fast_forwards_before_an_outside_effect(remote: Path, tmp_path: Path) -> None:
+    from offerctl.repo import open_repo
+
+    first = clone(remote, tmp_path / "first", "sam.lee@acme.example")
+    second = clone(remote, tmp_path / "second", "rita.ramos@acme.example")
+    result = offerctl(first, "revise", SENT, "--set", "start_date=2027-02-01", "--reason", "later", "--push")
+    assert result.returncode == 0, result.stderr
+    sync.catch_up(open_repo(second))
+    assert load(second)["start_date"] == "2027-02-01"
+    # Diverged (a local commit the remote lacks, and the remote moved on): refuse, do nothing.
+    git(second, "commit", "-q", "--allow-empty", "-m", "local only")
+    assert offerctl(first, "accept", SENT, "--push").returncode == 1  # negotiating: not acceptable
+    assert offerctl(first, "decline", SENT, "--reason", "personal", "--push").returncode == 0
+    with pytest.raises(Exception, match="have diverged"):
+        sync.catch_up(open_repo(second))
+    assert load(second)["status"] == "negotiating"
