@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offerctl import git
-from offerctl.errors import Refused, UsageError
+from offerctl.errors import InputError, Refused, UsageError
 from offerctl.model import CLOSED_STATUSES, Finding, Offer, Status, get_path
 from offerctl.repo import Repo
 
@@ -320,12 +320,20 @@ def apply(
 
     A refusal (state machine, validation) raises before anything is written.
     """
-    from offerctl import yamlio
+    from offerctl import loader, yamlio
     from offerctl.edit import OfferEdit
 
+    file = loader.find_offer_path(repo, offer_id)
+    try:
+        # The fast reader first: it reports broken files (duplicate keys, tabs…) with their
+        # line, where the round-trip reader would raise its own exception types.
+        yamlio.load(file.read_bytes())
+    except yamlio.YamlProblem as exc:
+        raise InputError(
+            exc.message, hint=exc.hint or "fix the file, then retry", path=repo.rel(file), line=exc.line
+        ) from None
     edit = OfferEdit.open(repo, offer_id)
-    data = yamlio.load_text(edit.original)
-    offer = Offer(edit.rel, data)
+    offer = Offer(edit.rel, yamlio.load_text(edit.original))
     plan = decide(offer, Actor(author.email, at))
     for path, value in plan.sets:
         edit.set(path, _yaml_value(value))

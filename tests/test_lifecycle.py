@@ -261,3 +261,12 @@ def test_a_comment_on_a_closed_offer_is_not_an_edit(example_repo: Path, cli: Any
     path = example_repo / "offers" / f"{DECLINED}.yaml"
     path.write_text(path.read_text() + "# archived 2026-12\n")
     assert cli("check", "--repo", str(example_repo)).code == 0
+
+
+def test_a_broken_offer_file_is_an_input_error(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / f"{SENT}.yaml"
+    path.write_text(path.read_text().replace("status: sent", "status: sent\nstatus: accepted"))
+    result = cli("accept", SENT, "--repo", str(example_repo))
+    assert result.code == 2
+    assert f"offers/{SENT}.yaml:4: duplicate key 'status'" in result.err
+    assert "Traceback" not in result.err
