@@ -46,7 +46,10 @@ _OPEN_BEFORE_SEND = (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED)
 TRANSITIONS: tuple[Transition, ...] = (
     *_rows("submit", [S.DRAFT], S.PENDING_APPROVAL, "approvals"),
     *_rows("approve", [S.PENDING_APPROVAL], S.APPROVED, "approvals"),
-    *_rows("send", [S.APPROVED, S.NEGOTIATING], S.SENT),
+    # send is guarded by the approvals engine (every required approval present and fresh),
+    # so the approval lines, not the status field, decide: an offer whose last approval
+    # arrived through a merge of two branches is still `pending_approval` but sendable.
+    *_rows("send", [S.PENDING_APPROVAL, S.APPROVED, S.NEGOTIATING], S.SENT),
     *_rows("revise", [S.SENT, S.NEGOTIATING], S.NEGOTIATING),
     *_rows("accept", [S.SENT], S.ACCEPTED),
     *_rows("decline", [S.SENT, S.NEGOTIATING], S.DECLINED),
