@@ -364,3 +364,9 @@ def blob_ids(cwd: Path, specs: Sequence[str]) -> list[str | None]:
     for line in proc.stdout.splitlines():
         ids.append(None if line.endswith(" missing") or line.endswith(" ambiguous") else line.strip())
     return ids
+
+
+def file_commits(cwd: Path, path: str) -> list[str]:
+    """Commits that touched ``path``, oldest first (one ``git log`` call)."""
+    proc = run(["log", "--reverse", "--format=%H", "--", path], cwd, check=False)
+    return proc.stdout.split() if proc.returncode == 0 else []

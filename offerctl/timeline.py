@@ -3,8 +3,8 @@
 ``git log -- <file>`` lists the commits that changed the offer; every version is read with
 the fast loader (one ``git cat-file --batch`` process for all of them) and consecutive
 versions are compared: field changes (old → new, with the commit), approval lines that
-appeared, event lines that appeared. When the approvals engine is available, each approval
-is also followed forward to the version in which it went stale.
+appeared, event lines that appeared, and — routing each version with the approvals engine
+— the version in which each approval went stale.
 """
 
 from __future__ import annotations
@@ -114,10 +114,10 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                 data = None
         versions.append((meta, data if isinstance(data, Mapping) else None))
     current = yamlio.load_path(path)
-    staleness = _staleness_fn(repo)
+    staleness = _staleness_fn(repo, rel)
     entries: list[Entry] = []
     previous: Any = None
-    live_approvals: list[tuple[Mapping[str, Any], str]] = []
+    stale_before: set[int] = set()
     for (commit, _name, email, iso_date, subject), data in versions:
         date = _utc(iso_date)
         if data is None:
@@ -155,25 +155,25 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                         dict(approval),
                     )
                 )
-                live_approvals.append((approval, commit))
         if staleness is not None:
-            still = []
-            for approval, given_in in live_approvals:
-                if staleness(data, approval):
-                    entries.append(
-                        Entry(
-                            date,
-                            "stale",
-                            email,
-                            commit,
-                            f"approval by {approval.get('by')} as {approval.get('role')} went stale "
-                            f"(given in {given_in[:12]})",
-                            dict(approval),
-                        )
+            now_stale = staleness(data)
+            approvals_now = data.get("approvals") or []
+            for index, why in sorted(now_stale.items()):
+                if index in stale_before or index >= len(approvals_now):
+                    continue
+                approval = approvals_now[index]
+                entries.append(
+                    Entry(
+                        date,
+                        "stale",
+                        email,
+                        commit,
+                        f"approval by {approval.get('by')} as {approval.get('role')} went stale"
+                        + (f": {why}" if why else ""),
+                        dict(approval),
                     )
-                else:
-                    still.append((approval, given_in))
-            live_approvals = still
+                )
+            stale_before = set(now_stale)
         seen_events = {_key(e) for e in (previous or {}).get("events") or []}
         for event in data.get("events") or []:
             if isinstance(event, Mapping) and _key(event) not in seen_events:
@@ -207,18 +207,20 @@ def _utc(iso: str) -> str:
     return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _staleness_fn(repo: Repo) -> Any:
-    """``(offer_data, approval) -> bool`` when the approvals engine is installed, else None."""
-    try:
-        from offerctl import approvals  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    is_stale = getattr(approvals, "is_stale", None)
-    if is_stale is None:
+def _staleness_fn(repo: Repo, rel: str) -> Any:
+    """``(version data) -> {approval index: why}`` for approvals the approvals engine finds
+    stale in that version (policy as it is now); None when the policy has errors."""
+    from offerctl.model import Offer, Severity
+    from offerctl.policy import load_policy_set
+    from offerctl.policy.routing import route
+
+    policy, findings = load_policy_set(repo)
+    if any(f.severity == Severity.ERROR for f in findings):
         return None
 
-    def stale(data: Mapping[str, Any], approval: Mapping[str, Any]) -> bool:
-        return bool(is_stale(repo, data, approval))
+    def stale(data: Mapping[str, Any]) -> dict[int, str]:
+        result = route(repo, policy, Offer(rel, data))
+        return {a.index: a.detail for r in result.rules for a in r.approvals if a.state == "stale"}
 
     return stale
 
