@@ -74,6 +74,10 @@ EVENT_TYPE = {
 }
 CLOSING_ACTIONS = frozenset(t.action for t in TRANSITIONS if t.target in CLOSED_STATUSES)
 """Commit ``Offer-Action`` values after which an offer file is immutable."""
+CORRECT_ACTION = "correct"
+"""A commit with ``Offer-Action: correct`` and the offer's ``Offer-Id`` declares an edit of a
+closed offer deliberate (a misspelt name, backfilled approvals): the closed offer is then
+compared with that commit's version. The correction stays visible in history and review."""
 
 PROTECTED_FIELDS = frozenset({"id", "status", "approvals", "events"})
 """Fields `revise` never sets: identity and the append-only records."""
@@ -489,8 +493,9 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     differs from its version at the commit that closed it.
 
     The closing commit is the newest commit whose trailers say ``Offer-Id: <id>`` and a
-    closing ``Offer-Action``; for offers closed without offerctl (imported files), the first
-    commit in the file's history whose version has a closed status. Blob ids are compared
+    closing ``Offer-Action`` (or ``correct``, a declared correction); for offers closed
+    without offerctl (imported files), the newest ``correct`` commit, else the first commit
+    in the file's history whose version has a closed status. Blob ids are compared
     first; only files whose bytes changed are parsed, and data is compared (a change that
     reads the same, such as a comment, is not an edit of the offer).
     """
@@ -502,7 +507,7 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     closing: dict[str, tuple[str, str | None]] = {}
     wanted = {o.id for o in closed}
     for commit, offer_id, action in git.trailer_log(repo.root):
-        if offer_id in wanted and offer_id not in closing and action in CLOSING_ACTIONS:
+        if offer_id in wanted and offer_id not in closing and action in {*CLOSING_ACTIONS, CORRECT_ACTION}:
             closing[offer_id] = (commit, None)
     imported = [o for o in closed if o.id not in closing]
     if imported:
@@ -544,7 +549,10 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
                 line,
                 "G501",
                 f"offer is {offer.status} (closed in commit {commit[:12]}) but was edited since: {shown}; "
-                f"closed offers are immutable — restore it with `git checkout {commit[:12]} -- {offer.path}`",
+                "closed offers are immutable — restore it with "
+                f"`git checkout {commit[:12]} -- {offer.path}`, "
+                "or commit a deliberate correction with the trailers "
+                f"`Offer-Id: {offer.id}` and `Offer-Action: correct`",
                 offer=offer.id,
             )
         )

@@ -270,3 +270,26 @@ def test_a_broken_offer_file_is_an_input_error(example_repo: Path, cli: Any) -> 
     assert result.code == 2
     assert f"offers/{SENT}.yaml:4: duplicate key 'status'" in result.err
     assert "Traceback" not in result.err
+
+
+def test_a_declared_correction_re_baselines_a_closed_offer(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / f"{DECLINED}.yaml"
+    path.write_text(path.read_text().replace("status: declined", "status: declined\nnotes: name corrected"))
+    git(example_repo, "commit", "-qam", "undeclared edit")
+    assert cli("check", "--repo", str(example_repo)).code == 1
+    git(
+        example_repo,
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Correct the notes",
+        "--trailer",
+        f"Offer-Id: {DECLINED}",
+        "--trailer",
+        "Offer-Action: correct",
+    )
+    assert cli("check", "--repo", str(example_repo)).code == 0
+    path.write_text(path.read_text().replace("notes: name corrected", "notes: edited again"))
+    result = cli("check", "--repo", str(example_repo))
+    assert result.code == 1 and "G501" in result.out
