@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offerctl import approval_checks, loader, yamlio
+from offerctl.letter_checks import check_letters
 from offerctl.model import APPROVED_STATUSES, OPEN_STATUSES, Finding, Offer, Severity, to_decimal
 from offerctl.repo import Repo, today
 
@@ -250,7 +251,7 @@ def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
     yield from closed_offer_edits(ctx.repo, [o for o in ctx.offers if o.extra.get("valid")])
 
 
-REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_closed_offers_unchanged]
+REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
 
 def register_extensions() -> None:
