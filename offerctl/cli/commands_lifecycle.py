@@ -360,3 +360,67 @@ def git_setup(repo: RepoOption = None) -> None:
     echo("merge driver registered in .git/config")
     if changed:
         echo(f".gitattributes now has `{sync.ATTRIBUTES_LINE}`: commit it")
+
+
+class Channel(StrEnum):
+    email = "email"
+    manual = "manual"
+
+
+@app.command()
+def send(
+    offer_id: IdArgument,
+    via: Annotated[
+        Channel,
+        typer.Option(
+            "--via", help="email: deliver over SMTP; manual: record a letter sent outside offerctl."
+        ),
+    ] = Channel.email,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write out/<ID>.eml (or the PDF) instead; record nothing.")
+    ] = False,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Send the letter: refused unless every required approval is present and fresh."""
+    from offerctl import delivery
+
+    result = delivery.send(
+        _open(repo),
+        offer_id,
+        via=via.value,
+        dry_run=dry_run,
+        commit=not no_commit,
+        push=push,
+        retries=push_retries,
+    )
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        payload: dict[str, Any] = {
+            "offer": result.offer_id,
+            "channel": result.channel,
+            "dry_run": result.dry_run,
+            "letter_sha256": result.letter_sha256,
+            "template": result.template,
+            "written": list(result.written),
+            "sent_to": result.recipient if not result.dry_run else None,
+        }
+        if result.outcome is not None:
+            applied = result.outcome.applied[0]
+            payload["commit"] = applied.commit
+        echo(as_json(payload))
+        return
+    for path in result.written:
+        echo(f"wrote {path}")
+    if result.dry_run:
+        echo(f"dry run: nothing was sent or recorded (letter {result.letter_sha256[:12]}, {result.template})")
+        return
+    if result.channel == "email":
+        echo(f"emailed the letter to {result.recipient}")
+    if result.outcome is not None:
+        _report(result.outcome, format)
