@@ -257,3 +257,88 @@ def test_wrong_smtp_password_leaves_the_offer_unsent(actors: Actors, monkeypatch
         actors.run(RECRUITER, "2026-11-17T09:00:00Z", "send", offer_id)
     assert len(inbox.messages) == 1
     assert actors.offer(offer_id)["status"] == "sent"
+
+
+def _same_stage_policy(repo: Path) -> None:
+    """Hiring manager and finance approve in parallel (one stage), so two people can approve
+    the same offer at the same moment."""
+    routing = repo / "policies" / "routing.yaml"
+    routing.write_text(routing.read_text().replace("    stage: finance\n", "    stage: manager\n"))
+    git(repo, "commit", "-qam", "finance approves in the manager stage")
+
+
+def test_two_branches_each_adding_an_approval_merge(actors: Actors) -> None:
+    repo = actors.repo
+    _same_stage_policy(repo)
+    offer_id = new_offer(actors, "2026-11-16T09:00:00Z")
+    git(repo, "switch", "-q", "-c", "manager")
+    actors.run(MANAGER, "2026-11-16T12:00:00Z", "approve", offer_id)
+    git(repo, "switch", "-q", "-c", "finance", "main")
+    actors.run(FINANCE, "2026-11-16T11:00:00Z", "approve", offer_id)
+    git(repo, "switch", "-q", "main")
+    git(repo, "merge", "-q", "--no-edit", "manager")
+    git(repo, "merge", "-q", "--no-edit", "finance")  # a real merge: both appended a line
+    data = actors.offer(offer_id)
+    assert [a["by"] for a in data["approvals"]] == [FINANCE, MANAGER]  # ordered by time
+    assert "<<<<<<<" not in (repo / "offers" / f"{offer_id}.yaml").read_text()
+    # Each branch saw one approval, so the merged file still says pending_approval; the
+    # approval lines are complete, and send goes by them.
+    assert data["status"] == "pending_approval"
+    actors.run(RECRUITER, "2026-11-17T09:00:00Z", "send", offer_id, "--via", "manual")
+    assert actors.offer(offer_id)["status"] == "sent"
+    assert "ok:" in actors.run(RECRUITER, "2026-11-17T09:00:00Z", "check").out
+
+
+_APPROVE_AND_PUSH = """
+import sys
+from pathlib import Path
+from offerctl import approval_flow, git, sync
+from offerctl.repo import open_repo
+repo = open_repo(Path.cwd())
+actor = git.identity(repo.root)
+result, pushed = sync.run_and_push(repo, lambda: approval_flow.approve(repo, sys.argv[1], actor), retries=10)
+print(pushed.attempts)
+"""
+
+
+def test_two_approvers_in_parallel_against_a_bare_remote(actors: Actors, tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    repo = actors.repo
+    _same_stage_policy(repo)
+    offer_id = new_offer(actors, "2026-11-16T09:00:00Z")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(repo), str(remote))
+    procs = []
+    for who in (MANAGER, FINANCE):
+        clone = tmp_path / who.split("@")[0]
+        git(tmp_path, "clone", "-q", str(remote), str(clone))
+        env = {
+            **os.environ,
+            "GIT_AUTHOR_EMAIL": who,
+            "GIT_AUTHOR_NAME": who,
+            "OFFERCTL_NOW": "2026-11-16T12:00:00Z",
+        }
+        procs.append(
+            subprocess.Popen(
+                [sys.executable, "-c", _APPROVE_AND_PUSH, offer_id],
+                cwd=clone,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        )
+    for proc in procs:
+        _out, err = proc.communicate(timeout=120)
+        assert proc.returncode == 0, err
+    landed = tmp_path / "landed"
+    git(tmp_path, "clone", "-q", str(remote), str(landed))
+    data = yamlio.load_path(landed / "offers" / f"{offer_id}.yaml")
+    assert sorted(a["by"] for a in data["approvals"]) == [FINANCE, MANAGER]
+    # Whoever pushed second decided on the first one's approval: the offer is now approved.
+    assert data["status"] == "approved"
+    log = git(landed, "log", "--format=%ae %(trailers:key=Offer-Action,valueonly)", "-2").split()
+    assert sorted(log[0::2]) == [FINANCE, MANAGER] and log[1::2] == ["approve", "approve"]
