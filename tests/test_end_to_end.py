@@ -342,3 +342,17 @@ def test_two_approvers_in_parallel_against_a_bare_remote(actors: Actors, tmp_pat
     assert data["status"] == "approved"
     log = git(landed, "log", "--format=%ae %(trailers:key=Offer-Action,valueonly)", "-2").split()
     assert sorted(log[0::2]) == [FINANCE, MANAGER] and log[1::2] == ["approve", "approve"]
+
+
+def test_send_with_push_records_on_the_remote(actors: Actors, tmp_path: Path) -> None:
+    offer_id = new_offer(actors, "2026-11-16T09:00:00Z")
+    approve_all(actors, offer_id, "2026-11-16T12:00:00Z")
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(actors.repo), str(remote))
+    clone = tmp_path / "recruiter"
+    git(tmp_path, "clone", "-q", str(remote), str(clone))
+    elsewhere = Actors(clone, actors.cli, actors.monkeypatch)
+    result = elsewhere.run(RECRUITER, "2026-11-17T09:00:00Z", "send", offer_id, "--via", "manual", "--push")
+    assert "pushed to origin/main" in result.out
+    landed = yamlio.load_text(git(remote, "show", f"main:offers/{offer_id}.yaml"))
+    assert landed["status"] == "sent" and landed["events"][-1]["channel"] == "manual"
