@@ -9,19 +9,30 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offerctl import approval_checks, loader, yamlio
-from offerctl.letter_checks import check_letters
-from offerctl.model import APPROVED_STATUSES, OPEN_STATUSES, Finding, Offer, Severity, to_decimal
-from offerctl.repo import Repo, today
+from offerctl.cache import CACHE_DIR, CheckCache, FileResult
+from offerctl.letter_checks import check_letters, check_offer_letter
+from offerctl.model import (
+    APPROVED_STATUSES,
+    OPEN_STATUSES,
+    Finding,
+    Offer,
+    Severity,
+    get_path,
+    to_decimal,
+)
+from offerctl.repo import OFFERS_DIR, Repo, today
 
 if TYPE_CHECKING:
+    from offerctl.letters import Letters
     from offerctl.policy.routing import PolicySet
 
 
@@ -68,6 +79,13 @@ class Context:
         from offerctl.policy import load_policy_set
 
         return load_policy_set(self.repo)[0]
+
+    @functools.cached_property
+    def letters(self) -> Letters:
+        """Letter templates, clause library and selection rules, loaded once per run."""
+        from offerctl.letters import Letters
+
+        return Letters.for_repo(self.repo)
 
 
 OfferCheck = Callable[[Context, Offer], Iterable[Finding]]
@@ -225,6 +243,7 @@ OFFER_CHECKS: list[OfferCheck] = [
     check_status_history,
     approval_checks.check_band,
     approval_checks.check_approvals,
+    check_offer_letter,
 ]
 
 
@@ -248,20 +267,25 @@ def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
     """G501: a closed offer must equal its version at the commit that closed it."""
     from offerctl.lifecycle import closed_offer_edits
 
-    yield from closed_offer_edits(ctx.repo, [o for o in ctx.offers if o.extra.get("valid")])
+    yield from closed_offer_edits(ctx.repo, ctx.offers)
 
 
 REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
 
-def register_extensions() -> None:
-    """Checks contributed by other modules (approvals, letters, history) register here."""
+SUMMARY_FIELDS: tuple[str, ...] = ("id", "status")
+"""Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
+
+PARALLEL_MIN_FILES = 400
+"""Below this many files to (re)check, one process is faster than starting a pool."""
 
 
 @dataclass(frozen=True)
 class CheckResult:
     checked: int
     findings: tuple[Finding, ...]
+    cached: int = 0
+    """How many offer files were answered from the cache (not part of the JSON contract)."""
 
     @property
     def ok(self) -> bool:
@@ -275,27 +299,169 @@ class CheckResult:
         }
 
 
-def run(repo: Repo, paths: Sequence[Path] = (), as_of: dt.date | None = None) -> CheckResult:
+def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dotted in SUMMARY_FIELDS:
+        value = get_path(data, dotted, _ABSENT)
+        if value is not _ABSENT:
+            node = out
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+    return out
+
+
+_ABSENT = object()
+
+
+def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
+    """Read, validate and run every offer check on one file: the unit of work that is
+    cached by content and spread over processes. Pure given (file, context)."""
+    if raw is None:
+        doc = loader.read_file("offer", ctx.repo.root, rel)
+    else:
+        doc = loader.read_document("offer", rel, raw)
+    findings = list(doc.findings)
+    if not isinstance(doc.data, dict):
+        return FileResult(tuple(findings), None)
+    offer = Offer(rel, doc.data, extra={"valid": doc.ok})
+    if doc.ok:
+        try:
+            for offer_check in OFFER_CHECKS:
+                findings.extend(offer_check(ctx, offer))
+        finally:
+            ctx._texts.pop(rel, None)  # line lookups read the file again; keep memory flat
+    return FileResult(tuple(findings), _summary(doc.data))
+
+
+_WORKER: dict[str, Context] = {}
+"""The context of a pool worker process (set once by ``_init_worker``; never in the parent)."""
+
+
+def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date) -> None:
+    _WORKER["ctx"] = Context(repo, policies, [], as_of)
+
+
+def _check_chunk(rels: Sequence[str]) -> list[tuple[str, FileResult]]:
+    ctx = _WORKER["ctx"]
+    return [(rel, check_file(ctx, rel)) for rel in rels]
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[str, FileResult]:
+    """Check ``rels``; in a process pool when there are enough of them and several cores.
+
+    Results are returned by path, so the output never depends on scheduling.
+    """
+    workers = jobs or _default_jobs()
+    if workers <= 1 or len(rels) < PARALLEL_MIN_FILES:
+        return {rel: check_file(ctx, rel) for rel in rels}
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, min(500, len(rels) // (workers * 4) + 1))
+    chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+    results: dict[str, FileResult] = {}
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(ctx.repo, ctx.policies, ctx.as_of)
+    ) as pool:
+        for chunk_results in pool.map(_check_chunk, chunks):
+            results.update(chunk_results)
+    return results
+
+
+def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
+    from offerctl import git
+    from offerctl.cache import cache_file, fingerprint
+
+    location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
+    if location is None:
+        return None
+    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, SUMMARY_FIELDS))
+
+
+def run(
+    repo: Repo,
+    paths: Sequence[Path] = (),
+    as_of: dt.date | None = None,
+    *,
+    jobs: int | None = None,
+    cache: bool = True,
+) -> CheckResult:
+    """Check the configuration, the policies and every offer (or the files in ``paths``).
+
+    Per-offer work (parse, schema, every check in ``OFFER_CHECKS``) is a pure function of
+    the file's content and the context, so its result is cached by content id (see
+    ``offerctl.cache``) and computed in parallel above ``PARALLEL_MIN_FILES`` files
+    (``jobs``: processes, default one per core; 1 = serial). Repository checks then run in
+    this process on ``ctx.offers``, which holds for every readable offer only the
+    ``SUMMARY_FIELDS`` (add a field there if a repository check needs it). Offer checks
+    must depend only on the file and the context (config, policies, templates, as-of date),
+    not on git history or other offers: that is what makes the cache correct.
+    """
+    as_of = as_of or today()
     findings: list[Finding] = list(repo.config_findings)
     policies = loader.load_policies(repo)
     findings.extend(policies.findings)
     rels = loader.offer_files(repo, paths)
-    offers, offer_findings = loader.load_offers(repo, rels)
-    findings.extend(offer_findings)
-    ctx = Context(repo, policies, offers, as_of or today())
+    ctx = Context(repo, policies, [], as_of)
     from offerctl.policy import load_policy_set
 
     policy_set, policy_findings = load_policy_set(repo, policies)
     ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
     findings.extend(policy_findings)
-    valid = [o for o in offers if o.extra.get("valid")]
-    for offer in valid:
-        for offer_check in OFFER_CHECKS:
-            findings.extend(offer_check(ctx, offer))
+
+    store: CheckCache | None = None
+    ids: dict[str, str] = {}
+    if cache and rels:
+        from offerctl import git
+        from offerctl.errors import GitError
+
+        try:
+            store = _open_cache(repo, as_of)
+            ids = git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {}
+        except GitError:
+            store, ids = None, {}
+    results: dict[str, FileResult] = {}
+    todo: list[str] = []
+    for rel in rels:
+        hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
+        if hit is not None:
+            results[rel] = hit
+        else:
+            todo.append(rel)
+    computed = _check_files(ctx, todo, jobs)
+    results.update(computed)
+    if store is not None:
+        for rel, result in computed.items():
+            if rel in ids:
+                store.put(rel, ids[rel], result)
+        if not paths:
+            store.prune(rels)
+        store.save()
+
+    offers: list[Offer] = []
+    for rel in rels:
+        result = results[rel]
+        findings.extend(result.findings)
+        if result.summary is not None:
+            offers.append(Offer(rel, result.summary))
+    ctx.offers = offers
     for repo_check in REPO_CHECKS:
         findings.extend(repo_check(ctx))
-    unique = sorted(set(findings), key=Finding.sort_key)
-    return CheckResult(len(rels), tuple(unique))
+    unique = sorted(set(findings), key=_order)
+    return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))
 
 
-__all__ = ["APPROVED_STATUSES", "CheckResult", "Context", "run"]
+def _order(f: Finding) -> tuple[str, int, str, str, str, str]:
+    """A total order, so output never depends on set or process ordering."""
+    return (f.path, f.line or 0, f.code, f.message, str(f.severity), f.offer or "")
+
+
+__all__ = ["APPROVED_STATUSES", "SUMMARY_FIELDS", "CheckResult", "Context", "check_file", "run"]

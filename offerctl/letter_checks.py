@@ -1,9 +1,10 @@
 """Letter checks for ``offerctl check``: templates, clauses, selection rules and promises.
 
-``check_letters`` is a repository check (registered in ``offerctl.check``). It renders every
-letter template against two sample offers (every optional field set, and none set), every
-offer that is approved or later, and compares each verbal promise with the offer and the
-letter. Template problems point at the template file and line.
+``check_letters`` is a repository check (registered in ``offerctl.check``): it renders every
+letter template against two sample offers (every optional field set, and none set).
+``check_offer_letter`` is an offer check: it renders every offer that is approved or later
+and compares each verbal promise with the offer and the letter. Template problems point at
+the template file and line.
 """
 
 from __future__ import annotations
@@ -235,38 +236,39 @@ def check_promises(
 
 
 def check_letters(ctx: Context) -> Iterator[Finding]:
-    """L401-L413: letter templates, clauses, selection rules, the letters of offers that are
-    approved or later, and verbal promises (see docs/findings.md)."""
-    letters = Letters.for_repo(ctx.repo)
+    """L401-L410: letter templates (rendered against two sample offers), clauses and the
+    selection rules — once per repository (see docs/findings.md)."""
+    letters = ctx.letters
     if not letters.templates_dir.is_dir():
         return
     seen: set[tuple[str, int | None, str, str]] = set()
-
-    def emit(problem: LetterError, offer: str | None) -> Iterator[Finding]:
-        finding = problem.finding(offer)
+    for finding in letters.clause_findings:
+        yield finding
+    for problem in (*check_config(letters), *check_templates(letters)):
+        finding = problem.finding(None)
         key = (finding.path, finding.line, finding.code, finding.message)
         if key not in seen:
             seen.add(key)
             yield finding
 
-    yield from letters.clause_findings
-    for problem in check_config(letters):
-        yield from emit(problem, None)
-    for problem in check_templates(letters):
-        yield from emit(problem, None)
-    for offer in ctx.offers:
-        if not offer.extra.get("valid"):
-            continue
-        problems = letters.check_inputs(offer)
-        must_render = offer.status in LETTER_STATUSES
-        letter: tuple[str, str] | None = None
-        if not problems and (must_render or offer.get("verbal.promises")):
-            try:
-                template = letters.selection(offer).template
-                letter = (template, letters.render_text(offer, template, "md"))
-            except LetterError as exc:
-                if must_render:
-                    problems.append(exc)
-        for problem in problems:
-            yield from emit(problem, offer.id)
-        yield from check_promises(ctx, letters, offer, letter)
+
+def check_offer_letter(ctx: Context, offer: Offer) -> Iterator[Finding]:
+    """L404-L413 for one offer: its clauses and currency, the letter of an offer that is
+    approved or later (it must render), and its verbal promises. An offer check, so its
+    result is cached with the offer's content."""
+    letters = ctx.letters
+    if not letters.templates_dir.is_dir():
+        return
+    problems = letters.check_inputs(offer)
+    must_render = offer.status in LETTER_STATUSES
+    letter: tuple[str, str] | None = None
+    if not problems and (must_render or offer.get("verbal.promises")):
+        try:
+            template = letters.selection(offer).template
+            letter = (template, letters.render_text(offer, template, "md"))
+        except LetterError as exc:
+            if must_render:
+                problems.append(exc)
+    for problem in problems:
+        yield problem.finding(offer.id)
+    yield from check_promises(ctx, letters, offer, letter)

@@ -497,7 +497,8 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     without offerctl (imported files), the newest ``correct`` commit, else the first commit
     in the file's history whose version has a closed status. Blob ids are compared
     first; only files whose bytes changed are parsed, and data is compared (a change that
-    reads the same, such as a comment, is not an edit of the offer).
+    reads the same, such as a comment, is not an edit of the offer). ``offers`` need carry
+    only ``id`` and ``status`` (check's repository pass gives summaries).
     """
     from offerctl import yamlio
 
@@ -531,11 +532,13 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
             continue
         try:
             old = yamlio.load(raw)
-        except yamlio.YamlProblem:
+            # ``offers`` may carry only id and status (check's repository pass): read the file.
+            current = yamlio.load((repo.root / offer.path).read_bytes())
+        except (yamlio.YamlProblem, OSError):
             continue
-        if old == offer.data:
+        if old == current:
             continue
-        changed = sorted(_changed_fields(old, offer.data))
+        changed = sorted(_changed_fields(old, current))
         shown = ", ".join(changed[:6]) + (f" and {len(changed) - 6} more" if len(changed) > 6 else "")
         commit = closing[offer.id][0]
         try:

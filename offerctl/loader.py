@@ -6,6 +6,7 @@ many files can be read in parallel and cached by content.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +33,7 @@ def read_document(kind: str, rel: str, raw: bytes) -> Document:
     """Parse and schema-validate one file. ``kind`` is a schema name (offer, routing…)."""
     try:
         text = yamlio.decode(raw)
-        data = yamlio.load_text(text)
+        data, decimals = yamlio.load_text_numbers(text)
     except yamlio.YamlProblem as exc:
         message = exc.message + (f"; {exc.hint}" if exc.hint else "")
         return Document(rel, None, (Finding(rel, exc.line, exc.code, message),))
@@ -50,7 +51,7 @@ def read_document(kind: str, rel: str, raw: bytes) -> Document:
             ),
         )
     offer_id = data.get("id") if kind == "offer" and isinstance(data.get("id"), str) else None
-    findings = tuple(schema.iter_findings(kind, data, rel, text, offer_id))
+    findings = tuple(schema.iter_findings(kind, data, rel, text, offer_id, decimals))
     return Document(rel, data, findings)
 
 
@@ -77,7 +78,19 @@ def offer_files(repo: Repo, paths: Sequence[Path] = ()) -> list[str]:
         return [r for r in rels if r.startswith("offers/")]
     if not repo.offers_dir.is_dir():
         return []
-    return sorted(repo.rel(p) for p in repo.offers_dir.rglob("*.yaml"))
+    return _walk_yaml(repo.offers_dir, f"{repo.rel(repo.offers_dir)}/")
+
+
+def _walk_yaml(top: Path, prefix: str) -> list[str]:
+    """Relative paths of ``*.yaml`` files below ``top``, sorted (scandir: no per-file
+    ``resolve()``, which cost seconds on 10k files)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        rel_dir = Path(dirpath).relative_to(top).as_posix()
+        base = prefix if rel_dir == "." else f"{prefix}{rel_dir}/"
+        found.extend(base + name for name in filenames if name.endswith(".yaml"))
+    return sorted(found)
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ import difflib
 import functools
 import json
 from collections.abc import Iterator, Mapping, Sequence
+from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,58 @@ def validator(name: str) -> Validator:
     from jsonschema import Draft202012Validator
 
     return Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+@functools.cache
+def fast_validator(name: str) -> Any:
+    """A jsonschema-rs validator for the schema (formats checked), or None if unavailable."""
+    try:
+        import jsonschema_rs
+    except ImportError:  # pragma: no cover - a declared dependency; python jsonschema still decides
+        return None
+    return jsonschema_rs.Draft202012Validator(dict(schema(name)), validate_formats=True)
+
+
+def _integral(number: Decimal) -> bool:
+    return not number.is_finite() or number == number.to_integral_value()
+
+
+def _integral_decimal(data: Any) -> bool:
+    """True when ``data`` holds a Decimal with an integral value (``5.0``, ``1e3``).
+
+    jsonschema-rs counts those as integers; python jsonschema does not (a Decimal is a
+    number, never an integer). For such files the fast verdict is not trusted.
+    """
+    stack = [data]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, Decimal) and _integral(node):
+            return True
+    return False
+
+
+def surely_valid(name: str, data: Any, decimals: Sequence[Decimal] | None = None) -> bool:
+    """True only when the fast validator proves ``data`` valid under schema ``name``.
+
+    False means "not proven": python jsonschema then decides and explains (it is the
+    reference; the fast validator only skips it for the many files that are valid).
+    Decimals are passed as they are (jsonschema-rs compares them exactly); files holding
+    an integral Decimal are left to python jsonschema, whose ``integer`` differs.
+    ``decimals``: every Decimal in ``data`` when the reader tracked them (saves a walk).
+    """
+    validator = fast_validator(name)
+    if validator is None:
+        return False
+    if any(map(_integral, decimals)) if decimals is not None else _integral_decimal(data):
+        return False
+    try:
+        return bool(validator.is_valid(data))
+    except (ValueError, TypeError, OverflowError):  # a value it cannot represent
+        return False
 
 
 def subschema(name: str, path: Sequence[str]) -> Mapping[str, Any] | None:
@@ -191,10 +244,22 @@ _PATTERN_WORDS = {
 
 
 def iter_findings(
-    name: str, data: Any, path: str, text: str | None, offer: str | None = None
+    name: str,
+    data: Any,
+    path: str,
+    text: str | None,
+    offer: str | None = None,
+    decimals: Sequence[Decimal] | None = None,
 ) -> Iterator[Finding]:
-    """Every schema violation of ``data`` as a finding with a line number."""
+    """Every schema violation of ``data`` as a finding with a line number.
+
+    jsonschema-rs proves most files valid in microseconds; python jsonschema (the
+    reference, which explains errors) runs only on the others (``surely_valid``).
+    """
     from offerctl import yamlio
+
+    if surely_valid(name, data, decimals):
+        return
 
     errors = sorted(validator(name).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
     seen: set[tuple[str, str, tuple[str | int, ...]]] = set()

@@ -138,6 +138,8 @@ def install_merge_driver(root: Path) -> None:
     git.config_set(root, f"merge.{DRIVER_NAME}.name", "offerctl: union of approvals/events, 3-way fields")
     git.config_set(root, f"merge.{DRIVER_NAME}.driver", command)
     exclude = git.git_path(root, "info/exclude")
+    if exclude is None:
+        return
     text = exclude.read_text("utf-8") if exclude.exists() else ""
     if TEMP_PATTERN not in text.splitlines():
         exclude.parent.mkdir(parents=True, exist_ok=True)

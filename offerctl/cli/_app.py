@@ -20,7 +20,11 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
+    # Plain click help: typer's rich help imports rich.markdown, markdown-it and pygments
+    # (~0.1 s, measured in benchmarks/run.py), which alone used most of the 0.15 s budget
+    # that `offerctl --help` may take above `python -c pass`.
+    rich_markup_mode=None,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
 RepoOption = Annotated[

@@ -33,6 +33,14 @@ def check(
             show_default=False,
         ),
     ] = None,
+    jobs: Annotated[
+        int,
+        typer.Option("--jobs", "-j", min=0, help="Processes for checking offers (0: one per core)."),
+    ] = 0,
+    no_cache: Annotated[
+        bool,
+        typer.Option("--no-cache", help="Check every file again; do not read or write the result cache."),
+    ] = False,
 ) -> None:
     """Validate every offer and policy file; report findings with file and line.
 
@@ -45,7 +53,7 @@ def check(
 
     if format is None:
         format = CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.text
-    result = core.run(open_repo(repo), paths or ())
+    result = core.run(open_repo(repo), paths or (), jobs=jobs or None, cache=not no_cache)
     if format == CheckFormat.json:
         echo(reporters.as_json(result.as_json()))
     elif format == CheckFormat.github:
