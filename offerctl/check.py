@@ -265,7 +265,14 @@ def check_duplicate_ids(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(offer, "id", "S111", f"offer id {offer_id} appears in {others}")
 
 
-REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters]
+def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
+    """G501: a closed offer must equal its version at the commit that closed it."""
+    from offerctl.lifecycle import closed_offer_edits
+
+    yield from closed_offer_edits(ctx.repo, ctx.offers)
+
+
+REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
 
 SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")

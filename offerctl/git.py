@@ -108,6 +108,8 @@ def _hint_for(message: str) -> str | None:
         return "run offerctl inside a git repository, or `offerctl init` to create one"
     if "please tell me who you are" in lowered or "user.email" in lowered:
         return "set your identity: git config user.name 'Your Name'; git config user.email you@example.com"
+    if "index.lock" in lowered:
+        return "another git process is running, or one was killed: if none runs, delete .git/index.lock"
     if "shallow" in lowered:
         return "fetch full history: git fetch --unshallow (in CI: fetch-depth: 0)"
     return None
@@ -227,9 +229,158 @@ def rev_parse(cwd: Path, rev: str) -> str | None:
     return proc.stdout.strip() or None
 
 
+# --- lifecycle: history, sync, merge ------------------------------------------------------
+
+
 def current_branch(cwd: Path) -> str | None:
     proc = run(["symbolic-ref", "-q", "--short", "HEAD"], cwd, check=False)
     return proc.stdout.strip() or None
+
+
+def remote_for(cwd: Path, branch: str) -> str:
+    """The branch's configured remote, else ``origin``."""
+    return config_get(cwd, f"branch.{branch}.remote") or "origin"
+
+
+def head(cwd: Path) -> str | None:
+    return rev_parse(cwd, "HEAD")
+
+
+def fetch(cwd: Path, remote: str, branch: str) -> str | None:
+    """Fetch one branch; the remote tip's commit id (None when the remote has no such branch)."""
+    proc = run(
+        ["fetch", "-q", remote, f"+refs/heads/{branch}:refs/remotes/{remote}/{branch}"], cwd, check=False
+    )
+    if proc.returncode != 0:
+        message = (proc.stderr or proc.stdout).strip()
+        if "couldn't find remote ref" in message.lower():
+            return None
+        detail = message.splitlines()[-1] if message else f"exit {proc.returncode}"
+        raise GitError(f"git fetch {remote} failed: {detail}", hint="check the remote URL and your access")
+    return rev_parse(cwd, f"refs/remotes/{remote}/{branch}")
+
+
+def is_ancestor(cwd: Path, ancestor: str, descendant: str) -> bool:
+    return run(["merge-base", "--is-ancestor", ancestor, descendant], cwd, check=False).returncode == 0
+
+
+def reset_keep(cwd: Path, rev: str) -> None:
+    """Move the branch to ``rev`` keeping uncommitted changes (refuses to overwrite them)."""
+    run(["reset", "-q", "--keep", rev], cwd)
+
+
+def push(cwd: Path, remote: str, branch: str) -> tuple[bool, str]:
+    """Push HEAD to ``remote``'s ``branch`` (never forced); (accepted, git's message)."""
+    proc = run(["push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"], cwd, check=False)
+    message = (proc.stderr + proc.stdout).strip()
+    return proc.returncode == 0, message
+
+
+def log_file(cwd: Path, rel: str) -> list[tuple[str, str, str, str, str]]:
+    """Commits that changed one file, oldest first: (commit, author name, email, author date, subject)."""
+    fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
+    proc = run(["log", "--reverse", f"--format={fmt}", "--", rel], cwd)
+    rows = []
+    for record in proc.stdout.split("\x1e"):
+        parts = record.strip("\n").split("\x1f")
+        if len(parts) == 5:
+            rows.append((parts[0], parts[1], parts[2], parts[3], parts[4]))
+    return rows
+
+
+def read_blobs(cwd: Path, specs: Sequence[str]) -> list[bytes | None]:
+    """Contents of many ``rev:path`` objects in one ``git cat-file --batch`` process."""
+    if not specs:
+        return []
+    try:
+        proc = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=cwd,
+            input="".join(f"{s}\n" for s in specs).encode("utf-8"),
+            capture_output=True,
+            env=_env(),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    out = proc.stdout
+    results: list[bytes | None] = []
+    pos = 0
+    for _ in specs:
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode("utf-8", "replace")
+        pos = end + 1
+        if header.endswith(" missing") or header.endswith(" ambiguous"):
+            results.append(None)
+            continue
+        size = int(header.rsplit(" ", 1)[1])
+        results.append(out[pos : pos + size])
+        pos += size + 1
+    return results
+
+
+def trailer_log(cwd: Path) -> list[tuple[str, str, str]]:
+    """(commit, Offer-Id, Offer-Action) of every commit carrying both trailers, newest first."""
+    fmt = (
+        "%H%x1f%(trailers:key=Offer-Id,valueonly,separator=%x2c)"
+        "%x1f%(trailers:key=Offer-Action,valueonly,separator=%x2c)%x1e"
+    )
+    proc = run(["log", f"--format={fmt}"], cwd, check=False)
+    rows = []
+    for record in proc.stdout.split("\x1e"):
+        parts = record.strip("\n").split("\x1f")
+        if len(parts) == 3 and parts[1].strip() and parts[2].strip():
+            rows.append((parts[0], parts[1].strip(), parts[2].strip()))
+    return rows
+
+
+def hash_files(cwd: Path, paths: Sequence[str]) -> list[str]:
+    """Blob ids of working-tree files (``git hash-object --stdin-paths``), one process."""
+    if not paths:
+        return []
+    proc = run(["hash-object", "--stdin-paths"], cwd, input="".join(f"{p}\n" for p in paths))
+    return proc.stdout.split()
+
+
+def merge_file(current: Path, base: Path, other: Path, labels: Sequence[str]) -> int:
+    """``git merge-file``: writes a text merge with conflict markers into ``current``."""
+    args = ["merge-file"]
+    for label in labels[:3]:
+        args += ["-L", label]
+    args += [str(current), str(base), str(other)]
+    return run(args, current.parent, check=False).returncode
+
+
+def file_versions(cwd: Path, pathspec: str) -> dict[str, list[tuple[str, str]]]:
+    """Every version of every file under ``pathspec``, oldest first, from ONE ``git log
+    --raw`` pass: ``{path: [(commit, blob id), ...]}`` (deletions omitted)."""
+    proc = run(
+        ["log", "--reverse", "--no-renames", "--raw", "--no-abbrev", "--format=@%H", "--", pathspec],
+        cwd,
+        check=False,
+    )
+    versions: dict[str, list[tuple[str, str]]] = {}
+    commit = ""
+    for line in proc.stdout.splitlines():
+        if line.startswith("@"):
+            commit = line[1:]
+        elif line.startswith(":"):
+            meta, _, path = line.partition("\t")
+            parts = meta.split()
+            if len(parts) >= 5 and not parts[4].startswith("D"):
+                versions.setdefault(path, []).append((commit, parts[3]))
+    return versions
+
+
+def blob_ids(cwd: Path, specs: Sequence[str]) -> list[str | None]:
+    """Object ids of many ``rev:path`` specs in one ``git cat-file --batch-check`` process."""
+    if not specs:
+        return []
+    proc = run(["cat-file", "--batch-check=%(objectname)"], cwd, input="".join(f"{s}\n" for s in specs))
+    ids: list[str | None] = []
+    for line in proc.stdout.splitlines():
+        ids.append(None if line.endswith(" missing") or line.endswith(" ambiguous") else line.strip())
+    return ids
 
 
 def file_commits(cwd: Path, path: str) -> list[str]:

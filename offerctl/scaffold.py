@@ -12,7 +12,7 @@ from offerctl.errors import Refused, UsageError
 from offerctl.repo import CONFIG_NAME
 
 # Package data cannot reliably ship dotfiles; they are stored without the dot.
-_RENAMES = {"gitignore": ".gitignore"}
+_RENAMES = {"gitignore": ".gitignore", "gitattributes": ".gitattributes"}
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,9 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
         initialised = True
     for rel, text in files:
         yamlio.atomic_write(root / rel, text)
+    from offerctl.sync import install_merge_driver
+
+    install_merge_driver(root)  # .git/config is per clone; `offerctl git-setup` in other clones
     created = tuple(rel for rel, _ in files)
     commit_id = None
     if commit:

@@ -563,6 +563,10 @@ def atomic_write_many(items: Iterable[tuple[Path, str]]) -> None:
         atomic_write(path, text)
 
 
+needs_quotes = _needs_quotes
+"""Public name: whether a string must be written quoted to read back as the same text."""
+
+
 def line_finder(text: str | None) -> Any:
     """``line_of`` for many paths of one document: the file is composed once.
 

@@ -160,25 +160,37 @@ def test_formatting_changes_are_not_edits(approved: tuple[Path, str], cli: Any) 
 
 
 def test_parallel_branches_merged_are_legitimate(offer_repo: Path, cli: Any) -> None:
-    """Two approvals added on two branches and merged (git merges the two appended lines
-    as a conflict the reviewer resolves by keeping both) are not an edit."""
+    """Two approvals added on two branches and merged are not an edit: whether offerctl's
+    merge driver joins the two appended lines or a person resolves the conflict by keeping
+    both."""
     offer_id = new_offer(offer_repo, cli)
     git(offer_repo, "checkout", "-q", "-b", "finance")
     append_line(offer_repo, offer_id, "approvals", approval("finance", FIN), author=FIN)
     git(offer_repo, "checkout", "-q", "main")
     append_line(offer_repo, offer_id, "approvals", approval("hiring_manager", HM), author=HM)
-    # both branches appended at the same place: a conflict, resolved by keeping both lines
-    subprocess.run(["git", "merge", "-q", "finance", "-m", "merge"], cwd=offer_repo, capture_output=True)
-    path = offer_repo / "offers" / f"{offer_id}.yaml"
-    text = path.read_text()
-    kept = [
-        line
-        for line in text.splitlines(keepends=True)
-        if not line.startswith(("<<<<<<<", "=======", ">>>>>>>"))
-    ]
-    path.write_text("".join(kept))
-    git(offer_repo, "add", "--", f"offers/{offer_id}.yaml")
-    git(offer_repo, "commit", "-q", "--no-edit")
+    for driver in (True, False):
+        if not driver:  # without the driver: a conflict, resolved by keeping both lines
+            git(offer_repo, "reset", "-q", "--hard", "HEAD~1")
+            (offer_repo / ".git" / "info").mkdir(exist_ok=True)
+            (offer_repo / ".git" / "info" / "attributes").write_text("offers/**/*.yaml merge=text\n")
+        merged = subprocess.run(
+            ["git", "merge", "-q", "finance", "-m", "merge"], cwd=offer_repo, capture_output=True
+        )
+        if merged.returncode != 0:
+            assert not driver
+            path = offer_repo / "offers" / f"{offer_id}.yaml"
+            text = path.read_text()
+            kept = [
+                line
+                for line in text.splitlines(keepends=True)
+                if not line.startswith(("<<<<<<<", "=======", ">>>>>>>"))
+            ]
+            path.write_text("".join(kept))
+            git(offer_repo, "add", "--", f"offers/{offer_id}.yaml")
+            git(offer_repo, "commit", "-q", "--no-edit")
+        assert len(git(offer_repo, "rev-list", "--parents", "-n", "1", "HEAD").split()) == 3
+        result = _check(cli, offer_repo)
+        assert (result.code, result.json()["findings"]) == (0, []), driver
     assert len(git(offer_repo, "rev-list", "--parents", "-n", "1", "HEAD").split()) == 3
     result = _check(cli, offer_repo)
     assert (result.code, result.json()["findings"]) == (0, [])

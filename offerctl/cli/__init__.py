@@ -9,6 +9,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_approvals,
     commands_check,
     commands_letters,
+    commands_lifecycle,
     commands_offers,
     commands_trust,
 )

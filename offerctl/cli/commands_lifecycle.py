@@ -1,0 +1,426 @@
+"""Lifecycle commands: revise, accept, decline, rescind, renege, start, expire, log, export,
+merge-driver, git-setup (and send, which needs the approvals engine and letters)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from offerctl.cli._app import (
+    Format,
+    FormatOption,
+    NoCommitOption,
+    NoInputOption,
+    RepoOption,
+    app,
+    echo,
+    stderr_console,
+)
+
+IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
+PushOption = Annotated[
+    bool,
+    typer.Option(
+        "--push",
+        help="Fetch, apply the change on the latest remote version, commit and push; retry when rejected.",
+    ),
+]
+RetriesOption = Annotated[
+    int, typer.Option("--push-retries", min=1, max=50, help="Attempts before --push gives up.")
+]
+
+
+def _report(outcome: Any, format: Format) -> None:
+    from offerctl.reporters import as_json
+
+    applied = outcome.applied
+    pushed = outcome.pushed
+    if format == Format.json:
+        payload: dict[str, Any] = {
+            "changed": [
+                {
+                    "offer": a.plan.offer_id,
+                    "action": a.plan.action,
+                    "from": str(a.plan.source),
+                    "to": str(a.plan.target),
+                    "path": a.path,
+                    "commit": a.commit,
+                }
+                for a in applied
+            ],
+        }
+        if outcome.as_of:
+            payload["as_of"] = outcome.as_of
+        if pushed is not None:
+            payload["pushed"] = {
+                "remote": pushed.remote,
+                "branch": pushed.branch,
+                "attempts": pushed.attempts,
+            }
+        echo(as_json(payload))
+        return
+    for a in applied:
+        where = f"committed {a.commit[:12]}" if a.commit else "staged, not committed"
+        echo(f"{a.plan.offer_id}: {a.plan.source} → {a.plan.target} ({a.plan.action}; {where})")
+    if outcome.as_of is not None and not applied:
+        echo(f"nothing to expire as of {outcome.as_of}")
+    if pushed is not None:
+        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
+        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")
+
+
+def _open(repo: Path | None) -> Any:
+    from offerctl.repo import open_repo
+
+    return open_repo(repo)
+
+
+@app.command()
+def revise(
+    offer_id: IdArgument,
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="Change one field: path=value (repeatable).", show_default=False),
+    ],
+    reason: Annotated[str, typer.Option("--reason", help="Why (e.g. counter-offer, competing offer).")],
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
+    from offerctl import intake, lifecycle
+
+    target = _open(repo)
+    decide = lifecycle.decide_revise(intake.parse_assignments(set_), reason)
+    _report(
+        lifecycle.transition(target, offer_id, decide, commit=not no_commit, push=push, retries=push_retries),
+        format,
+    )
+
+
+@app.command()
+def accept(
+    offer_id: IdArgument,
+    signed_on: Annotated[
+        str | None, typer.Option("--signed-on", help="Date the candidate signed (default: today).")
+    ] = None,
+    document: Annotated[
+        Path | None,
+        typer.Option("--document", help="The signed letter; its sha256 is recorded.", dir_okay=False),
+    ] = None,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """The candidate accepted: sent → accepted."""
+    from offerctl import lifecycle
+    from offerctl.errors import UsageError
+
+    target = _open(repo)
+    digest = None
+    if document is not None:
+        try:
+            digest = lifecycle.sha256_file(document.read_bytes())
+        except OSError as exc:
+            raise UsageError(f"--document {document}: {exc.strerror}") from None
+    decide = lifecycle.decide_accept(signed_on, digest)
+    _report(
+        lifecycle.transition(target, offer_id, decide, commit=not no_commit, push=push, retries=push_retries),
+        format,
+    )
+
+
+@app.command()
+def decline(
+    offer_id: IdArgument,
+    reason: Annotated[
+        str, typer.Option("--reason", help="Category from offerctl.yaml decline_reasons (e.g. compensation).")
+    ],
+    detail: Annotated[str | None, typer.Option("--detail", help="Free-text detail.")] = None,
+    competing_employer: Annotated[
+        str | None, typer.Option("--competing-employer", help="Who the candidate chose instead.")
+    ] = None,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
+    from offerctl import lifecycle
+
+    target = _open(repo)
+    decide = lifecycle.decide_decline(target, reason, detail, competing_employer)
+    _report(
+        lifecycle.transition(target, offer_id, decide, commit=not no_commit, push=push, retries=push_retries),
+        format,
+    )
+
+
+def _reason_command(action: str, offer_id: str, reason: str | None, **kw: Any) -> None:
+    from offerctl import lifecycle
+
+    target = _open(kw["repo"])
+    decide = lifecycle.decide_with_reason(action, reason)
+    _report(
+        lifecycle.transition(
+            target, offer_id, decide, commit=not kw["no_commit"], push=kw["push"], retries=kw["push_retries"]
+        ),
+        kw["format"],
+    )
+
+
+@app.command()
+def rescind(
+    offer_id: IdArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why the company withdraws the offer.")],
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """The company withdraws an open offer: → rescinded."""
+    _reason_command(
+        "rescind",
+        offer_id,
+        reason,
+        repo=repo,
+        no_commit=no_commit,
+        push=push,
+        push_retries=push_retries,
+        format=format,
+    )
+
+
+@app.command()
+def renege(
+    offer_id: IdArgument,
+    reason: Annotated[str, typer.Option("--reason", help="Why the candidate withdrew after accepting.")],
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """The candidate withdrew after accepting: accepted → reneged."""
+    _reason_command(
+        "renege",
+        offer_id,
+        reason,
+        repo=repo,
+        no_commit=no_commit,
+        push=push,
+        push_retries=push_retries,
+        format=format,
+    )
+
+
+@app.command()
+def start(
+    offer_id: IdArgument,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """The new hire started: accepted → started (the offer is closed)."""
+    _reason_command(
+        "start",
+        offer_id,
+        None,
+        repo=repo,
+        no_commit=no_commit,
+        push=push,
+        push_retries=push_retries,
+        format=format,
+    )
+
+
+@app.command()
+def expire(
+    as_of: Annotated[
+        str | None,
+        typer.Option("--as-of", help="Close offers whose expires_on is before this date (default: today)."),
+    ] = None,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Close every open offer past its expires_on (idempotent; safe on a schedule)."""
+    import datetime as dt
+
+    from offerctl import lifecycle
+    from offerctl.errors import UsageError
+    from offerctl.repo import today
+
+    try:
+        date = dt.date.fromisoformat(as_of) if as_of else today()
+    except ValueError:
+        raise UsageError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
+    target = _open(repo)
+    _report(lifecycle.expire(target, date, commit=not no_commit, push=push, retries=push_retries), format)
+
+
+@app.command()
+def log(
+    offer_id: IdArgument,
+    repo: RepoOption = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """One offer's timeline: created, field changes (old → new, commit), approvals, sends, outcome."""
+    from offerctl import timeline
+
+    result = timeline.build(_open(repo), offer_id)
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        echo(as_json(result.as_json()))
+    else:
+        echo(timeline.render_text(result))
+
+
+class ExportFormat(StrEnum):
+    json = "json"
+    csv = "csv"
+
+
+@app.command()
+def export(
+    repo: RepoOption = None,
+    status: Annotated[str, typer.Option("--status", help="Offers in this status.")] = "accepted",
+    since: Annotated[str | None, typer.Option("--since", help="Accepted on or after this date.")] = None,
+    format: Annotated[
+        ExportFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ExportFormat.json,
+) -> None:
+    """Onboarding/HRIS handoff: accepted offers with start date, role, manager, location, pay."""
+    from offerctl import export as export_core
+
+    result = export_core.collect(_open(repo), status=status, since=since)
+    if format == ExportFormat.csv:
+        import sys
+
+        sys.stdout.write(export_core.to_csv(result.rows))
+    else:
+        from offerctl.model import to_jsonable
+        from offerctl.reporters import as_json
+
+        echo(as_json([to_jsonable(dict(r)) for r in result.rows]))
+    if result.findings:
+        stderr_console().print(
+            f"[yellow]warning:[/] {len(result.findings)} file(s) could not be read cleanly; "
+            "run `offerctl check`"
+        )
+
+
+@app.command("merge-driver", hidden=False)
+def merge_driver(
+    base: Annotated[Path, typer.Argument(help="%O: the common ancestor's version.")],
+    ours: Annotated[Path, typer.Argument(help="%A: our version; the result is written here.")],
+    theirs: Annotated[Path, typer.Argument(help="%B: their version.")],
+    name: Annotated[str | None, typer.Argument(help="%P: the file's path in the repository.")] = None,
+) -> None:
+    """git merge driver for offers: union of approvals/events by time, 3-way merge of fields."""
+    from offerctl import sync
+
+    outcome = sync.merge_driver(base, ours, theirs, name)
+    if not outcome.clean:
+        console = stderr_console()
+        for conflict in outcome.conflicts:
+            console.print(f"offerctl merge: {name or ours}: conflict: {conflict}", markup=False)
+        raise typer.Exit(1)
+
+
+@app.command("git-setup")
+def git_setup(repo: RepoOption = None) -> None:
+    """Register offerctl's merge driver in this clone's .git/config (init does it for new repos)."""
+    from offerctl import sync
+
+    target = _open(repo)
+    sync.install_merge_driver(target.root)
+    changed = sync.ensure_attributes(target.root)
+    echo("merge driver registered in .git/config")
+    if changed:
+        echo(f".gitattributes now has `{sync.ATTRIBUTES_LINE}`: commit it")
+
+
+class Channel(StrEnum):
+    email = "email"
+    manual = "manual"
+
+
+@app.command()
+def send(
+    offer_id: IdArgument,
+    via: Annotated[
+        Channel,
+        typer.Option(
+            "--via", help="email: deliver over SMTP; manual: record a letter sent outside offerctl."
+        ),
+    ] = Channel.email,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Write out/<ID>.eml (or the PDF) instead; record nothing.")
+    ] = False,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    no_input: NoInputOption = False,
+    format: FormatOption = Format.text,
+) -> None:
+    """Send the letter: refused unless every required approval is present and fresh."""
+    from offerctl import delivery
+
+    result = delivery.send(
+        _open(repo),
+        offer_id,
+        via=via.value,
+        dry_run=dry_run,
+        commit=not no_commit,
+        push=push,
+        retries=push_retries,
+    )
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        payload: dict[str, Any] = {
+            "offer": result.offer_id,
+            "channel": result.channel,
+            "dry_run": result.dry_run,
+            "letter_sha256": result.letter_sha256,
+            "template": result.template,
+            "written": list(result.written),
+            "sent_to": result.recipient if not result.dry_run else None,
+        }
+        if result.outcome is not None:
+            applied = result.outcome.applied[0]
+            payload["commit"] = applied.commit
+        echo(as_json(payload))
+        return
+    for path in result.written:
+        echo(f"wrote {path}")
+    if result.dry_run:
+        echo(f"dry run: nothing was sent or recorded (letter {result.letter_sha256[:12]}, {result.template})")
+        return
+    if result.channel == "email":
+        echo(f"emailed the letter to {result.recipient}")
+    if result.outcome is not None:
+        _report(result.outcome, format)
