@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from offerctl.cli import commands_check, commands_offers  # noqa: F401  (register commands)
+from offerctl.cli import commands_check, commands_offers, commands_reports  # noqa: F401  (register commands)
 from offerctl.cli._app import app
 from offerctl.errors import EXIT_USAGE, OfferctlError
 
