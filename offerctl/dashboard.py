@@ -16,11 +16,11 @@ from offerctl.report import Report
 PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563", "#65a30d"]
 PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 STAGE_LABELS = {
-    "created_to_approved": "created → approved",
-    "approved_to_sent": "approved → sent",
-    "created_to_sent": "created → sent",
-    "sent_to_decided": "sent → decided",
-    "created_to_decided": "created → decided",
+    "created_to_approved": "created →<br>approved",
+    "approved_to_sent": "approved →<br>sent",
+    "created_to_sent": "created →<br>sent",
+    "sent_to_decided": "sent →<br>decided",
+    "created_to_decided": "created →<br>decided",
 }
 BUCKET_LABELS = {"<=1": "≤1 day", "2-3": "2–3 days", ">3": ">3 days"}  # noqa: RUF001
 
@@ -156,6 +156,7 @@ def _delay_figure(m: Mapping[str, Any]) -> Any:
             textposition="auto",
             name="acceptance %",
             marker_color=PALETTE[0],
+            showlegend=False,
         ),
         row=1,
         col=2,
@@ -212,6 +213,8 @@ def _latency_figure(m: Mapping[str, Any]) -> Any:
             xref="paper",
             yref="paper",
         )
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
     return fig
 
 
@@ -239,6 +242,8 @@ def _declines_figure(m: Mapping[str, Any]) -> Any:
         fig.add_annotation(
             text="no declines in these offers", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
         )
+        fig.update_xaxes(visible=False)
+        fig.update_yaxes(visible=False)
     return fig
 
 
