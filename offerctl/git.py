@@ -223,7 +223,7 @@ def stream_records(args: Sequence[str], cwd: Path, separator: str = "\x1e") -> I
     pending = b""
     sep = separator.encode()
     while True:
-        chunk = proc.stdout.read(1 << 16)
+        chunk = proc.stdout.read(1 << 20)
         if not chunk:
             break
         pending += chunk
@@ -239,17 +239,6 @@ def stream_records(args: Sequence[str], cwd: Path, separator: str = "\x1e") -> I
         if "does not have any commits" in message:
             return
         raise GitError(f"git {args[0]} failed: {message}", hint=_hint_for(message))
-
-
-def log_commits_touching(cwd: Path, pathspec: str, *, since: str | None = None) -> set[str]:
-    """Ids of non-merge commits that touched ``pathspec`` (metadata pass, no diff output)."""
-    if not has_commits(cwd):
-        return set()
-    args = ["log", "--no-merges", "--format=%H"]
-    if since:
-        args.append(f"--since={since}")
-    proc = run([*args, "--", pathspec], cwd)
-    return set(proc.stdout.split())
 
 
 def paths_changed(cwd: Path, commits: Sequence[str], pathspec: str) -> dict[str, list[str]]:

@@ -3,13 +3,13 @@
 Every commit offerctl makes carries ``Offer-Id``, ``Offer-Action`` and (for approvals)
 ``Offer-Role`` trailers, so one metadata-only ``git log`` reads the whole audit trail:
 about 1 s for 58k commits, against ~30 s to learn the same from tree diffs (DESIGN.md).
-Only commits *without* trailers that touched ``offers/`` (hand edits, merges of hand edits
-excluded) get their changed paths listed, in one further ``git log --stdin --name-only``.
+Only commits *without* trailers (hand edits) get their changed paths listed, in one further
+``git log --no-walk --stdin --name-only`` over just those commits; merges are skipped.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,7 +26,6 @@ _FORMAT = "%x00".join(
         "%(trailers:key=Offer-Id,valueonly,separator=%x1f)",
         "%(trailers:key=Offer-Action,valueonly,separator=%x1f)",
         "%(trailers:key=Offer-Role,valueonly,separator=%x1f)",
-        "%P",
     ]
 )
 PROGRESS_EVERY = 2000
@@ -55,11 +54,14 @@ class CommitRecord:
 
 
 def _utc(epoch: str) -> str:
-    return dt.datetime.fromtimestamp(int(epoch), dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(epoch))) if epoch.isdigit() else ""
 
 
 def _first(value: str) -> str | None:
-    value = value.strip().split("\x1f")[0].strip()
+    """A trailer's value (the first, when a commit repeats the key)."""
+    if "\x1f" in value:
+        value = value.split("\x1f", 1)[0]
+    value = value.strip()
     return value or None
 
 
@@ -80,39 +82,44 @@ def scan(
         args.append(f"--since={since}")
     records: list[CommitRecord] = []
     untagged: dict[str, tuple[str, str]] = {}
-    order: list[str] = []
+    position: dict[str, int] = {}
     seen = 0
     for raw in git.stream_records(args, root, _RECORD):
-        raw = raw.lstrip("\n")
-        if not raw:
-            continue
         parts = raw.split(_FIELD)
-        if len(parts) < 7:
+        if len(parts) < 6:
             continue
-        commit, email, epoch, offer_id, action, role, parents = parts[:7]
+        commit, email, epoch, offer_id, action, role = parts[:6]
+        commit = commit.lstrip("\n")
         seen += 1
         if progress is not None and seen % PROGRESS_EVERY == 0:
             progress(seen)
-        date = _utc(epoch) if epoch.strip().isdigit() else ""
         oid, act = _first(offer_id), _first(action)
+        position[commit] = seen
         if oid is None and act is None:
-            if len(parents.split()) <= 1:
-                untagged[commit] = (email, date)
-            order.append(commit)
+            untagged[commit] = (email, _utc(epoch))
             continue
-        order.append(commit)
-        records.append(CommitRecord(commit, email, date, oid, act, _first(role)))
+        records.append(CommitRecord(commit, email, _utc(epoch), oid, act, _first(role) if role else None))
     if progress is not None:
         progress(seen)
     if untagged:
-        touching = git.log_commits_touching(root, f"{OFFERS_DIR}/", since=since) & untagged.keys()
-        changed = git.paths_changed(root, sorted(touching), f"{OFFERS_DIR}/")
-        position = {c: i for i, c in enumerate(order)}
-        for commit in sorted(changed, key=lambda c: position.get(c, 0)):
-            email, date = untagged[commit]
-            for path in sorted(set(changed[commit])):
-                if path.endswith(".yaml"):
-                    stem = path.rsplit("/", 1)[-1][: -len(".yaml")]
-                    records.append(CommitRecord(commit, email, date, stem, None, None))
-        records.sort(key=lambda r: position.get(r.commit, 0))
+        hand_edits = _hand_edits(repo, untagged, position)
+        if hand_edits:
+            records.extend(hand_edits)
+            records.sort(key=lambda r: position[r.commit])
     return records
+
+
+def _hand_edits(
+    repo: Repo, untagged: dict[str, tuple[str, str]], position: dict[str, int]
+) -> list[CommitRecord]:
+    """Records for commits without trailers that changed offer files (merges excluded):
+    one ``git log --no-walk --stdin --name-only`` over just those commits."""
+    changed = git.paths_changed(repo.root, sorted(untagged, key=position.__getitem__), f"{OFFERS_DIR}/")
+    found = []
+    for commit, paths in changed.items():
+        email, date = untagged[commit]
+        for path in sorted(set(paths)):
+            if path.endswith(".yaml"):
+                stem = path.rsplit("/", 1)[-1][: -len(".yaml")]
+                found.append(CommitRecord(commit, email, date, stem, None, None))
+    return found

@@ -115,12 +115,9 @@ def build(
     window = parse_window(since, until)
     segments = check_by(by)
     previous_window = window.previous()
-    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
-    skipped = tuple(
-        sorted(
-            {o.path for o in offers if not o.id} | (set(loader.offer_files(repo)) - {o.path for o in offers})
-        )
-    )
+    files = loader.offer_files(repo)
+    offers, _ = loader.load_offers(repo, files)
+    skipped = tuple(sorted({o.path for o in offers if not o.id} | (set(files) - {o.path for o in offers})))
     offers = [o for o in offers if o.id]
     policies = loader.load_policies(repo)
     commits = history.scan(repo, progress=progress)
