@@ -322,3 +322,29 @@ def test_report_on_the_bundled_example(example_repo: Path, cli) -> None:  # type
     overall = data["metrics"]["acceptance"]["overall"]
     assert overall["extended"] >= overall["accepted"] > 0
     assert json.loads(json.dumps(data)) == data
+
+
+def test_text_report_to_a_file(fixture_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    target = tmp_path / "report.txt"
+    result = cli("report", "--repo", str(fixture_repo), *NOV, "-o", str(target))
+    assert result.code == 0 and result.out == "" and "wrote" in result.err
+    text = target.read_text()
+    assert "Acceptance by department" in text and "\x1b[" not in text
+
+
+def test_history_fills_timestamps_the_files_lack() -> None:
+    from offerctl import metrics
+    from offerctl.model import Offer
+
+    offer = Offer("offers/OFF-1.yaml", {"id": "OFF-1", "status": "accepted", "events": []})
+    commits = [
+        history.CommitRecord("c3", "r@a.example", "2026-11-05T12:00:00Z", "OFF-1", "accept", None),
+        history.CommitRecord("c2", "r@a.example", "2026-11-03T15:00:00Z", "OFF-1", "send", None),
+        history.CommitRecord("c1", "r@a.example", "2026-11-02T10:00:00Z", "OFF-1", "create", None),
+    ]
+    facts = metrics.facts_of(offer, commits)
+    assert facts.created == dt.datetime(2026, 11, 2, 10, tzinfo=dt.UTC)
+    assert facts.sent == dt.datetime(2026, 11, 3, 15, tzinfo=dt.UTC)
+    assert facts.written_on == dt.date(2026, 11, 3)
+    assert facts.decided == dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC)
+    assert facts.extended and facts.accepted

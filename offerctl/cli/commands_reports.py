@@ -102,9 +102,11 @@ def report(
         if output is None:
             stdout_console().print(report_view(result))
             return
+        import io
+
         from rich.console import Console
 
-        console = Console(record=True, width=120, file=open(_devnull(), "w"), highlight=False)  # noqa: SIM115
+        console = Console(record=True, width=120, file=io.StringIO(), highlight=False, color_system=None)
         console.print(report_view(result))
         text = console.export_text()
     if output is None:
@@ -118,9 +120,3 @@ def report(
 
     atomic_write(output, text)
     stderr_console().print(f"wrote {output}")
-
-
-def _devnull() -> str:
-    import os
-
-    return os.devnull
