@@ -272,6 +272,50 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _numbers_section(m: Mapping[str, Any], dims: tuple[str, ...]) -> str:
+    """The counts behind the charts, as tables (folded, for readers who check by hand)."""
+    parts = []
+    for dim in dims:
+        rows = [
+            [
+                r["segment"],
+                str(r["offers"]),
+                str(r["extended"]),
+                str(r["accepted"]),
+                str(r["declined"]),
+                str(r["open"]),
+                _pct(r["rate"]),
+            ]
+            for r in m["acceptance"]["by"][dim]
+        ]
+        headers = [dim.replace("_", " "), "offers", "extended", "accepted", "declined", "open", "acceptance"]
+        parts.append(f"<h3>Acceptance by {html.escape(dim.replace('_', ' '))}</h3>" + _table(headers, rows))
+    latency = [
+        [
+            r["role"],
+            str(r["approvals"]),
+            _num(r["median_business_days"]),
+            _num(r["p90_business_days"]),
+            _num(r["sla_business_days"]),
+            _pct(r["sla_adherence"]),
+        ]
+        for r in m["approval_latency"]["by_role"]
+    ]
+    parts.append(
+        "<h3>Approval latency by role (business days)</h3>"
+        + _table(["role", "approvals", "median", "p90", "SLA", "within SLA"], latency)
+    )
+    declines = m["declines"]
+    reasons = [r["reason"] for r in declines["by_reason"]]
+    for dim, rows in declines["by"].items():
+        body = [[r["segment"], *(str(r["reasons"].get(x, 0)) for x in reasons)] for r in rows]
+        parts.append(f"<h3>Decline reasons by {html.escape(dim)}</h3>" + _table([dim, *reasons], body))
+    return (
+        '<section class="wide" id="section-numbers"><details><summary><h2 style="display:inline">'
+        "The numbers behind the charts</h2></summary>" + "".join(parts) + "</details></section>"
+    )
+
+
 def render(report: Report) -> str:
     m = report.current
     overall = m["acceptance"]["overall"]
@@ -315,6 +359,7 @@ def render(report: Report) -> str:
             f'<section id="section-{key}"><h2>{html.escape(title)}</h2>'
             f"{_figure_html(fig, f'chart-{key}', i == 0)}</section>"
         )
+    sections.append(_numbers_section(m, report.by))
     if report.comparison is not None:
         rows = []
         for row in report.comparison:

@@ -59,6 +59,9 @@ def test_dashboard_is_self_contained_and_deterministic(tmp_path: Path, cli) -> N
     for chart in CHART_IDS:
         assert f'id="{chart}"' in html
     assert "Compared with 2026-10-02 to 2026-10-31" in html
+    # the counts behind the charts, as in tests/test_report.py
+    assert "<td>Engineering</td><td>5</td><td>3</td><td>1</td><td>1</td><td>1</td><td>33.3%</td>" in html
+    assert "<td>vp_people</td><td>1</td><td>3</td><td>3</td><td>2</td><td>0.0%</td>" in html
 
 
 def test_dashboard_renders_in_headless_chromium_without_errors_or_network(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
