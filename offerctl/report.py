@@ -120,7 +120,11 @@ def build(
     skipped = tuple(sorted({o.path for o in offers if not o.id} | (set(files) - {o.path for o in offers})))
     offers = [o for o in offers if o.id]
     policies = loader.load_policies(repo)
-    commits = history.scan(repo, progress=progress)
+    # Commits of offers created in a window come after their creation: history before the
+    # earliest window (less a day of clock skew) cannot change any number of this report.
+    earliest = (previous_window or window).since
+    scan_since = (earliest - dt.timedelta(days=1)).isoformat() if earliest else None
+    commits = history.scan(repo, since=scan_since, progress=progress)
     per_offer: dict[str, list[history.CommitRecord]] = defaultdict(list)
     for record in commits:
         if record.offer_id:
