@@ -14,11 +14,14 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from offerctl import loader, yamlio
+from offerctl import approval_checks, loader, yamlio
 from offerctl.model import APPROVED_STATUSES, OPEN_STATUSES, Finding, Offer, Severity, to_decimal
 from offerctl.repo import Repo, today
+
+if TYPE_CHECKING:
+    from offerctl.policy.routing import PolicySet
 
 
 @dataclass
@@ -57,6 +60,13 @@ class Context:
     @functools.cached_property
     def people(self) -> dict[str, Any]:
         return self.policies.people()
+
+    @functools.cached_property
+    def policy_set(self) -> PolicySet:
+        """The routing/bands/approvers policy, parsed and CEL-compiled once per run."""
+        from offerctl.policy import load_policy_set
+
+        return load_policy_set(self.repo)[0]
 
 
 OfferCheck = Callable[[Context, Offer], Iterable[Finding]]
@@ -212,6 +222,8 @@ OFFER_CHECKS: list[OfferCheck] = [
     check_money,
     check_dates,
     check_status_history,
+    approval_checks.check_band,
+    approval_checks.check_approvals,
 ]
 
 
@@ -263,6 +275,11 @@ def run(repo: Repo, paths: Sequence[Path] = (), as_of: dt.date | None = None) ->
     offers, offer_findings = loader.load_offers(repo, rels)
     findings.extend(offer_findings)
     ctx = Context(repo, policies, offers, as_of or today())
+    from offerctl.policy import load_policy_set
+
+    policy_set, policy_findings = load_policy_set(repo, policies)
+    ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
+    findings.extend(policy_findings)
     valid = [o for o in offers if o.extra.get("valid")]
     for offer in valid:
         for offer_check in OFFER_CHECKS:

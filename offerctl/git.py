@@ -267,3 +267,9 @@ def paths_changed(cwd: Path, commits: Sequence[str], pathspec: str) -> dict[str,
         head, *paths = block.split("\0")
         changed[head.strip()] = [p.strip("\n") for p in paths if p.strip("\n")]
     return changed
+
+
+def file_commits(cwd: Path, path: str) -> list[str]:
+    """Commits that touched ``path``, oldest first (one ``git log`` call)."""
+    proc = run(["log", "--reverse", "--format=%H", "--", path], cwd, check=False)
+    return proc.stdout.split() if proc.returncode == 0 else []

@@ -450,3 +450,41 @@ def atomic_write(path: Path, text: str) -> None:
 def atomic_write_many(items: Iterable[tuple[Path, str]]) -> None:
     for path, text in items:
         atomic_write(path, text)
+
+
+def line_finder(text: str | None) -> Any:
+    """``line_of`` for many paths of one document: the file is composed once.
+
+    Returns a function ``path -> line | None`` (None for every path when ``text`` is None or
+    does not parse)."""
+    root: yaml.Node | None = None
+    if text is not None:
+        try:
+            root = yaml.compose(text, Loader=_Loader)
+        except yaml.YAMLError:
+            root = None
+
+    def find(path: Sequence[str | int]) -> int | None:
+        node = root
+        if node is None:
+            return None
+        line = node.start_mark.line + 1
+        for part in path:
+            if isinstance(node, yaml.MappingNode):
+                for key_node, value_node in node.value:
+                    if key_node.value == part:
+                        line = key_node.start_mark.line + 1
+                        node = value_node
+                        break
+                else:
+                    return line
+            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+                if part >= len(node.value):
+                    return line
+                node = node.value[part]
+                line = node.start_mark.line + 1
+            else:
+                return line
+        return line
+
+    return find

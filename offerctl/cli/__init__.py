@@ -5,7 +5,12 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from offerctl.cli import commands_check, commands_offers, commands_reports  # noqa: F401  (register commands)
+from offerctl.cli import (  # noqa: F401  (register commands)
+    commands_approvals,
+    commands_check,
+    commands_offers,
+    commands_reports,
+)
 from offerctl.cli._app import app
 from offerctl.errors import EXIT_USAGE, OfferctlError
 

@@ -1,0 +1,134 @@
+"""Plain-text views of routing, status and headroom (stable text: snapshot-tested)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from offerctl.model import to_jsonable
+
+
+def _people(people: Sequence[str]) -> str:
+    return ", ".join(people) if people else "nobody"
+
+
+def waiting_lines(waiting: Iterable[Any]) -> list[str]:
+    lines = []
+    for w in waiting:
+        lines.append(f"waiting on {w.role} ({_people(w.people)}) for rule {w.rule_id} [stage {w.stage}]")
+    return lines
+
+
+def route_text(result: Any, status: str, overrides: Mapping[str, Any], policy: Any) -> str:
+    out = [
+        f"{result.offer_id} ({status})"
+        + (" — what-if: " + ", ".join(f"{k}={v}" for k, v in overrides.items()) if overrides else "")
+    ]
+    out.append(f"band: {result.band}")
+    values = to_jsonable(dict(result.values))
+    out.append(
+        "derived: "
+        + ", ".join(
+            f"{k} {v if not isinstance(v, list) else '[' + ', '.join(v) + ']'}" for k, v in values.items()
+        )
+    )
+    for stage in result.stages:
+        rules = [r for r in result.rules if r.stage == stage]
+        triggered = [r for r in rules if r.triggered]
+        if not triggered:
+            state = "not needed"
+        elif all(r.satisfied for r in triggered):
+            state = "done"
+        elif rules and rules[0].open:
+            state = "OPEN"
+        else:
+            state = "not open yet"
+        out.append(f"stage {stage}: {state}")
+        for r in rules:
+            if not r.triggered:
+                out.append(f"  - {r.rule_id}: skipped — {r.explanation}")
+                continue
+            mark = "ok" if r.satisfied else "needs"
+            quorum = f"{r.quorum} of " if r.quorum > 1 else ""
+            out.append(f"  * {r.rule_id}: {mark} {quorum}{r.role} — {r.explanation}")
+            acting = f" (acting now: {_people(r.acting)})" if tuple(r.acting) != tuple(r.principals) else ""
+            out.append(
+                f"      approvers: {_people(r.principals)}{acting}; covers: {', '.join(r.covers) or '-'}"
+            )
+            for a in r.approvals:
+                behalf = f" on behalf of {a.on_behalf_of}" if a.on_behalf_of else ""
+                detail = f": {a.detail}" if a.detail else ""
+                out.append(f"      {a.state}: {a.by}{behalf} at {a.at}{detail}")
+            if not r.satisfied:
+                stale = any(a.state == "stale" for a in r.approvals)
+                out.append("      needs a fresh approval" if stale else "      missing")
+    if result.complete:
+        out.append("complete: every triggered rule has fresh approvals")
+    else:
+        out.append(f"waiting in stage {result.current_stage}:" if result.current_stage else "incomplete:")
+        for line in waiting_lines(result.waiting()):
+            out.append("  " + line)
+    return "\n".join(out)
+
+
+def status_text(rows: Sequence[Any]) -> str:
+    if not rows:
+        return "no open offers"
+    out = []
+    for row in rows:
+        head = f"{row.offer_id}  {row.status:<16} {row.title}"
+        if row.stage:
+            late = "  ! SLA breached" if row.breached else ""
+            head += f"  — stage {row.stage}, {row.business_days} business day(s) since {row.since}{late}"
+        out.append(head)
+        for w in row.waiting:
+            sla = f", SLA {w.sla_days}d" if w.sla_days is not None else ""
+            mark = " !" if w.breached else ""
+            esc = f", escalate to {w.escalation}" if w.breached and w.escalation else ""
+            out.append(f"    waiting on {w.role} ({_people(w.people)}) for {w.rule}{sla}{mark}{esc}")
+        for b in getattr(row, "blockers", ()):
+            if not row.waiting:
+                out.append(f"    blocked: {b}")
+    return "\n".join(out)
+
+
+def _money(value: int) -> str:
+    return f"{value:,}"
+
+
+def headroom_text(result: Any) -> str:
+    """``base up to 193,000 keeps every approval; 193,001-210,000 needs finance again; above
+    210,000 also needs vp_people`` — one line per field, then who those roles are."""
+    out = [f"{result.offer_id} headroom ({result.currency}), upwards from the current value"]
+    if result.pending:
+        out.append(f"already pending (not counted below): {', '.join(result.pending)}")
+    who: dict[str, tuple[str, ...]] = {}
+    for f in result.fields:
+        parts = []
+        previous: set[str] = set()
+        for i, seg in enumerate(f.segments):
+            if i == 0:
+                rng = (
+                    f"{f.label} up to {_money(seg.high)}"
+                    if seg.high is not None
+                    else f"{f.label}: any amount"
+                )
+            elif seg.high is None:
+                rng = f"above {_money(seg.low - 1)}"
+            else:
+                rng = f"{_money(seg.low)}–{_money(seg.high)}"  # noqa: RUF001 (en dash for ranges)
+            roles = {n.role for n in seg.needs}
+            if not seg.needs:
+                what = "keeps every approval"
+            else:
+                new = [n for n in seg.needs if n.role not in previous] or list(seg.needs)
+                also = "also " if previous and roles - previous else ""
+                what = f"{also}needs " + " and ".join(n.role + (" again" if n.again else "") for n in new)
+            for n in seg.needs:
+                who[n.role] = n.people
+            previous = roles
+            parts.append(f"{rng} {what}")
+        out.append(f"{f.field} (now {_money(f.current)}): " + "; ".join(parts))
+    for role, people in sorted(who.items()):
+        out.append(f"  {role}: {_people(people)}")
+    return "\n".join(out)

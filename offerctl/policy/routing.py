@@ -1,0 +1,749 @@
+"""Routing: which rules an offer triggers, who must approve, in which order, and whether the
+approvals on file still hold (``route``); how far terms can move before another approval is
+needed (``headroom``).
+
+Stages run in order; a stage opens when every triggered rule of the earlier stages is
+satisfied; rules inside a stage run in parallel. ``when`` is CEL, compiled once per rule
+when the policy set is loaded (``offerctl.policy.load_policy_set``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from offerctl import approvals
+from offerctl.model import Offer, get_path, to_decimal, to_jsonable
+from offerctl.policy.approvers import Approvers
+from offerctl.policy.bands import Band, BandTable
+from offerctl.repo import Repo, today
+
+CEL_VARIABLES = (
+    "offer",
+    "band",
+    "compa_ratio",
+    "pct_above_mid",
+    "first_year_cash",
+    "nonstandard_clauses",
+    "recruiter",
+)
+BAND_FIELDS = ("min", "mid", "max", "currency", "zone", "bonus_target_pct", "equity_min", "equity_max")
+
+
+@dataclass(frozen=True)
+class Requirement:
+    role: str
+    """The role name; for a person rule the ``as`` name (default: the path's last part)."""
+    person: str | None = None
+    """For a person rule: the offer path naming them, e.g. ``offer.role.hiring_manager``."""
+    quorum: str | int = "any"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    stage: str
+    when: str
+    require: Requirement
+    covers: tuple[str, ...]
+    tolerance: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    description: str = ""
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class PolicySet:
+    stages: tuple[str, ...]
+    rules: tuple[Rule, ...]
+    bands: BandTable
+    approvers: Approvers
+    programs: Mapping[str, Any]
+    """Rule id → compiled CEL program; a rule that did not compile has none and fails closed."""
+    standard_clauses: frozenset[str] = frozenset()
+    signatures: str = "optional"
+    allow_multiple_roles: bool = False
+    allow_recruiter: bool = False
+
+    def rule(self, rule_id: str) -> Rule | None:
+        return next((r for r in self.rules if r.id == rule_id), None)
+
+    def quorum(self, rule: Rule) -> int:
+        if rule.require.person is not None:
+            return 1
+        q = rule.require.quorum
+        if q == "all":
+            role = self.approvers.roles.get(rule.require.role)
+            return max(1, len(role.people)) if role else 1
+        return q if isinstance(q, int) else 1
+
+
+@dataclass(frozen=True)
+class ApprovalCheck:
+    index: int
+    role: str
+    by: str
+    at: str
+    state: str
+    """valid | stale | not_allowed | duplicate | superseded | unsigned"""
+    detail: str = ""
+    on_behalf_of: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "index": self.index,
+            "role": self.role,
+            "by": self.by,
+            "on_behalf_of": self.on_behalf_of,
+            "at": self.at,
+            "state": self.state,
+            "detail": self.detail,
+        }
+
+
+@dataclass(frozen=True)
+class RuleOutcome:
+    rule_id: str
+    stage: str
+    description: str
+    triggered: bool
+    explanation: str
+    role: str
+    quorum: int
+    principals: tuple[str, ...]
+    """Who may fill the requirement (role members, or the person named by the offer)."""
+    acting: tuple[str, ...]
+    """Who can act now (delegation applied)."""
+    escalation: str | None
+    approvals: tuple[ApprovalCheck, ...]
+    satisfied: bool
+    open: bool
+    covers: tuple[str, ...] = ()
+
+    @property
+    def valid(self) -> tuple[ApprovalCheck, ...]:
+        return tuple(a for a in self.approvals if a.state == "valid")
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_id,
+            "stage": self.stage,
+            "description": self.description,
+            "triggered": self.triggered,
+            "explanation": self.explanation,
+            "role": self.role,
+            "quorum": self.quorum,
+            "people": list(self.principals),
+            "acting": list(self.acting),
+            "escalation": self.escalation,
+            "covers": list(self.covers),
+            "open": self.open,
+            "satisfied": self.satisfied,
+            "approvals": [a.as_json() for a in self.approvals],
+        }
+
+
+@dataclass(frozen=True)
+class Waiting:
+    stage: str
+    rule_id: str
+    role: str
+    people: tuple[str, ...]
+    escalation: str | None
+    since: str | None
+
+
+@dataclass(frozen=True)
+class RouteResult:
+    offer_id: str
+    rules: tuple[RuleOutcome, ...]
+    complete: bool
+    stages: tuple[str, ...] = ()
+    current_stage: str | None = None
+    since: str | None = None
+    band: str = ""
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def blockers(self) -> list[str]:
+        """Why the offer cannot be sent: one line per unsatisfied triggered rule."""
+        out: list[str] = []
+        for r in self.rules:
+            if not r.triggered or r.satisfied:
+                continue
+            have = len({a.on_behalf_of or a.by for a in r.valid})
+            reason = f"rule {r.rule_id} ({r.stage}) needs {r.role} approval"
+            if r.quorum > 1:
+                reason += f" from {r.quorum} people ({have} so far)"
+            stale = [a for a in r.approvals if a.state == "stale"]
+            if stale:
+                reason += "; stale: " + "; ".join(f"{a.by}: {a.detail}" for a in stale)
+            out.append(reason)
+        return out
+
+    def waiting(self) -> list[Waiting]:
+        return [
+            Waiting(r.stage, r.rule_id, r.role, r.acting, r.escalation, self.since)
+            for r in self.rules
+            if r.triggered and not r.satisfied and r.open
+        ]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "offer": self.offer_id,
+            "complete": self.complete,
+            "stages": list(self.stages),
+            "current_stage": self.current_stage,
+            "since": self.since,
+            "band": self.band,
+            "values": to_jsonable(dict(self.values)),
+            "rules": [r.as_json() for r in self.rules],
+            "waiting": [
+                {
+                    "stage": w.stage,
+                    "rule": w.rule_id,
+                    "role": w.role,
+                    "people": list(w.people),
+                    "escalation": w.escalation,
+                    "since": w.since,
+                }
+                for w in self.waiting()
+            ],
+            "blockers": self.blockers(),
+        }
+
+
+# --- CEL values --------------------------------------------------------------------------
+
+
+def cel_value(value: Any) -> Any:
+    """Data for CEL. ints stay ints; a whole Decimal becomes an int (exact); a Decimal with
+    cents becomes a float (exact for every amount below 2**53 cents / 15 significant digits,
+    so comparisons with the integer thresholds policies use are exact)."""
+    if isinstance(value, bool) or value is None or isinstance(value, int | str):
+        return value
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {str(k): cel_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [cel_value(v) for v in value]
+    return str(value)
+
+
+def derived(policy: PolicySet, data: Mapping[str, Any], band: Band | None) -> dict[str, Any]:
+    """The derived values rules see (exact Decimals; converted for CEL by ``cel_value``)."""
+    comp = data.get("compensation") or {}
+    base = to_decimal(comp.get("base_salary")) or Decimal(0)
+    bonus_pct = to_decimal(comp.get("bonus_target_pct")) or Decimal(0)
+    sign_on = to_decimal(comp.get("sign_on_bonus")) or Decimal(0)
+    relocation = to_decimal(comp.get("relocation")) or Decimal(0)
+    first_year = base + base * bonus_pct / 100 + sign_on + relocation
+    values: dict[str, Any] = {
+        "first_year_cash": first_year.quantize(Decimal("0.01")).normalize() if first_year % 1 else first_year,
+        "nonstandard_clauses": [c for c in data.get("clauses") or [] if c not in policy.standard_clauses],
+        "recruiter": str(data.get("recruiter", "")),
+    }
+    if band is not None and band.mid:
+        ratio = base / band.mid
+        values["compa_ratio"] = ratio.quantize(Decimal("0.0001"))
+        values["pct_above_mid"] = ((ratio - 1) * 100).quantize(Decimal("0.01"))
+    else:
+        values["compa_ratio"] = None
+        values["pct_above_mid"] = None
+    return values
+
+
+def band_value(band: Band | None) -> dict[str, Any]:
+    if band is None:
+        return {}
+    return {
+        "min": band.min,
+        "mid": band.mid,
+        "max": band.max,
+        "currency": band.currency,
+        "zone": band.zone,
+        "bonus_target_pct": band.bonus_target_pct,
+        "equity_min": band.equity_min,
+        "equity_max": band.equity_max,
+    }
+
+
+_REF = re.compile(
+    r"(?<![\w.])(offer(?:\.[a-z_][a-z0-9_]*)+|band\.[a-z_]+|compa_ratio|pct_above_mid|first_year_cash"
+    r"|nonstandard_clauses|recruiter)\b(?!\s*\()"
+)
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, bool) or value is None:
+        return str(value).lower() if isinstance(value, bool) else "null"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, Decimal):
+        return f"{value:,}" if value == value.to_integral_value() else f"{value.normalize():,f}"
+    if isinstance(value, float):
+        return f"{value:,.4g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(map(str, value)) + "]"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def explain(when: str, env: Mapping[str, Any]) -> str:
+    """The condition with each referenced value written next to its name:
+    ``base_salary 212,000 > band.max 210,000``."""
+
+    def sub(match: re.Match[str]) -> str:
+        name = match.group(1)
+        start = match.start()
+        if when[max(0, start - 4) : start] == "has(":
+            return name
+        head, _, rest = name.partition(".")
+        value = get_path(env.get(head), rest, "(missing)") if rest else env.get(head)
+        short = name.split(".")[-1] if head == "offer" else name
+        return f"{short} {_fmt(value)}" if value != "(missing)" else f"{short} (missing)"
+
+    return _REF.sub(sub, when)
+
+
+# --- routing -----------------------------------------------------------------------------
+
+Snapshot = Callable[[int, Mapping[str, Any], tuple[str, ...]], Mapping[str, Any] | None]
+
+
+def reset_at(data: Mapping[str, Any]) -> str:
+    """Approvals older than the last ``rejected`` event do not count (the offer went back
+    to draft; resubmission needs fresh approvals, while the old lines stay as history)."""
+    times = [
+        str(e.get("at", ""))
+        for e in data.get("events") or []
+        if isinstance(e, Mapping) and e.get("type") == "rejected"
+    ]
+    return max(times, default="")
+
+
+def _submitted_at(data: Mapping[str, Any]) -> str | None:
+    times = [
+        str(e.get("at", ""))
+        for e in data.get("events") or []
+        if isinstance(e, Mapping) and e.get("type") == "submitted"
+    ]
+    return max(times, default=None)
+
+
+def principals_for(policy: PolicySet, rule: Rule, data: Mapping[str, Any]) -> tuple[str, ...]:
+    if rule.require.person is not None:
+        person = get_path(data, rule.require.person.removeprefix("offer."))
+        return (str(person).lower(),) if isinstance(person, str) else ()
+    role = policy.approvers.roles.get(rule.require.role)
+    return role.people if role else ()
+
+
+def _evaluate_rule(
+    policy: PolicySet, rule: Rule, env: Mapping[str, Any], cel_env: Mapping[str, Any]
+) -> tuple[bool, str]:
+    program = policy.programs.get(rule.id)
+    if program is None:
+        return True, f"{rule.when} — the rule does not compile; required until fixed (see `offerctl check`)"
+    if rule.when.strip() == "true":
+        return True, "always"
+    text = explain(rule.when, env)
+    try:
+        result = program.execute(cel_env)
+    except Exception as exc:  # CEL runtime errors (missing field, no band): fail closed
+        return True, f"{text} — could not evaluate ({exc}); required to be safe"
+    if not isinstance(result, bool):
+        return True, f"{text} — gave {result!r}, not true/false; required to be safe"
+    return result, f"{text} → {str(result).lower()}"
+
+
+def route_data(
+    policy: PolicySet,
+    offer: Offer,
+    data: Mapping[str, Any],
+    *,
+    as_of: dt.date,
+    snapshot: Snapshot,
+) -> RouteResult:
+    """Route ``data`` (the offer, possibly with what-if changes). ``snapshot(i, approval)``
+    gives the offer as approved by approval ``i`` (or None when it cannot be recovered)."""
+    view = Offer(offer.path, data)
+    match = policy.bands.lookup(view)
+    env: dict[str, Any] = {"offer": data, "band": band_value(match.band), **derived(policy, data, match.band)}
+    from offerctl.policy import cel_runtime
+
+    cel_env = cel_runtime().Context()
+    cel_env.update({k: cel_value(v) for k, v in env.items()})  # converted once per offer
+    recruiter = str(data.get("recruiter", "")).lower()
+    reset = reset_at(data)
+    lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
+
+    # Separation of duties across roles: a person's first role on this offer is theirs.
+    first_role: dict[str, str] = {}
+    for a in lines:
+        if not reset or str(a.get("at", "")) > reset:
+            first_role.setdefault(str(a.get("by", "")).lower(), str(a.get("role")))
+
+    outcomes: list[RuleOutcome] = []
+    stage_open = True
+    current: str | None = None
+    since = _submitted_at(data)
+    for stage in policy.stages:
+        stage_rules = [r for r in policy.rules if r.stage == stage]
+        stage_done = True
+        for rule in stage_rules:
+            triggered, why = _evaluate_rule(policy, rule, env, cel_env)
+            principals = principals_for(policy, rule, data)
+            checks: list[ApprovalCheck] = []
+            counted: set[str] = set()
+            if triggered:
+                for index, a in enumerate(lines):
+                    if str(a.get("role")) != rule.require.role:
+                        continue
+                    listed = a.get("rules")
+                    if isinstance(listed, list) and rule.id not in listed:
+                        continue
+                    check = _check_approval(
+                        policy, rule, data, index, a, principals, recruiter, reset, first_role, snapshot
+                    )
+                    if check.state == "valid":
+                        who = check.on_behalf_of or check.by
+                        if who in counted or check.by in counted:
+                            check = ApprovalCheck(
+                                index,
+                                check.role,
+                                check.by,
+                                check.at,
+                                "duplicate",
+                                "already counted toward this quorum",
+                                check.on_behalf_of,
+                            )
+                        counted.update({who, check.by})
+                    checks.append(check)
+            valid_people = {c.on_behalf_of or c.by for c in checks if c.state == "valid"}
+            quorum = policy.quorum(rule)
+            satisfied = (not triggered) or len(valid_people) >= quorum
+            outcomes.append(
+                RuleOutcome(
+                    rule.id,
+                    stage,
+                    rule.description,
+                    triggered,
+                    why,
+                    rule.require.role,
+                    quorum,
+                    principals,
+                    policy.approvers.acting(principals, as_of),
+                    policy.approvers.escalation_for(
+                        principals[0] if principals else None,
+                        None if rule.require.person else rule.require.role,
+                    ),
+                    tuple(checks),
+                    satisfied,
+                    stage_open,
+                    rule.covers,
+                )
+            )
+            if triggered and not satisfied:
+                stage_done = False
+        if stage_open and not stage_done:
+            current = stage
+        if stage_open and stage_done:
+            # The next stage opened when the last approval of this one landed.
+            times = [c.at for o in outcomes if o.stage == stage and o.triggered for c in o.valid]
+            if times and (since is None or max(times) > since):
+                since = max(times)
+        stage_open = stage_open and stage_done
+    complete = all(o.satisfied for o in outcomes)
+    values = {k: env[k] for k in ("compa_ratio", "pct_above_mid", "first_year_cash", "nonstandard_clauses")}
+    return RouteResult(
+        offer.id,
+        tuple(outcomes),
+        complete,
+        policy.stages,
+        current,
+        since if current else None,
+        match.explanation,
+        values,
+    )
+
+
+def _check_approval(
+    policy: PolicySet,
+    rule: Rule,
+    data: Mapping[str, Any],
+    index: int,
+    a: Mapping[str, Any],
+    principals: tuple[str, ...],
+    recruiter: str,
+    reset: str,
+    first_role: Mapping[str, str],
+    snapshot: Snapshot,
+) -> ApprovalCheck:
+    by = str(a.get("by", "")).lower()
+    at = str(a.get("at", ""))
+    behalf = str(a["on_behalf_of"]).lower() if a.get("on_behalf_of") else None
+    role = str(a.get("role"))
+
+    def state(s: str, detail: str = "") -> ApprovalCheck:
+        return ApprovalCheck(index, role, by, at, s, detail, behalf)
+
+    if reset and at <= reset:
+        return state("superseded", f"given before the offer was rejected at {reset}")
+    principal = behalf or by
+    if principal not in principals:
+        return state("not_allowed", f"{principal} may not approve as {role} for rule {rule.id}")
+    if behalf and policy.approvers.delegate_of(behalf, dt.date.fromisoformat(at[:10])) != by:
+        return state("not_allowed", f"{by} was not {behalf}'s delegate on {at[:10]}")
+    if not policy.allow_recruiter and recruiter in (by, principal):
+        return state("not_allowed", "the recruiter of an offer may not approve it (separation of duties)")
+    if not policy.allow_multiple_roles and first_role.get(by, role) != role:
+        return state(
+            "duplicate", f"{by} already approved this offer as {first_role[by]} (separation of duties)"
+        )
+    if policy.signatures == "required" and not a.get("sig"):
+        return state("unsigned", "the policy requires signed approvals")
+    listed = a.get("rules")
+    rule_ids = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else [rule.id]
+    covers = tuple(sorted({c for rid in rule_ids for c in _covers_of(policy, rid)}))
+    if approvals.digest(data, covers) == a.get("digest"):
+        return state("valid")
+    approved = snapshot(index, a, covers)
+    if approved is None:
+        if approvals.digest(data, rule.covers) == a.get("digest"):
+            return state("valid")
+        return state("stale", "a covered field changed (the approved version is not in the offer's history)")
+    changed = approvals.changed_fields(approved, data, rule.covers)
+    beyond = [
+        f
+        for f in changed
+        if f not in rule.tolerance
+        or not approvals.within_tolerance(get_path(approved, f), get_path(data, f), rule.tolerance[f])
+    ]
+    if not beyond:
+        kept = ", ".join(changed)
+        return state("valid", f"{kept} changed within tolerance" if changed else "")
+    details = []
+    for f in beyond:
+        tol = " (beyond tolerance)" if f in rule.tolerance else ""
+        details.append(f"{f} changed {_fmt(get_path(approved, f))} → {_fmt(get_path(data, f))}{tol}")
+    return state("stale", "; ".join(details))
+
+
+def _covers_of(policy: PolicySet, rule_id: str) -> tuple[str, ...]:
+    rule = policy.rule(rule_id)
+    return rule.covers if rule else ()
+
+
+def snapshots(repo: Repo | None, offer: Offer) -> Snapshot:
+    """The approved version of the offer for each approval (cached). An approval whose digest
+    no longer matches is explained by undoing later ``revised`` events' changes; failing that,
+    by the first committed version of the file carrying its digest (``git log`` + ``git
+    show``, only for approvals that no longer match)."""
+    cache: dict[int, Mapping[str, Any] | None] = {}
+    data = offer.data
+    events = [e for e in data.get("events") or [] if isinstance(e, Mapping)]
+
+    def get(index: int, a: Mapping[str, Any], covers: tuple[str, ...]) -> Mapping[str, Any] | None:
+        if index in cache:
+            return cache[index]
+        wanted = str(a.get("digest", ""))
+        result: Mapping[str, Any] | None = approvals.undo_revisions(data, events, str(a.get("at", "")))
+        if result is not None and approvals.digest(result, covers) != wanted:
+            result = None
+        if result is None and repo is not None:
+            result = approvals.approved_version_from_history(repo.root, offer.path, wanted)
+        cache[index] = result
+        return result
+
+    return get
+
+
+def route(
+    repo: Repo,
+    policy: PolicySet,
+    offer: Offer,
+    *,
+    as_of: dt.date | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> RouteResult:
+    """Route an offer (``overrides``: what-if values by dotted path; nothing is written)."""
+    data: Mapping[str, Any] = offer.data
+    if overrides:
+        import copy
+
+        from offerctl.intake import set_path
+
+        changed: dict[str, Any] = copy.deepcopy(dict(offer.data))
+        for path, value in overrides.items():
+            set_path(changed, path, value)
+        data = changed
+    return route_data(policy, offer, data, as_of=as_of or today(), snapshot=snapshots(repo, offer))
+
+
+# --- headroom ----------------------------------------------------------------------------
+
+HEADROOM_FIELDS = (
+    ("compensation.base_salary", "base"),
+    ("compensation.sign_on_bonus", "sign-on"),
+    ("compensation.equity.units", "equity units"),
+)
+
+
+@dataclass(frozen=True)
+class Need:
+    role: str
+    rules: tuple[str, ...]
+    people: tuple[str, ...]
+    again: bool
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "role": self.role,
+            "rules": list(self.rules),
+            "people": list(self.people),
+            "again": self.again,
+        }
+
+
+@dataclass(frozen=True)
+class Segment:
+    low: int
+    high: int | None
+    needs: tuple[Need, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {"from": self.low, "to": self.high, "needs": [n.as_json() for n in self.needs]}
+
+
+@dataclass(frozen=True)
+class FieldHeadroom:
+    field: str
+    label: str
+    current: int
+    segments: tuple[Segment, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "field": self.field,
+            "label": self.label,
+            "current": self.current,
+            "segments": [s.as_json() for s in self.segments],
+        }
+
+
+@dataclass(frozen=True)
+class Headroom:
+    offer_id: str
+    currency: str
+    pending: tuple[str, ...]
+    fields: tuple[FieldHeadroom, ...]
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "offer": self.offer_id,
+            "currency": self.currency,
+            "pending": list(self.pending),
+            "fields": [f.as_json() for f in self.fields],
+        }
+
+
+def _needs(result: RouteResult) -> dict[str, tuple[set[str], tuple[str, ...], bool]]:
+    out: dict[str, tuple[set[str], tuple[str, ...], bool]] = {}
+    for r in result.rules:
+        if r.triggered and not r.satisfied:
+            again = any(a.state == "stale" for a in r.approvals)
+            rules, people, was_again = out.get(r.role, (set(), r.acting, False))
+            rules.add(r.rule_id)
+            out[r.role] = (rules, people, was_again or again)
+    return out
+
+
+def headroom(
+    repo: Repo, policy: PolicySet, offer: Offer, *, as_of: dt.date | None = None, segments: int = 4
+) -> Headroom:
+    """For base salary, sign-on bonus and equity units: ranges of values (upwards from the
+    current value) and the approvals each range would additionally need.
+
+    Found by routing what-if values: an exponential then binary search for each point where
+    the set of needed roles changes (every rule is re-evaluated; nothing is assumed about
+    the shape of the CEL conditions beyond "a threshold between two tried values")."""
+    day = as_of or today()
+    snap = snapshots(repo, offer)
+    import copy
+
+    from offerctl.intake import set_path
+
+    def needs_at(path: str, value: int) -> dict[str, tuple[set[str], tuple[str, ...], bool]]:
+        data = copy.deepcopy(dict(offer.data))
+        set_path(data, path, value)
+        return _needs(route_data(policy, offer, data, as_of=day, snapshot=snap))
+
+    baseline_result = route_data(policy, offer, offer.data, as_of=day, snapshot=snap)
+    baseline = _needs(baseline_result)
+    fields: list[FieldHeadroom] = []
+    for path, label in HEADROOM_FIELDS:
+        raw = to_decimal(offer.get(path))
+        if raw is None and path.endswith("equity.units") and not offer.get("compensation.equity"):
+            continue
+        current = int(raw or 0)
+        limit = max(current * 4, current + 1_000_000 if "units" not in path else current + 100_000)
+
+        def key(n: Mapping[str, tuple[set[str], tuple[str, ...], bool]]) -> frozenset[tuple[str, str, bool]]:
+            return frozenset((role, rule, again) for role, (rules, _p, again) in n.items() for rule in rules)
+
+        segs: list[Segment] = []
+        low = current
+        low_needs = needs_at(path, current)
+        while len(segs) < segments:
+            step = max(1, current // 100)
+            probe = low + step
+            prev = low
+            while probe <= limit and key(needs_at(path, probe)) == key(low_needs):
+                prev, step = probe, step * 2
+                probe = low + step
+            if probe > limit:
+                segs.append(Segment(low, None, _describe(low_needs, baseline)))
+                break
+            lo, hi = prev, probe  # key(lo) == key(low_needs) != key(hi)
+            while hi - lo > 1:
+                mid = (lo + hi) // 2
+                if key(needs_at(path, mid)) == key(low_needs):
+                    lo = mid
+                else:
+                    hi = mid
+            segs.append(Segment(low, lo, _describe(low_needs, baseline)))
+            low, low_needs = hi, needs_at(path, hi)
+        else:
+            segs.append(Segment(low, None, _describe(low_needs, baseline)))
+        fields.append(FieldHeadroom(path, label, current, tuple(segs)))
+    pending = tuple(sorted(baseline))
+    return Headroom(offer.id, str(offer.get("compensation.currency", "")), pending, tuple(fields))
+
+
+def _describe(
+    needs: Mapping[str, tuple[set[str], tuple[str, ...], bool]],
+    baseline: Mapping[str, tuple[set[str], tuple[str, ...], bool]],
+) -> tuple[Need, ...]:
+    out = []
+    for role, (rules, people, again) in sorted(needs.items()):
+        if role in baseline and rules <= baseline[role][0]:
+            continue
+        out.append(Need(role, tuple(sorted(rules)), people, again))
+    return tuple(out)
+
+
+__all__ = [
+    "ApprovalCheck",
+    "Headroom",
+    "PolicySet",
+    "RouteResult",
+    "Rule",
+    "RuleOutcome",
+    "Waiting",
+    "headroom",
+    "route",
+    "route_data",
+]
