@@ -18,6 +18,7 @@ from typing import Any
 from offerctl.bizdays import BusinessCalendar
 from offerctl.history import CommitRecord
 from offerctl.model import Offer, to_decimal
+from offerctl.policy.bands import BandTable
 
 SEGMENTS = ("department", "level", "job_family", "location", "source", "recruiter")
 """Fields acceptance can be broken down by (``report --by``)."""
@@ -40,7 +41,7 @@ class Inputs:
     commits: Sequence[CommitRecord] = ()
     calendar: BusinessCalendar = field(default_factory=BusinessCalendar)
     sla: Mapping[str, int] = field(default_factory=dict)
-    bands: Mapping[str, Any] = field(default_factory=dict)
+    bands: BandTable = field(default_factory=BandTable)
     routing: Mapping[str, Any] = field(default_factory=dict)
     standard_clauses: frozenset[str] = frozenset()
     decline_reasons: Sequence[str] = ()
@@ -236,50 +237,23 @@ def facts_of(offer: Offer, commits: Sequence[CommitRecord]) -> Facts:
     )
 
 
-# --- pay bands (a small lookup until offerctl.policy.bands is merged) ------------------------
+# --- pay bands --------------------------------------------------------------------------------
 
 
-def band_for(bands: Mapping[str, Any], offer: Offer) -> Mapping[str, Any] | None:
-    """The band of the offer's job family x level x zone; the zone is the one whose most
-    specific ``match`` entry fits the location (country+region beats country alone)."""
-    country = offer.get("role.location.country")
-    region = offer.get("role.location.region")
-    best: tuple[int, str] | None = None
-    for zone in bands.get("zones", []) or []:
-        for entry in zone.get("match", []) or []:
-            if entry.get("country") != country:
-                continue
-            if "region" in entry and entry.get("region") != region:
-                continue
-            score = 2 if "region" in entry else 1
-            if best is None or score > best[0]:
-                best = (score, str(zone.get("id")))
-    if best is None:
-        return None
-    for band in bands.get("bands", []) or []:
-        if (
-            band.get("job_family") == offer.get("role.job_family")
-            and band.get("level") == offer.get("role.level")
-            and band.get("zone") == best[1]
-        ):
-            return band  # type: ignore[no-any-return]
-    return None
-
-
-def band_position(bands: Mapping[str, Any], offer: Offer) -> str:
-    """``below``, ``within`` or ``above`` the band; ``unknown`` when no band applies
-    (no matching zone/band, another currency, or a non-annual pay period)."""
+def band_position(bands: BandTable, offer: Offer) -> str:
+    """``below``, ``within`` or ``above`` the offer's band (``offerctl.policy.bands`` lookup:
+    job family x level x the most specific zone); ``unknown`` when no band applies (no zone or
+    band, another currency, or a non-annual pay period)."""
     comp = offer.compensation()
-    band = band_for(bands, offer)
+    band = bands.lookup(offer).band
     base = to_decimal(comp.get("base_salary"))
     if band is None or base is None:
         return "unknown"
-    if comp.get("pay_period", "annual") != "annual" or comp.get("currency") != band.get("currency"):
+    if comp.get("pay_period", "annual") != "annual" or comp.get("currency") != band.currency:
         return "unknown"
-    low, high = to_decimal(band.get("min")), to_decimal(band.get("max"))
-    if low is not None and base < low:
+    if base < band.min:
         return "below"
-    if high is not None and base > high:
+    if base > band.max:
         return "above"
     return "within"
 
@@ -498,9 +472,7 @@ def revisions(facts: Sequence[Facts]) -> dict[str, Any]:
     }
 
 
-def exceptions(
-    facts: Sequence[Facts], bands: Mapping[str, Any], standard_clauses: frozenset[str]
-) -> dict[str, Any]:
+def exceptions(facts: Sequence[Facts], bands: BandTable, standard_clauses: frozenset[str]) -> dict[str, Any]:
     """Offers outside their pay band or carrying a clause that is not standard."""
     positions: Counter[str] = Counter()
     out_of_band = nonstandard = either = 0

@@ -17,6 +17,7 @@ from typing import Any
 from offerctl import history, loader, metrics
 from offerctl.bizdays import BusinessCalendar
 from offerctl.errors import UsageError
+from offerctl.policy import bands, standard_clauses
 from offerctl.repo import Repo, today
 
 JSON_VERSION = 1
@@ -135,9 +136,9 @@ def build(
         commits=commits,
         calendar=BusinessCalendar.from_config(repo.setting("holidays")),
         sla=sla,
-        bands=policies.bands,
+        bands=bands.parse(policies.bands, None)[0],
         routing=policies.routing,
-        standard_clauses=frozenset(str(c) for c in repo.setting("defaults.clauses") or []),
+        standard_clauses=standard_clauses(repo),
         decline_reasons=repo.decline_reasons,
     )
     facts = [metrics.facts_of(o, per_offer.get(o.id, [])) for o in sorted(offers, key=lambda o: o.id)]
