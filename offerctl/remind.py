@@ -27,6 +27,7 @@ from typing import Any, Protocol
 
 from offerctl.bizdays import BusinessCalendar
 from offerctl.errors import OfferctlError, UsageError
+from offerctl.repo import Repo, today
 
 
 class WaitingLike(Protocol):
@@ -273,3 +274,51 @@ def send_digests(smtp: Smtp, items: Sequence[Digest], *, company: str) -> list[s
             hint="check smtp.host/port/security in offerctl.yaml and that the server is up",
         ) from None
     return sent
+
+
+@dataclass(frozen=True)
+class RemindResult:
+    as_of: dt.date
+    overdue: tuple[Overdue, ...]
+    digests: tuple[Digest, ...]
+    sent: tuple[str, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "as_of": self.as_of.isoformat(),
+            "overdue": [o.as_json() for o in self.overdue],
+            "digests": [d.as_json() for d in self.digests],
+            "sent": list(self.sent),
+        }
+
+
+def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
+    """Overdue approvals of every valid ``pending_approval`` offer, from the approvals
+    team's routing (``route(...).waiting()``: who can act now, since when, escalation)."""
+    from offerctl import loader
+    from offerctl.policy import load_policy_set
+    from offerctl.policy.routing import route
+
+    policy, _ = load_policy_set(repo)
+    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    waiting: list[tuple[str, str, WaitingLike]] = []
+    for offer in sorted(offers, key=lambda o: o.id):
+        if not offer.extra.get("valid") or offer.status != "pending_approval":
+            continue
+        title = str(offer.get("role.title") or "")
+        waiting.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
+    sla = {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
+    return overdue(waiting, BusinessCalendar.from_config(repo.setting("holidays")), sla, as_of)
+
+
+def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> RemindResult:
+    """The one core call of ``offerctl remind``: what is overdue, the digests, and (with
+    ``send``) their delivery. Nothing is written to the repository."""
+    day = as_of or today()
+    company = str(repo.setting("company.name") or "")
+    items = collect(repo, as_of=day)
+    mails = digests(items, company=company, as_of=day)
+    sent: list[str] = []
+    if send and mails:
+        sent = send_digests(Smtp.from_config(repo.setting("smtp")), mails, company=company)
+    return RemindResult(day, tuple(items), tuple(mails), tuple(sent))

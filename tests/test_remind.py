@@ -7,6 +7,7 @@ import datetime as dt
 import email
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +162,84 @@ def test_smtp_problems_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None
     )
     with pytest.raises(remind.DeliveryError, match="nothing was sent"):
         remind.send_digests(unreachable, mails, company="Acme")
+
+
+def _tune(example_repo: Path, port: int | None = None) -> None:
+    """finance SLA 3 (escalate after 6), department_head SLA 5; SMTP on the test port."""
+    config = example_repo / "offerctl.yaml"
+    text = config.read_text().replace("  finance: 2\n", "  finance: 3\n  department_head: 5\n")
+    if port is not None:
+        text = text.replace("  host: localhost\n  port: 1025\n", f"  host: 127.0.0.1\n  port: {port}\n")
+    config.write_text(text)
+
+
+def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo)
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--format", "json")
+    assert result.code == 0, result.err
+    data = result.json()
+    rows = {(o["offer"], o["role"]): o for o in data["overdue"]}
+    # OFF-2026-5NB2RC8P waits on department_head since Tue 11-17: 18, 19, 20, 23, 24, 25, 30 = 7 > 5
+    senior = rows[("OFF-2026-5NB2RC8P", "department_head")]
+    assert (senior["business_days"], senior["escalated"]) == (7, False)
+    # OFF-2026-9KD3VX6Q waits on finance since Wed 11-18: 19, 20, 23, 24, 25, 30 = 6 > 3, not > 6.
+    # Counting Thanksgiving and the day after it would be 8, and escalated.
+    finance = rows[("OFF-2026-9KD3VX6Q", "finance")]
+    assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
+    assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
+    assert [d["to"] for d in data["digests"]] == [
+        "ana.lopez@acme.example",
+        "dana.whit@acme.example",
+        "fiona.chen@acme.example",
+        "oscar.grant@acme.example",
+    ]
+    assert data["sent"] == []
+    # Three business days later finance is past twice its SLA: escalated to oscar.grant.
+    later = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-03", "--format", "json").json()
+    finance = next(o for o in later["overdue"] if o["role"] == "finance")
+    assert (finance["business_days"], finance["escalated"], finance["escalation"]) == (
+        9,
+        True,
+        "oscar.grant@acme.example",
+    )
+    # Before anything is due: nothing to do.
+    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-19")
+    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-19" in quiet.out
+
+
+def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp_server: Inbox) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, smtp_server.port)
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
+    assert result.code == 0, result.err
+    assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
+    assert "sent 4 digest(s)" in result.err
+    by_to = {m["To"]: m for m in smtp_server.messages}
+    assert sorted(by_to) == [
+        "ana.lopez@acme.example",
+        "dana.whit@acme.example",
+        "fiona.chen@acme.example",
+        "oscar.grant@acme.example",
+    ]
+    body = by_to["fiona.chen@acme.example"].get_payload()
+    assert "OFF-2026-9KD3VX6Q (Account Executive): your finance approval" in body
+    assert "waiting since 2026-11-18, 6 business days (SLA 3)" in body
+    assert "OFF-2026-5NB2RC8P" not in body  # not hers
+    assert "base_salary" not in body and "@example" not in body  # no compensation, no candidate
+
+
+def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
+    assert result.code == 0 and "sent 0 digest(s)" in result.err
+
+
+def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, 9)
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
+    assert (
+        result.code == 2
+        and "cannot reach SMTP server 127.0.0.1:9" in result.err
+        and "Traceback" not in result.err
+    )
+    bad = cli("remind", "--repo", str(example_repo), "--as-of", "30.11.2026")
+    assert bad.code == 2 and "YYYY-MM-DD" in bad.err

@@ -1,4 +1,4 @@
-"""`offerctl report` (metrics, HTML dashboard)."""
+"""`offerctl report` (metrics, HTML dashboard) and `offerctl remind` (SLA reminders)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 import typer
 
-from offerctl.cli._app import RepoOption, app, echo, stderr_console, stdout_console
+from offerctl.cli._app import Format, FormatOption, RepoOption, app, echo, stderr_console, stdout_console
 
 
 class ReportFormat(StrEnum):
@@ -120,3 +120,47 @@ def report(
 
     atomic_write(output, text)
     stderr_console().print(f"wrote {output}")
+
+
+@app.command()
+def remind(
+    repo: RepoOption = None,
+    send: Annotated[
+        bool, typer.Option("--send", help="Email each approver one digest (offerctl.yaml smtp: settings).")
+    ] = False,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of", help="Count business days up to this date (default: today).", show_default=False
+        ),
+    ] = None,
+    format: FormatOption = Format.text,
+) -> None:
+    """Approvals waiting past their SLA (business days, public holidays skipped); escalated
+    to the escalation contact after twice the SLA. Never prompts, never commits: safe on a
+    CI schedule. Exit 0 even when approvals are overdue; 2 when mail cannot be delivered."""
+    import datetime as dt
+
+    from offerctl import remind as core
+    from offerctl.errors import UsageError
+    from offerctl.repo import open_repo
+
+    day = None
+    if as_of is not None:
+        try:
+            day = dt.date.fromisoformat(as_of)
+        except ValueError:
+            raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from None
+    result = core.run(open_repo(repo), as_of=day, send=send)
+    if format == Format.json:
+        from offerctl.reporters import as_json
+
+        echo(as_json(result.as_json()))
+        return
+    from offerctl.cli.report_views import remind_view
+
+    stdout_console().print(remind_view(result))
+    if send:
+        stderr_console().print(
+            f"sent {len(result.sent)} digest(s)" + (f": {', '.join(result.sent)}" if result.sent else "")
+        )

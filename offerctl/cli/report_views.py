@@ -236,3 +236,34 @@ def report_view(report: Any) -> Group:
             )
         )
     return Group(*parts)
+
+
+def remind_view(result: Any) -> Group:
+    if not result.overdue:
+        return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+    table = Table(
+        title=f"{len(result.overdue)} approval(s) past SLA as of {result.as_of} (business days)",
+        title_justify="left",
+        title_style="bold",
+    )
+    for column in ("offer", "stage", "role", "waiting on", "since", "days", "SLA", "escalated to"):
+        table.add_column(column, no_wrap=column in {"offer", "since", "days", "SLA"})
+    for item in result.overdue:
+        table.add_row(
+            item.offer_id,
+            item.stage,
+            item.role,
+            ", ".join(item.people),
+            item.since[:10],
+            str(item.business_days),
+            str(item.sla),
+            (item.escalation or "(no escalation contact)") if item.escalated else "",
+        )
+    notes = sorted({h for item in result.overdue for h in item.holidays})
+    parts: list[Any] = [table]
+    if notes:
+        parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
+    parts.append(
+        Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
+    )
+    return Group(*parts)
