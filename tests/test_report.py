@@ -273,8 +273,9 @@ def test_whole_history_without_a_window(fixture_repo: Path) -> None:
 
 def _snapshot(name: str, text: str) -> None:
     path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1" or not path.exists():
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
         path.write_text(text)
+    assert path.exists(), f"no snapshot {path}; create it with UPDATE_SNAPSHOTS=1"
     assert text == path.read_text(), f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
 
 
