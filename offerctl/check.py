@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offerctl import approval_checks, loader, yamlio
+from offerctl.letter_checks import check_letters
 from offerctl.model import APPROVED_STATUSES, OPEN_STATUSES, Finding, Offer, Severity, to_decimal
 from offerctl.repo import Repo, today
 
@@ -243,7 +244,7 @@ def check_duplicate_ids(ctx: Context) -> Iterator[Finding]:
                 yield ctx.finding(offer, "id", "S111", f"offer id {offer_id} appears in {others}")
 
 
-REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids]
+REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters]
 
 
 def register_extensions() -> None:

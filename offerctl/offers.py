@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from offerctl import check, git, intake, loader, yamlio
+from offerctl import check, git, intake, letters, loader, yamlio
 from offerctl.errors import InputError, UsageError
 from offerctl.model import Finding, Offer, get_path
 from offerctl.repo import Repo, today, utc_now
@@ -95,7 +95,7 @@ def assemble(
         expiry_days=repo.expiry_days,
         today=on or today(),
         recruiter=recruiter,
-        default_clauses=list(repo.setting("defaults.clauses", []) or []),
+        default_clauses=letters.default_clauses(repo, data),
         pay_period=repo.setting("defaults.pay_period"),
     )
     data["id"] = f"{repo.id_prefix}-{(on or today()).year}-00000000"  # placeholder for checks

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from offerctl.cli import (  # noqa: F401  (register commands)
     commands_approvals,
     commands_check,
+    commands_letters,
     commands_offers,
     commands_reports,
 )

@@ -24,10 +24,15 @@ ROUTING = "policies/routing.yaml"
 def standard_clauses(repo: Repo) -> frozenset[str]:
     """The clause ids routing treats as standard (``nonstandard_clauses`` is the rest).
 
-    The single switch point for the clause library: until ``letter_templates/clauses/*``
-    (metadata ``standard: true|false``) exists, the standard set is ``defaults.clauses`` in
-    offerctl.yaml. When the library lands, read its metadata here.
+    The clause library (``letter_templates/clauses/*``, front matter ``standard: true|false``)
+    decides; a repository without a clause library falls back to ``defaults.clauses`` in
+    offerctl.yaml.
     """
+    from offerctl.letters import clause_library
+
+    library = clause_library(repo)
+    if library:
+        return frozenset(cid for cid, clause in library.items() if clause.standard)
     clauses = repo.setting("defaults.clauses", []) or []
     return frozenset(str(c) for c in clauses)
 
