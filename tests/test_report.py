@@ -349,3 +349,17 @@ def test_history_fills_timestamps_the_files_lack() -> None:
     assert facts.written_on == dt.date(2026, 11, 3)
     assert facts.decided == dt.datetime(2026, 11, 5, 12, tzinfo=dt.UTC)
     assert facts.extended and facts.accepted
+
+
+def test_trailers_are_read_like_git_reads_them(fixture_repo: Path) -> None:
+    from tests.conftest import git
+
+    (fixture_repo / "NOTES.md").write_text("more\n")
+    git(fixture_repo, "add", "NOTES.md")
+    message = (
+        "Approve by hand\n\nOffer-Id: in the body is not a trailer\n\n"
+        "offer-id: OFF-2026-AAAA0001\nOffer-Action: approve\nOffer-Role: finance\nOffer-Role: legal\n"
+    )
+    git(fixture_repo, "commit", "-q", "-m", message)
+    newest = history.scan(open_repo(fixture_repo))[0]
+    assert (newest.offer_id, newest.action, newest.role) == ("OFF-2026-AAAA0001", "approve", "finance")
