@@ -289,8 +289,6 @@ def test_two_branches_each_adding_an_approval_merge(actors: Actors) -> None:
     assert "ok:" in actors.run(RECRUITER, "2026-11-17T09:00:00Z", "check").out
 
 
-
-
 def test_two_approvers_in_parallel_against_a_bare_remote(actors: Actors, tmp_path: Path) -> None:
     import os
     import subprocess
