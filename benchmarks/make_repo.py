@@ -5,10 +5,25 @@
 
 The repository gets the project's own ``offerctl.yaml``, ``policies/``, ``schemas/`` (and
 ``letter_templates/`` when present) from the repository root, and one file per offer in
-``offers/`` that is valid under the offer schema and consistent with the bundled policies:
-salaries inside the pay band of the offer's family, level and zone; hiring managers and
-recruiters who exist in ``policies/approvers.yaml``; approvals matching the routing rules
-that trigger; events that follow the lifecycle; comments here and there.
+``offers/`` that is valid under the offer schema and consistent with the repository's
+policies, read through offerctl's own engines:
+
+* pay: the band of the offer's family, level and zone (``BandTable.zone_for``), in the band's
+  currency; most salaries below the midpoint, some above it, a few outside the band, with
+  sign-on bonuses, relocation and equity that now and then cross a routing threshold;
+* clauses: the defaults plus optional ones, each only where the clause library says it
+  applies; a letter selection rule must match every offer (``letters.select``);
+* approvals: the routing engine (``route_data``) says which rules each offer triggers, once
+  per offer at submission; the generator writes one line per stage and role, listing the
+  rules it fills (``rules:``), with ``approvals.digest`` over the union of their ``covers``,
+  ``quorum`` distinct people, nobody in two roles and never the recruiter (separation of
+  duties), a delegate ``on_behalf_of`` an absent approver. Offers that are approved or later
+  carry every required approval; pending offers part of them;
+* events that follow the lifecycle; comments here and there.
+
+A policy the generator cannot satisfy (no band for a location, no letter rule, a rule
+nobody may approve) stops it with ``GenerationError`` rather than writing offers that fail
+``offerctl check``.
 
 History is realistic too: each offer is committed several times (create, submit, one commit
 per approval, send, the candidate's answer, start), each commit by the person who acted, at
@@ -22,19 +37,27 @@ Same N and seed, same bytes: the output is fully determined by the arguments.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import hashlib
-import json
 import random
+import re
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
+from offerctl import approvals
+from offerctl.letters import Clause, LetterError, clause_library, select
+from offerctl.model import Offer, Severity
+from offerctl.policy import load_policy_set
+from offerctl.policy.bands import Band
+from offerctl.policy.routing import PolicySet, RuleOutcome, route_data
+from offerctl.repo import open_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("offerctl.yaml", "policies", "letter_templates", "schemas")
@@ -53,7 +76,6 @@ CITIES = {
     ("DE", "BY"): ["Munich"],
     ("DE", "HH"): ["Hamburg"],
 }
-ZONE_OF = {"CA": "us-tier1", "NY": "us-tier1", "WA": "us-tier1"}
 FIRST = [
     "Ada",
     "Ben",
@@ -122,7 +144,6 @@ NOTES = [
     "Competing process at a later stage elsewhere.",
     "Relocation discussed verbally; not part of this offer.",
 ]
-DECLINE_REASONS = ["compensation", "competing_offer", "location_remote", "timing_process", "personal"]
 
 
 @dataclass
@@ -137,20 +158,45 @@ class Commit:
     role: str | None = None
 
 
+class GenerationError(Exception):
+    """The repository's policies do not allow an offer the generator wants to write (no band
+    for a location, no letter rule, a rule nobody may approve under separation of duties)."""
+
+
+# Clauses offers get beyond the defaults: (clause id, share of the offers it may apply to,
+# job family it is limited to). Each is added only where the clause library says it applies.
+OPTIONAL_CLAUSES: tuple[tuple[str, float, str | None], ...] = (
+    ("at_will", 0.8, None),
+    ("commission_plan", 1.0, "sales"),
+    ("probation_de", 0.9, None),
+    ("non_compete", 0.15, None),
+)
+
+
 @dataclass
 class World:
+    """What the generated offers must agree with, read through offerctl's own engines."""
+
+    root: Path
+    policy: PolicySet
+    config: Mapping[str, Any]  # offerctl.yaml: letter selection rules, default clauses
+    clauses: Mapping[str, Clause]  # the clause library (jurisdictions, standard or not)
+    default_clauses: tuple[str, ...]
+    decline_reasons: tuple[str, ...]
     people: dict[str, str]  # email -> name
     managers: dict[tuple[str, str], list[str]]  # (department, country) -> hiring managers
     recruiters: dict[str, str]  # country -> recruiter
-    bands: dict[tuple[str, str, str], dict[str, Any]]  # (family, level, zone) -> band
-    roles: dict[str, list[str]] = field(default_factory=dict)
+    templates: dict[str, bool] = field(default_factory=dict)  # letter template -> exists
 
 
 def load_world(root: Path) -> World:
-    approvers = yaml.safe_load((root / "policies" / "approvers.yaml").read_text("utf-8"))
-    bands = yaml.safe_load((root / "policies" / "bands.yaml").read_text("utf-8"))
-    people = {p["email"]: p["name"] for p in approvers["people"]}
-    roles = {name: list(spec.get("people") or []) for name, spec in approvers["roles"].items()}
+    repo = open_repo(root, require_git=False)
+    policy, findings = load_policy_set(repo)
+    errors = [f for f in findings if f.severity == Severity.ERROR]
+    if errors:
+        first = errors[0]
+        raise GenerationError(f"{first.path}:{first.line}: {first.code} {first.message}")
+    people = {email: person.name for email, person in policy.approvers.people.items()}
 
     def pick(*emails: str) -> list[str]:
         return [e for e in emails if e in people]
@@ -166,34 +212,19 @@ def load_world(root: Path) -> World:
         ("People", "DE"): pick("hanna.schmidt@acme.example"),
     }
     recruiters = {"US": "rita.ramos@acme.example", "DE": "tom.becker@acme.example"}
-    table = {(b["job_family"], b["level"], b["zone"]): b for b in bands["bands"]}
-    return World(people, managers, recruiters, table, roles)
-
-
-def _approvals_digest() -> Any:
-    try:
-        from offerctl import approvals  # type: ignore[attr-defined]
-    except ImportError:
-        return None
-    return getattr(approvals, "digest", None)
-
-
-_APPROVALS_DIGEST = _approvals_digest()
-
-
-def canonical_digest(data: dict[str, Any], covers: list[str]) -> str:
-    """``sha256:`` of the canonical JSON of the covered fields (the approvals contract);
-    uses ``offerctl.approvals.digest`` when that module exists, so the lines verify."""
-    if _APPROVALS_DIGEST is not None:
-        return str(_APPROVALS_DIGEST(data, covers))
-    covered: dict[str, Any] = {}
-    for dotted in covers:
-        node: Any = data
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        covered[dotted] = node
-    blob = json.dumps(covered, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
-    return "sha256:" + hashlib.sha256(blob.encode("utf-8")).hexdigest()
+    library = clause_library(repo)
+    defaults = tuple(str(c) for c in repo.setting("defaults.clauses", []) or [] if str(c) in library)
+    return World(
+        root,
+        policy,
+        repo.config,
+        library,
+        defaults,
+        repo.decline_reasons,
+        people,
+        managers,
+        recruiters,
+    )
 
 
 def iso(ts: int) -> str:
@@ -216,6 +247,119 @@ def round_to(value: float, step: int) -> int:
     return int(round(value / step) * step)
 
 
+def amount(value: Decimal | None) -> int | Decimal | None:
+    """A band figure as the loader gives it: int when whole, else Decimal."""
+    if value is None:
+        return None
+    return int(value) if value == value.to_integral_value() else value
+
+
+def find_band(world: World, family: str, level: str, country: str, region: str) -> Band:
+    """The band of the offer's family, level and zone (the engine's zone lookup); when the
+    policy has no band for that level in the zone, another level of the family there."""
+    table = world.policy.bands
+    zone, why = table.zone_for(country, region)
+    if zone is None:
+        raise GenerationError(f"{why}: add a zone to policies/bands.yaml")
+    band = table.bands.get((family, level, zone.id))
+    if band is None:
+        others = [b for key, b in sorted(table.bands.items()) if key[0] == family and key[2] == zone.id]
+        if not others:
+            raise GenerationError(f"no band for job family {family} in zone {zone.id}")
+        band = others[len(others) // 2]
+    return band
+
+
+def pick_clauses(world: World, rng: random.Random, family: str, country: str, region: str) -> list[str]:
+    """Default clauses plus some optional ones, each only where the library says it applies."""
+    chosen = [c for c in world.default_clauses if world.clauses[c].applies_to(country, region)]
+    for clause_id, share, only in OPTIONAL_CLAUSES:
+        clause = world.clauses.get(clause_id)
+        if clause is None or clause_id in chosen or only not in (None, family):
+            continue
+        if clause.applies_to(country, region) and rng.random() < share:
+            chosen.append(clause_id)
+    return chosen
+
+
+def letter_template(world: World, offer: Offer) -> str:
+    """The letter template the real selection rules choose; it must exist (L403/L407)."""
+    try:
+        template = select(world.config, offer).template
+    except LetterError as exc:
+        raise GenerationError(str(exc)) from None
+    exists = world.templates.get(template)
+    if exists is None:
+        exists = world.templates[template] = (world.root / "letter_templates" / template).is_file()
+    if not exists:
+        raise GenerationError(f"letter template {template} (chosen for {offer.id}) does not exist")
+    return template
+
+
+def _no_snapshot(index: int, line: Mapping[str, Any], covers: tuple[str, ...]) -> None:
+    return None  # every generated approval matches the offer: no history is ever needed
+
+
+def approval_lines(
+    world: World, offer: Offer, start: int, rng: random.Random
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """Every approval the routing policy requires of ``offer``, as (time, role, line), in
+    stage order: one line per (stage, role) listing the rules it fills, with the digest over
+    the union of their ``covers``; ``quorum`` distinct people per role; nobody in two roles,
+    never the recruiter (separation of duties); a delegate acts ``on_behalf_of`` an absent
+    principal. Asks the real engine (``route_data``) which rules the offer triggers."""
+    policy = world.policy
+    result = route_data(policy, offer, offer.data, as_of=_date(start), snapshot=_no_snapshot)
+    recruiter = str(offer.get("recruiter", "")).lower()
+    groups: dict[tuple[str, str], list[RuleOutcome]] = {}
+    for outcome in result.rules:  # in stage order, rules in file order
+        if outcome.triggered:
+            groups.setdefault((outcome.stage, outcome.role), []).append(outcome)
+    holds: dict[str, str] = {}  # person -> the one role they fill on this offer
+    by_role: dict[str, list[str]] = {}
+    lines: list[tuple[int, str, dict[str, Any]]] = []
+    t = start
+    stage = ""
+    for (group_stage, role), outcomes in groups.items():
+        if group_stage != stage:  # a stage opens once the previous one is complete
+            stage, t = group_stage, t + rng.randint(1800, 2 * DAY)
+        need = max(o.quorum for o in outcomes)
+        allowed = [p for p in outcomes[0].principals if all(p in o.principals for o in outcomes[1:])]
+        eligible = [p for p in allowed if p != recruiter and holds.get(p, role) == role]
+        keep = [p for p in by_role.get(role, []) if p in eligible]
+        rest = [p for p in eligible if p not in keep]
+        rng.shuffle(rest)
+        people = (keep + rest)[:need]
+        if len(people) < need:
+            rules = ", ".join(o.rule_id for o in outcomes)
+            raise GenerationError(
+                f"{offer.id}: rule(s) {rules} need {need} {role} approval(s); eligible under separation "
+                f"of duties: {', '.join(eligible) or 'nobody'}"
+            )
+        covers = sorted({c for o in outcomes for c in o.covers})
+        digest = approvals.digest(offer.data, covers)
+        for person in people:
+            holds[person] = role
+            at = t + rng.randint(600, DAY)
+            line: dict[str, Any] = {"role": role, "by": person, "at": iso(at), "digest": digest}
+            line["rules"] = [o.rule_id for o in outcomes]
+            delegate = policy.approvers.delegate_of(person, _date(at))
+            if delegate and need == 1 and delegate != recruiter and holds.get(delegate, role) == role:
+                holds[delegate] = role
+                line["by"], line["on_behalf_of"] = delegate, person
+            if rng.random() < 0.2:
+                line["comment"] = "Looks good."
+            lines.append((at, role, line))
+        by_role[role] = list(dict.fromkeys([*by_role.get(role, []), *people]))
+        t = max(at for at, _, _ in lines)
+    lines.sort(key=lambda item: item[0])
+    return lines
+
+
+def _date(ts: int) -> dt.date:
+    return dt.date.fromisoformat(day(ts))
+
+
 def make_offer(
     rng: random.Random, world: World, index: int, n: int, used: set[str], layout: str = "sharded"
 ) -> Iterator[Commit]:
@@ -227,12 +371,9 @@ def make_offer(
     country = rng.choices(["US", "DE"], weights=[3, 1])[0]
     region = rng.choice([r for (c, r) in CITIES if c == country])
     city = rng.choice(CITIES[(country, region)])
-    zone = "de" if country == "DE" else ZONE_OF.get(region, "us-tier2")
     level = rng.choices(["L2", "L3", "L4", "L5", "L6", "L7"], weights=[1, 4, 5, 4, 2, 1])[0]
-    band = world.bands.get((family, level, zone))
-    if band is None:  # a policy without this band: fall back to any band of the family
-        band = next(b for k, b in sorted(world.bands.items()) if k[0] == family)
-        level = band["level"]
+    band = find_band(world, family, level, country, region)
+    level = band.level
     managers = world.managers[(department, country)] or sorted(world.people)[:1]
     manager = rng.choice(managers)
     recruiter = world.recruiters[country]
@@ -243,22 +384,29 @@ def make_offer(
     path = f"offers/{oid}.yaml" if layout == "flat" else f"offers/{month}/{oid}.yaml"
     modeline = "../" * path.count("/") + "schemas/offer.schema.json"
     first, last = rng.choice(FIRST), rng.choice(LAST)
-    above_mid = rng.random() < 0.2
-    low, high = (band["mid"], band["max"]) if above_mid else (band["min"], band["mid"])
-    salary = round_to(rng.uniform(low, high), 500)
-    comp: dict[str, Any] = {"currency": band["currency"], "base_salary": salary, "pay_period": "annual"}
-    if "bonus_target_pct" in band:
-        comp["bonus_target_pct"] = band["bonus_target_pct"]
+    # Where the salary sits: mostly below the midpoint; some above it (finance approves),
+    # a few outside the band (the CPO approves).
+    spot = rng.random()
+    low, high = (band.min, band.mid)
+    if spot < 0.03:
+        low, high = band.max + 500, band.max * Decimal("1.08")
+    elif spot < 0.23:
+        low, high = band.mid + 500, band.max
+    salary = round_to(rng.uniform(float(low), float(high)), 500)
+    comp: dict[str, Any] = {"currency": band.currency, "base_salary": salary, "pay_period": "annual"}
+    if band.bonus_target_pct is not None:
+        comp["bonus_target_pct"] = amount(band.bonus_target_pct)
     if rng.random() < 0.35:
-        comp["sign_on_bonus"] = round_to(rng.uniform(2000, 15000 if level == "L7" else 25000), 1000)
+        sign_on_top = 60000 if rng.random() < 0.1 else 15000 if level == "L7" else 25000
+        comp["sign_on_bonus"] = round_to(rng.uniform(2000, sign_on_top), 1000)
     if rng.random() < 0.1:
-        relocation = round_to(rng.uniform(2000, 15000), 500)
-        comp["relocation"] = relocation + 0.5 if rng.random() < 0.3 else relocation
-    eq = band.get("equity_units") or {}
-    if eq.get("max"):
+        relocation = round_to(rng.uniform(2000, 30000 if rng.random() < 0.3 else 15000), 500)
+        comp["relocation"] = Decimal(relocation) + Decimal("0.5") if rng.random() < 0.3 else relocation
+    if band.equity_max:
+        units_top = band.equity_max * (1.4 if rng.random() < 0.02 else 1)
         comp["equity"] = {
             "type": "rsu",
-            "units": round_to(rng.uniform(max(eq.get("min", 0), 10), eq["max"]), 10),
+            "units": round_to(rng.uniform(max(band.equity_min or 0, 10), units_top), 10),
             "vesting": "4y-1y-cliff",
         }
     start = created + rng.randint(30, 90) * DAY
@@ -292,21 +440,21 @@ def make_offer(
         "start_date": day(start),
         "expires_on": day(min(expires, start - DAY)),
         "compensation": comp,
-        "clauses": ["confidentiality"] + (["probation_de"] if country == "DE" else []),
+        "clauses": pick_clauses(world, rng, family, country, region),
     }
     if rng.random() < 0.5:
         data["verbal"] = {"date": day(created - DAY), "by": manager}
     if rng.random() < 0.15:
         data["notes"] = rng.choice(NOTES)
     events: list[dict[str, Any]] = []
-    approvals: list[dict[str, Any]] = []
+    approval_list: list[dict[str, Any]] = []
     comment = rng.random() < 0.3
     t = created
     who = world.people
 
     def render(status: str) -> str:
         data["status"] = status
-        return render_offer(data, approvals, events, comment, modeline)
+        return render_offer(data, approval_list, events, comment, modeline)
 
     def commit(action: str, by: str, role: str | None = None) -> Commit:
         return Commit(t, who.get(by, by), by, oid, action, path, render(status), role)
@@ -323,6 +471,7 @@ def make_offer(
     if recent:  # open offers expire well in the future so `check` does not warn (S119)
         data["expires_on"] = "2099-12-31"
         data["start_date"] = "2099-12-31"
+    template = letter_template(world, Offer(path, data))
     status = "draft"
     events.append({"type": "created", "at": iso(t), "by": recruiter})
     yield commit("create", recruiter)
@@ -334,46 +483,15 @@ def make_offer(
     )
     status = "pending_approval"
     yield commit("submit", recruiter)
-    required: list[tuple[str, str, list[str], str]] = [
-        ("hiring_manager", manager, ["role", "start_date", "compensation"], "hiring-manager")
-    ]
-    if level in ("L6", "L7"):
-        heads = world.roles.get("department_head") or [manager]
-        required.append(
-            (
-                "department_head",
-                rng.choice(heads),
-                ["role.level", "role.title", "compensation"],
-                "senior-hire",
-            )
-        )
-    if above_mid:
-        finance = world.roles.get("finance") or [manager]
-        required.append(
-            (
-                "finance",
-                rng.choice(finance),
-                ["compensation.base_salary", "compensation.bonus_target_pct"],
-                "above-midpoint",
-            )
-        )
-    if outcome == "pending_approval":
-        required = required[:1] if len(required) > 1 else []
-    for role, by, covers, rule in required:
-        t += rng.randint(1800, 3 * DAY)
-        line: dict[str, Any] = {
-            "role": role,
-            "by": by,
-            "at": iso(t),
-            "digest": canonical_digest(data, covers),
-            "rules": [rule],
-        }
-        if rng.random() < 0.2:
-            line["comment"] = "Looks good."
-        approvals.append(line)
-        if outcome != "pending_approval" and role == required[-1][0]:
+    required = approval_lines(world, Offer(path, {**data, "events": events}), t, rng)
+    if outcome == "pending_approval":  # part of the way: at least one approval still missing
+        required = required[: rng.randrange(len(required))]
+    for number, (at, role, line) in enumerate(required, 1):
+        t = at
+        approval_list.append(line)
+        if outcome != "pending_approval" and number == len(required):
             status = "approved"
-        yield commit("approve", by, role)
+        yield commit("approve", line["by"], role)
     if outcome in ("pending_approval", "approved"):
         return
     if outcome == "rescinded" and rng.random() < 0.5:
@@ -402,6 +520,7 @@ def make_offer(
             "to": "sent",
             "channel": "email",
             "written_on": day(t),
+            "template": template,
             "letter_sha256": letter,
         }
     )
@@ -445,7 +564,7 @@ def make_offer(
         yield commit("expire", recruiter)
         return
     if outcome == "declined":
-        reason = rng.choice(DECLINE_REASONS)
+        reason = rng.choice(world.decline_reasons)
         event: dict[str, Any] = {
             "type": "declined",
             "at": iso(t),
@@ -498,14 +617,23 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, int | float):
         return str(value)
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
     text = str(value)
-    if text == "" or any(c in text for c in ":#,[]{}'\"&*!|>%@`") or text[0] in "-? " or _typed(text):
-        return "'" + text.replace("'", "''") + "'"
-    return text
+    quoted = _QUOTED.get(text)
+    if quoted is None:
+        plain = text != "" and not _SPECIAL.search(text) and text[0] not in "-? " and not _typed(text)
+        quoted = _QUOTED[text] = text if plain else "'" + text.replace("'", "''") + "'"
+    return quoted
+
+
+_SPECIAL = re.compile("[:#,\\[\\]{}'\"&*!|>%@`]")
+_QUOTED: dict[str, str] = {}  # plain scalars repeat (names, emails, dates): quote each once
+_RESERVED = frozenset({"true", "false", "null", "yes", "no", "on", "off", "~"})
 
 
 def _typed(text: str) -> bool:
-    return text.lower() in {"true", "false", "null", "yes", "no", "on", "off", "~"} or text[0].isdigit()
+    return text.lower() in _RESERVED or text[0].isdigit()
 
 
 def _flow(mapping: dict[str, Any]) -> str:

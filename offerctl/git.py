@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -381,6 +381,72 @@ def blob_ids(cwd: Path, specs: Sequence[str]) -> list[str | None]:
     for line in proc.stdout.splitlines():
         ids.append(None if line.endswith(" missing") or line.endswith(" ambiguous") else line.strip())
     return ids
+
+
+def stream_records(args: Sequence[str], cwd: Path, separator: str = "\x1e") -> Iterator[str]:
+    """Run ``git args`` and yield its output split on ``separator`` as it arrives.
+
+    For long ``git log`` passes: the caller parses records while git is still writing, and
+    can report progress, without holding the whole output twice in memory.
+    """
+    try:
+        proc = subprocess.Popen(
+            ["git", *args],
+            cwd=cwd,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_env(),
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH", hint="install git") from None
+    assert proc.stdout is not None and proc.stderr is not None
+    pending = b""
+    sep = separator.encode()
+    while True:
+        chunk = proc.stdout.read(1 << 20)
+        if not chunk:
+            break
+        pending += chunk
+        *complete, pending = pending.split(sep)
+        for record in complete:
+            yield record.decode("utf-8", "replace")
+    if pending.strip():
+        yield pending.decode("utf-8", "replace")
+    stderr = proc.stderr.read().decode("utf-8", "replace")
+    if proc.wait() != 0:
+        detail = stderr.strip().splitlines()
+        message = detail[-1] if detail else f"exit {proc.returncode}"
+        if "does not have any commits" in message:
+            return
+        raise GitError(f"git {args[0]} failed: {message}", hint=_hint_for(message))
+
+
+def paths_changed(cwd: Path, commits: Sequence[str], pathspec: str) -> dict[str, list[str]]:
+    """For each given commit, the paths under ``pathspec`` it changed (one ``git log --stdin``)."""
+    if not commits:
+        return {}
+    proc = run(
+        [
+            "log",
+            "--no-walk=unsorted",
+            "--stdin",
+            "--no-merges",
+            "--name-only",
+            "-z",
+            "--format=%x01%H",
+            "--",
+            pathspec,
+        ],
+        cwd,
+        input="\n".join(commits) + "\n",
+    )
+    changed: dict[str, list[str]] = {}
+    for block in proc.stdout.split("\x01"):
+        if not block.strip("\0\n"):
+            continue
+        head, *paths = block.split("\0")
+        changed[head.strip()] = [p.strip("\n") for p in paths if p.strip("\n")]
+    return changed
 
 
 def file_commits(cwd: Path, path: str) -> list[str]:

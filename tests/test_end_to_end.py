@@ -289,18 +289,6 @@ def test_two_branches_each_adding_an_approval_merge(actors: Actors) -> None:
     assert "ok:" in actors.run(RECRUITER, "2026-11-17T09:00:00Z", "check").out
 
 
-_APPROVE_AND_PUSH = """
-import sys
-from pathlib import Path
-from offerctl import approval_flow, git, sync
-from offerctl.repo import open_repo
-repo = open_repo(Path.cwd())
-actor = git.identity(repo.root)
-result, pushed = sync.run_and_push(repo, lambda: approval_flow.approve(repo, sys.argv[1], actor), retries=10)
-print(pushed.attempts)
-"""
-
-
 def test_two_approvers_in_parallel_against_a_bare_remote(actors: Actors, tmp_path: Path) -> None:
     import os
     import subprocess
@@ -323,7 +311,7 @@ def test_two_approvers_in_parallel_against_a_bare_remote(actors: Actors, tmp_pat
         }
         procs.append(
             subprocess.Popen(
-                [sys.executable, "-c", _APPROVE_AND_PUSH, offer_id],
+                [sys.executable, "-m", "offerctl", "approve", offer_id, "--push", "--push-retries", "10"],
                 cwd=clone,
                 env=env,
                 stdout=subprocess.PIPE,
@@ -332,8 +320,9 @@ def test_two_approvers_in_parallel_against_a_bare_remote(actors: Actors, tmp_pat
             )
         )
     for proc in procs:
-        _out, err = proc.communicate(timeout=120)
+        out, err = proc.communicate(timeout=120)
         assert proc.returncode == 0, err
+        assert "pushed to origin/main" in out
     landed = tmp_path / "landed"
     git(tmp_path, "clone", "-q", str(remote), str(landed))
     data = yamlio.load_path(landed / "offers" / f"{offer_id}.yaml")

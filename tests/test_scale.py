@@ -351,6 +351,103 @@ def test_make_repo_builds_a_repository_that_checks_clean(tmp_path: Path, cli: An
     assert git(first, "status", "--porcelain") == ""
 
 
+def _policy_source(tmp_path: Path, make_repo: Any, edits: dict[str, list[tuple[str, str]]]) -> Path:
+    """A copy of the files the generator copies, with text replacements in some of them."""
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in make_repo.COPIED:
+        src = ROOT / name
+        if src.is_dir():
+            shutil.copytree(src, source / name)
+        elif src.is_file():
+            shutil.copy(src, source / name)
+    for rel, replacements in edits.items():
+        target = source / rel
+        text = target.read_text("utf-8")
+        for old, new in replacements:
+            assert old in text, (rel, old)
+            text = text.replace(old, new)
+        target.write_text(text, "utf-8")
+    return source
+
+
+def test_make_repo_writes_the_approvals_the_policy_requires(tmp_path: Path, cli: Any) -> None:
+    """The generator asks the routing engine, so a different policy gives different approval
+    lines that still check clean: finance needs both of its people, legal is delegated."""
+    from offerctl import loader
+    from offerctl.policy import load_policy_set
+    from offerctl.policy.routing import route
+
+    make_repo = _make_repo_module()
+    source = _policy_source(
+        tmp_path,
+        make_repo,
+        {
+            "policies/routing.yaml": [("{role: finance, quorum: any}", "{role: finance, quorum: all}")],
+            "policies/approvers.yaml": [
+                (
+                    "{email: lena.vogel@acme.example, name: Lena Vogel, title: Employment Counsel}",
+                    "{email: lena.vogel@acme.example, name: Lena Vogel, title: Employment Counsel, "
+                    "delegate: {to: chris.ito@acme.example, from: 2024-01-01, until: 2026-12-31}}",
+                )
+            ],
+        },
+    )
+    out = tmp_path / "repo"
+    make_repo.build(80, out, seed=3, source=source, settle=False)
+    result = cli("check", "--format", "json", cwd=out)
+    assert result.code == 0, result.out
+    repo = open_repo(out)
+    policy, _ = load_policy_set(repo)
+    offers, problems = loader.load_offers(repo, loader.offer_files(repo))
+    assert not problems
+    # this seed leaves a pending offer with part of its approvals among the open ones
+    assert any(o.status == "pending_approval" and o.get("approvals") for o in offers)
+    finance_people: set[str] = set()
+    delegated = 0
+    for offer in offers:
+        lines = offer.get("approvals") or []
+        finance = {a["by"] for a in lines if a["role"] == "finance"}
+        assert finance in (set(), {"fiona.chen@acme.example", "oscar.grant@acme.example"}) or (
+            offer.status == "pending_approval"
+        )
+        finance_people |= finance
+        ceo = any(a["role"] == "ceo" for a in lines)  # then Chris may not act for legal too
+        for a in lines:
+            if a["role"] == "legal" and not ceo:
+                assert (a["by"], a.get("on_behalf_of")) == (
+                    "chris.ito@acme.example",
+                    "lena.vogel@acme.example",
+                )
+                delegated += 1
+            assert a["by"] != offer.get("recruiter")
+        if offer.status == "draft":
+            assert not lines
+            continue
+        routed = route(repo, policy, offer, as_of=AS_OF)
+        # approved or later: every requirement met; pending: part of the way, never all of it
+        assert routed.complete == (offer.status != "pending_approval"), offer.id
+        assert all(a.state == "valid" for r in routed.rules for a in r.approvals), offer.id
+    assert finance_people and delegated
+
+
+def test_make_repo_refuses_a_policy_it_cannot_satisfy(tmp_path: Path) -> None:
+    """Legal is only the US recruiter, who may never approve her own offers: the generator
+    stops with the rule and the reason rather than writing offers `check` would reject."""
+    make_repo = _make_repo_module()
+    source = _policy_source(
+        tmp_path,
+        make_repo,
+        {
+            "policies/approvers.yaml": [
+                ("people: [lena.vogel@acme.example]", "people: [rita.ramos@acme.example]")
+            ]
+        },
+    )
+    with pytest.raises(make_repo.GenerationError, match=r"non-standard-terms need 1 legal approval"):
+        make_repo.build(40, tmp_path / "repo", source=source, settle=False)
+
+
 def test_the_cli_package_imports_no_heavy_library() -> None:
     heavy = [
         "jsonschema",

@@ -11,6 +11,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_letters,
     commands_lifecycle,
     commands_offers,
+    commands_reports,
     commands_trust,
 )
 from offerctl.cli._app import app

@@ -47,6 +47,16 @@ FormatOption = Annotated[Format, typer.Option("--format", "-f", help="Output for
 NoCommitOption = Annotated[
     bool, typer.Option("--no-commit", help="Write and stage the change, but do not commit it.")
 ]
+PushOption = Annotated[
+    bool,
+    typer.Option(
+        "--push",
+        help="Fetch, apply the change on the latest remote version, commit and push; retry when rejected.",
+    ),
+]
+RetriesOption = Annotated[
+    int, typer.Option("--push-retries", min=1, max=50, help="Attempts before --push gives up.")
+]
 NoInputOption = Annotated[
     bool, typer.Option("--no-input", help="Never prompt; fail with every missing field listed.")
 ]

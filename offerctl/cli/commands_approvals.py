@@ -7,7 +7,16 @@ from typing import Annotated, Any
 
 import typer
 
-from offerctl.cli._app import Format, FormatOption, NoCommitOption, RepoOption, app, echo
+from offerctl.cli._app import (
+    Format,
+    FormatOption,
+    NoCommitOption,
+    PushOption,
+    RepoOption,
+    RetriesOption,
+    app,
+    echo,
+)
 
 OfferId = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
 
@@ -73,24 +82,45 @@ def approve(
         ),
     ] = None,
     no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
     format: FormatOption = Format.text,
 ) -> None:
-    """Approve an offer as the current git identity (for the open stage's requirements)."""
+    """Approve an offer as the current git identity (for the open stage's requirements).
+
+    With --push, two approvers approving at the same moment from two clones both land: the
+    approval is decided again on the latest remote version and pushed, retried on rejection.
+    """
     from offerctl import approval_flow, git
+    from offerctl.errors import UsageError
     from offerctl.repo import open_repo
 
+    if push and no_commit:
+        raise UsageError("--push needs a commit; drop --no-commit")
     target = open_repo(repo)
-    result = approval_flow.approve(
-        target,
-        offer_id,
-        git.identity(target.root),
-        role=role,
-        comment=comment,
-        sign_key=sign_key,
-        commit=not no_commit,
-    )
+    actor = git.identity(target.root)
+
+    def attempt() -> approval_flow.ActionResult:
+        return approval_flow.approve(
+            target, offer_id, actor, role=role, comment=comment, sign_key=sign_key, commit=not no_commit
+        )
+
+    pushed = None
+    if push:
+        from offerctl import sync
+
+        result, pushed = sync.run_and_push(target, attempt, retries=push_retries)
+    else:
+        result = attempt()
     if format == Format.json:
-        _json(result.as_json())
+        payload = result.as_json()
+        if pushed is not None:
+            payload["pushed"] = {
+                "remote": pushed.remote,
+                "branch": pushed.branch,
+                "attempts": pushed.attempts,
+            }
+        _json(payload)
         return
     behalf = f" on behalf of {result.on_behalf_of}" if result.on_behalf_of else ""
     signed = " (signed)" if result.signed else ""
@@ -102,6 +132,9 @@ def approve(
         echo(line)
     if result.commit:
         echo(f"committed {result.commit[:12]} (author: {result.by})")
+    if pushed is not None:
+        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
+        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")
 
 
 @app.command()

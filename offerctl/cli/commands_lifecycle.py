@@ -14,23 +14,15 @@ from offerctl.cli._app import (
     FormatOption,
     NoCommitOption,
     NoInputOption,
+    PushOption,
     RepoOption,
+    RetriesOption,
     app,
     echo,
     stderr_console,
 )
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
-PushOption = Annotated[
-    bool,
-    typer.Option(
-        "--push",
-        help="Fetch, apply the change on the latest remote version, commit and push; retry when rejected.",
-    ),
-]
-RetriesOption = Annotated[
-    int, typer.Option("--push-retries", min=1, max=50, help="Attempts before --push gives up.")
-]
 
 
 def _report(outcome: Any, format: Format) -> None:

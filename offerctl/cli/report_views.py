@@ -1,0 +1,269 @@
+"""rich renderables for `offerctl report` (terminal tables; the core returns plain values)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.console import Group
+from rich.table import Table
+from rich.text import Text
+
+STAGE_LABELS = {
+    "created_to_approved": "created → approvals complete",
+    "approved_to_sent": "approvals complete → sent",
+    "created_to_sent": "created → sent",
+    "sent_to_decided": "sent → decided",
+    "created_to_decided": "created → decided",
+}
+BUCKET_LABELS = {
+    "<=1": "≤1 business day",
+    "2-3": "2–3 business days",  # noqa: RUF001
+    ">3": ">3 business days",
+}
+
+
+def pct(value: Any) -> str:
+    return "—" if value is None else f"{value * 100:.1f}%"
+
+
+def num(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
+def _table(title: str, *columns: str) -> Table:
+    table = Table(title=title, title_justify="left", title_style="bold")
+    for i, column in enumerate(columns):
+        table.add_column(column, justify="left" if i == 0 else "right")
+    return table
+
+
+def _rate_text(row: Mapping[str, Any]) -> str:
+    return f"{pct(row.get('rate'))} ({row.get('numerator', 0)}/{row.get('denominator', 0)})"
+
+
+def acceptance_tables(metrics: Mapping[str, Any], by: Sequence[str]) -> list[Table]:
+    tables = []
+    for dim in by:
+        table = _table(
+            f"Acceptance by {dim.replace('_', ' ')}",
+            dim,
+            "offers",
+            "extended",
+            "accepted",
+            "declined",
+            "open",
+            "acceptance",
+        )
+        for row in metrics["acceptance"]["by"].get(dim, []):
+            table.add_row(
+                row["segment"],
+                str(row["offers"]),
+                str(row["extended"]),
+                str(row["accepted"]),
+                str(row["declined"]),
+                str(row["open"]),
+                _rate_text(row),
+            )
+        tables.append(table)
+    return tables
+
+
+def report_view(report: Any) -> Group:
+    m = report.current
+    parts: list[Any] = []
+    window = report.window
+    span = "all offers"
+    if window.since or window.until:
+        span = f"offers created {window.since or '…'} to {window.until or '…'}"
+    parts.append(Text.assemble((f"Offer report — {report.company}", "bold"), f"  ({span})"))
+
+    overall = m["acceptance"]["overall"]
+    summary = _table("Summary", "metric", "value")
+    summary.add_row("offers", str(m["offers"]))
+    summary.add_row("offers extended (sent)", str(overall["extended"]))
+    summary.add_row("acceptance rate (accepted ÷ extended)", _rate_text(overall))
+    summary.add_row("still open (sent, negotiating)", str(overall["open"]))
+    summary.add_row("status", ", ".join(f"{k} {v}" for k, v in m["status"].items()) or "—")
+    parts.append(summary)
+    parts.extend(acceptance_tables(m, report.by))
+
+    delay = m["verbal_to_written"]
+    buckets = _table(
+        f"Verbal → written offer ({delay['offers']} offers; median {num(delay['median_business_days'])} "
+        f"business days, p90 {num(delay['p90_business_days'])}; "
+        f"{delay['without_verbal']} extended without a verbal date)",
+        "delay",
+        "extended",
+        "accepted",
+        "acceptance",
+    )
+    for row in delay["buckets"]:
+        buckets.add_row(
+            BUCKET_LABELS.get(row["bucket"], row["bucket"]),
+            str(row["extended"]),
+            str(row["accepted"]),
+            _rate_text(row),
+        )
+    parts.append(buckets)
+    histogram = _table("Verbal → written, offers by business days", "business days", "offers", "accepted")
+    for row in delay["histogram"]:
+        histogram.add_row(str(row["business_days"]), str(row["offers"]), str(row["accepted"]))
+    parts.append(histogram)
+
+    funnel = _table("Funnel", "step", "offers")
+    for row in m["funnel"]:
+        funnel.add_row(row["step"], str(row["offers"]))
+    parts.append(funnel)
+
+    cycle = _table("Cycle time by stage (calendar days)", "stage", "offers", "median", "p90")
+    for row in m["cycle_time"]:
+        cycle.add_row(
+            STAGE_LABELS.get(row["stage"], row["stage"]),
+            str(row["offers"]),
+            num(row["median_days"]),
+            num(row["p90_days"]),
+        )
+    parts.append(cycle)
+
+    latency = m["approval_latency"]
+    roles = _table(
+        "Approval latency by role (business days from stage opening; "
+        f"SLA adherence {_rate_text(latency['sla_adherence'])})",
+        "role",
+        "approvals",
+        "median",
+        "p90",
+        "SLA",
+        "within SLA",
+    )
+    for row in latency["by_role"]:
+        judged = row["approvals"] if row["sla_business_days"] is not None else 0
+        roles.add_row(
+            row["role"],
+            str(row["approvals"]),
+            num(row["median_business_days"]),
+            num(row["p90_business_days"]),
+            num(row["sla_business_days"]),
+            f"{pct(row['sla_adherence'])} ({row['within_sla']}/{judged})",
+        )
+    if not latency["by_role"]:
+        roles.add_row("(no approval lines in these offers)", "0", "—", "—", "—", "—")
+    parts.append(roles)
+
+    rev, exc = m["revisions"], m["exceptions"]
+    quality = _table("Revisions and exceptions", "metric", "value")
+    quality.add_row("revisions (revised events)", str(rev["revisions"]))
+    quality.add_row("revisions per offer (mean)", num(rev["mean_per_offer"]))
+    quality.add_row("offers revised at least once", _rate_text(rev["revised_offers"]))
+    quality.add_row(
+        "offers by revisions (0/1/2/3+)", " / ".join(str(r["offers"]) for r in rev["distribution"])
+    )
+    quality.add_row("exception rate (out of band or non-standard clause)", _rate_text(exc["exceptions"]))
+    quality.add_row("out of band", _rate_text(exc["out_of_band"]))
+    quality.add_row("non-standard clauses", _rate_text(exc["nonstandard_clauses"]))
+    positions = exc["band_position"]
+    quality.add_row(
+        "band position (below/within/above/unknown)",
+        " / ".join(str(positions[k]) for k in ("below", "within", "above", "unknown")),
+    )
+    parts.append(quality)
+
+    dec = m["declines"]
+    reasons = _table(f"Decline reasons ({dec['declined']} declined)", "reason", "offers")
+    for row in dec["by_reason"]:
+        reasons.add_row(row["reason"], str(row["offers"]))
+    parts.append(reasons)
+    reason_names = [r["reason"] for r in dec["by_reason"]]
+    for dim, rows in dec["by"].items():
+        if not rows:
+            continue
+        cross = _table(f"Decline reasons by {dim}", dim, *reason_names)
+        for row in rows:
+            cross.add_row(row["segment"], *(str(row["reasons"].get(r, 0)) for r in reason_names))
+        parts.append(cross)
+
+    ren, fall = m["reneges"], m["fall_through"]
+    after = _table("After the offer", "metric", "value")
+    after.add_row("reneges (of accepted offers)", _rate_text(ren))
+    if ren["by_reason"]:
+        after.add_row("renege reasons", ", ".join(f"{r['reason']} {r['offers']}" for r in ren["by_reason"]))
+    after.add_row("verbal offers", str(fall["verbal_offers"]))
+    after.add_row("fall-through after verbal (of concluded)", _rate_text(fall))
+    after.add_row("  by outcome", ", ".join(f"{k} {v}" for k, v in fall["by_outcome"].items()))
+    after.add_row("  still open", str(fall["open"]))
+    parts.append(after)
+
+    hist = m["history"]
+    git_table = _table("History (git)", "metric", "value")
+    git_table.add_row("commits touching these offers", str(hist["commits"]))
+    git_table.add_row("offers with history", str(hist["offers_with_history"]))
+    git_table.add_row("hand edits (commits without offerctl trailers)", str(hist["hand_edits"]))
+    parts.append(git_table)
+
+    if report.comparison is not None:
+        prev = report.previous_window
+        table = _table(
+            f"Compared with the previous window ({prev.since} to {prev.until})",
+            "metric",
+            "current",
+            "previous",
+            "change",
+        )
+        for row in report.comparison:
+            is_rate = (
+                "rate" in row["metric"] or "adherence" in row["metric"] or "fall-through" in row["metric"]
+            )
+            show = pct if is_rate else num
+            change = row["change"]
+            if change is None:
+                change_text = "—"
+            elif is_rate:
+                change_text = f"{change * 100:+.1f} pts"
+            else:
+                change_text = f"{change:+g}"
+            table.add_row(row["metric"], show(row["current"]), show(row["previous"]), change_text)
+        parts.append(table)
+    if report.skipped_files:
+        parts.append(
+            Text(
+                f"skipped unreadable files: {', '.join(report.skipped_files)} (run `offerctl check`)",
+                style="yellow",
+            )
+        )
+    return Group(*parts)
+
+
+def remind_view(result: Any) -> Group:
+    if not result.overdue:
+        return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+    table = Table(
+        title=f"{len(result.overdue)} approval(s) past SLA as of {result.as_of} (business days)",
+        title_justify="left",
+        title_style="bold",
+    )
+    for column in ("offer", "stage", "role", "waiting on", "since", "days", "SLA", "escalated to"):
+        table.add_column(column, no_wrap=column in {"offer", "since", "days", "SLA"})
+    for item in result.overdue:
+        table.add_row(
+            item.offer_id,
+            item.stage,
+            item.role,
+            ", ".join(item.people),
+            item.since[:10],
+            str(item.business_days),
+            str(item.sla),
+            (item.escalation or "(no escalation contact)") if item.escalated else "",
+        )
+    notes = sorted({h for item in result.overdue for h in item.holidays})
+    parts: list[Any] = [table]
+    if notes:
+        parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
+    parts.append(
+        Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
+    )
+    return Group(*parts)

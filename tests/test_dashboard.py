@@ -1,0 +1,90 @@
+"""The HTML dashboard: self-contained, deterministic, and rendering cleanly in Chromium."""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.report_fixture import build
+
+pytestmark = pytest.mark.skipif(
+    shutil.which("chromium") is None and not Path("/usr/bin/chromium").exists(),
+    reason="chromium is not installed (.ci/run installs it)",
+)
+
+CHART_IDS = [
+    "chart-acceptance",
+    "chart-delay",
+    "chart-funnel",
+    "chart-cycle",
+    "chart-latency",
+    "chart-declines",
+]
+
+
+def _pixel_spread(png: bytes) -> tuple[int, int, float]:
+    from PIL import Image, ImageStat
+
+    image = Image.open(io.BytesIO(png)).convert("L")
+    stat = ImageStat.Stat(image)
+    return image.width, image.height, stat.stddev[0]
+
+
+def test_dashboard_is_self_contained_and_deterministic(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    repo = build(tmp_path / "repo")
+    first, second = tmp_path / "a.html", tmp_path / "b.html"
+    args = (
+        "report",
+        "--repo",
+        str(repo),
+        "--since",
+        "2026-11-01",
+        "--until",
+        "2026-11-30",
+        "--format",
+        "html",
+    )
+    assert cli(*args, "-o", str(first)).code == 0
+    assert cli(*args, "-o", str(second)).code == 0
+    html = first.read_text()
+    assert html == second.read_text()  # no "now", no random ids
+    assert html.startswith("<!DOCTYPE html>")
+    assert not re.search(r"<script[^>]+src=", html), "scripts must be inlined"
+    assert not re.search(r"<link[^>]+href=", html), "no external stylesheets"
+    assert html.count("plotly.js v") >= 1 and html.count('id="chart-') == len(CHART_IDS)
+    for chart in CHART_IDS:
+        assert f'id="{chart}"' in html
+    assert "Compared with 2026-10-02 to 2026-10-31" in html
+    # the counts behind the charts, as in tests/test_report.py
+    assert "<td>Engineering</td><td>5</td><td>3</td><td>1</td><td>1</td><td>1</td><td>33.3%</td>" in html
+    assert "<td>vp_people</td><td>1</td><td>3</td><td>3</td><td>2</td><td>0.0%</td>" in html
+
+
+def test_dashboard_renders_in_headless_chromium_without_errors_or_network(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    from tests.cdp import load
+
+    repo = build(tmp_path / "repo")
+    out = tmp_path / "report.html"
+    assert cli("report", "--repo", str(repo), "--format", "html", "-o", str(out)).code == 0
+    expression = (
+        "JSON.stringify(Array.from(document.querySelectorAll('.js-plotly-plot'))"
+        ".map(d => [d.id, d.querySelectorAll('.main-svg').length,"
+        " d.querySelectorAll('.point, .bars path, .trace').length]))"
+    )
+    run = load(out.as_uri(), expression)
+    assert run.console_errors == []
+    assert run.exceptions == []
+    outside = [u for u in run.requests if not u.startswith(("file:", "data:", "blob:", "about:"))]
+    assert outside == [], f"the dashboard made network requests: {outside}"
+    import json
+
+    plots = json.loads(run.evaluated)
+    assert [p[0] for p in plots] == CHART_IDS
+    assert all(svgs >= 1 and marks > 0 for _, svgs, marks in plots), plots
+    width, height, spread = _pixel_spread(run.screenshot)
+    assert width >= 1000 and height >= 1000
+    assert spread > 20, f"screenshot looks blank (pixel stddev {spread:.1f})"

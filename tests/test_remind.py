@@ -1,0 +1,245 @@
+"""SLA reminders: overdue in business days (holiday-aware), escalation, one digest per person
+delivered to a real SMTP server (aiosmtpd) on loopback."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from offerctl import remind
+from offerctl.bizdays import BusinessCalendar
+from offerctl.errors import UsageError
+
+CA = BusinessCalendar.from_config({"country": "US", "subdivision": "CA"})
+SLA = {"hiring_manager": 1, "finance": 2, "legal": 3}
+
+
+@dataclass(frozen=True)
+class Waiting:  # the shape of offerctl.policy.routing.Waiting
+    stage: str
+    rule_id: str
+    role: str
+    people: tuple[str, ...]
+    escalation: str | None
+    since: str | None
+
+
+FINANCE = Waiting(
+    "finance",
+    "above-midpoint",
+    "finance",
+    ("fiona.chen@acme.example", "oscar.grant@acme.example"),
+    "oscar.grant@acme.example",
+    "2026-11-24T10:00:00Z",
+)
+MANAGER = Waiting(
+    "manager",
+    "hiring-manager",
+    "hiring_manager",
+    ("sam.lee@acme.example",),
+    "dana.whit@acme.example",
+    "2026-11-23T15:00:00Z",
+)
+NO_SLA = Waiting(
+    "department", "senior-hire", "department_head", ("dana.whit@acme.example",), None, "2026-11-01T10:00:00Z"
+)
+
+
+def _items(as_of: dt.date, calendar: BusinessCalendar = CA) -> list[remind.Overdue]:
+    return remind.overdue(
+        [
+            ("OFF-2026-AAAA0001", "Engineer", FINANCE),
+            ("OFF-2026-AAAA0002", "Account Executive", MANAGER),
+            ("OFF-2026-AAAA0003", "Director", NO_SLA),
+        ],
+        calendar,
+        SLA,
+        as_of,
+    )
+
+
+def test_overdue_counts_business_days_and_skips_thanksgiving() -> None:
+    # as of Mon 11-30: finance since Tue 11-24 -> 25, 30 = 2 business days (26/27 are
+    # Thanksgiving and the day after) = SLA 2: not overdue. Counting weekdays only it would be 4.
+    # hiring manager since Mon 11-23 -> 24, 25, 30 = 3 > 2 x SLA 1: escalated.
+    items = _items(dt.date(2026, 11, 30))
+    assert [(o.offer_id, o.business_days, o.escalated) for o in items] == [("OFF-2026-AAAA0002", 3, True)]
+    assert items[0].holidays == ("2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving")
+    assert items[0].recipients == ("sam.lee@acme.example", "dana.whit@acme.example")
+    weekdays_only = _items(dt.date(2026, 11, 30), BusinessCalendar())
+    assert [(o.offer_id, o.business_days, o.escalated) for o in weekdays_only] == [
+        ("OFF-2026-AAAA0002", 5, True),
+        ("OFF-2026-AAAA0001", 4, False),
+    ]
+    # Tue 12-01: finance at 3 > 2, not yet past 2 x 2 -> overdue, the escalation contact is not mailed.
+    later = {o.offer_id: o for o in _items(dt.date(2026, 12, 1))}
+    assert (later["OFF-2026-AAAA0001"].business_days, later["OFF-2026-AAAA0001"].escalated) == (3, False)
+    assert later["OFF-2026-AAAA0001"].recipients == FINANCE.people
+    assert "OFF-2026-AAAA0003" not in later  # department_head has no SLA: never reminded
+
+
+def test_one_digest_per_person() -> None:
+    items = _items(dt.date(2026, 12, 1))
+    mails = {d.to: d for d in remind.digests(items, company="Acme Robotics", as_of=dt.date(2026, 12, 1))}
+    assert sorted(mails) == [
+        "dana.whit@acme.example",
+        "fiona.chen@acme.example",
+        "oscar.grant@acme.example",
+        "sam.lee@acme.example",
+    ]
+    # Oscar is a finance approver and also the escalation contact: still one mail.
+    assert [o.offer_id for o in mails["oscar.grant@acme.example"].items] == ["OFF-2026-AAAA0001"]
+    dana = mails["dana.whit@acme.example"].body
+    assert "OFF-2026-AAAA0002 (Account Executive): escalated to you" in dana
+    assert "4 business days (SLA 1); ESCALATED" in dana
+    assert mails["sam.lee@acme.example"].subject == "[offerctl] 1 offer approval waiting past SLA"
+
+
+@dataclass
+class Inbox:
+    port: int
+    messages: list[email.message.Message]
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[Inbox]:
+    from aiosmtpd.controller import Controller
+
+    received: list[email.message.Message] = []
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):  # type: ignore[no-untyped-def]
+            message = email.message_from_bytes(envelope.content)
+            message["X-Envelope-To"] = ",".join(envelope.rcpt_tos)
+            received.append(message)
+            return "250 OK"
+
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    controller = Controller(Handler(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield Inbox(port, received)
+    finally:
+        controller.stop()
+
+
+def test_digests_are_delivered_over_smtp(smtp_server: Inbox) -> None:
+    port = smtp_server.port
+    smtp = remind.Smtp.from_config(
+        {"host": "127.0.0.1", "port": port, "security": "none", "from": "offers@acme.example"}
+    )
+    mails = remind.digests(_items(dt.date(2026, 12, 1)), company="Acme Robotics", as_of=dt.date(2026, 12, 1))
+    sent = remind.send_digests(smtp, mails, company="Acme Robotics")
+    assert sent == [d.to for d in mails]
+    assert sorted(m["X-Envelope-To"] for m in smtp_server.messages) == sorted(sent)
+    fiona = next(m for m in smtp_server.messages if m["To"] == "fiona.chen@acme.example")
+    assert fiona["From"] == "Acme Robotics <offers@acme.example>"
+    assert "OFF-2026-AAAA0001 (Engineer): your finance approval" in fiona.get_payload()
+    assert remind.send_digests(smtp, [], company="x") == []
+
+
+def test_smtp_problems_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
+    with pytest.raises(UsageError, match="no smtp settings"):
+        remind.Smtp.from_config({})
+    needs_password = remind.Smtp.from_config(
+        {"host": "127.0.0.1", "port": 9, "from": "o@a.example", "user": "bot", "password_env": "REMIND_PW"}
+    )
+    monkeypatch.delenv("REMIND_PW", raising=False)
+    mails = remind.digests(_items(dt.date(2026, 12, 1)), company="Acme", as_of=dt.date(2026, 12, 1))
+    with pytest.raises(UsageError, match="REMIND_PW is not set"):
+        remind.send_digests(needs_password, mails, company="Acme")
+    unreachable = remind.Smtp.from_config(
+        {"host": "127.0.0.1", "port": 9, "security": "none", "from": "o@a.example"}
+    )
+    with pytest.raises(remind.DeliveryError, match="nothing was sent"):
+        remind.send_digests(unreachable, mails, company="Acme")
+
+
+def _tune(example_repo: Path, port: int | None = None) -> None:
+    """finance SLA 3 (escalate after 6), department_head SLA 5; SMTP on the test port."""
+    config = example_repo / "offerctl.yaml"
+    text = config.read_text().replace("  finance: 2\n", "  finance: 3\n  department_head: 5\n")
+    if port is not None:
+        text = text.replace("  host: localhost\n  port: 1025\n", f"  host: 127.0.0.1\n  port: {port}\n")
+    config.write_text(text)
+
+
+def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo)
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--format", "json")
+    assert result.code == 0, result.err
+    data = result.json()
+    rows = {(o["offer"], o["role"]): o for o in data["overdue"]}
+    # OFF-2026-5NB2RC8P waits on department_head since Tue 11-17: 18, 19, 20, 23, 24, 25, 30 = 7 > 5
+    senior = rows[("OFF-2026-5NB2RC8P", "department_head")]
+    assert (senior["business_days"], senior["escalated"]) == (7, False)
+    # OFF-2026-9KD3VX6Q waits on finance since Wed 11-18: 19, 20, 23, 24, 25, 30 = 6 > 3, not > 6.
+    # Counting Thanksgiving and the day after it would be 8, and escalated.
+    finance = rows[("OFF-2026-9KD3VX6Q", "finance")]
+    assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
+    assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
+    assert [d["to"] for d in data["digests"]] == [
+        "ana.lopez@acme.example",
+        "dana.whit@acme.example",
+        "fiona.chen@acme.example",
+        "oscar.grant@acme.example",
+    ]
+    assert data["sent"] == []
+    # Three business days later finance is past twice its SLA: escalated to oscar.grant.
+    later = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-03", "--format", "json").json()
+    finance = next(o for o in later["overdue"] if o["role"] == "finance")
+    assert (finance["business_days"], finance["escalated"], finance["escalation"]) == (
+        9,
+        True,
+        "oscar.grant@acme.example",
+    )
+    # Before anything is due: nothing to do.
+    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-19")
+    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-19" in quiet.out
+
+
+def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp_server: Inbox) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, smtp_server.port)
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
+    assert result.code == 0, result.err
+    assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
+    assert "sent 4 digest(s)" in result.err
+    by_to = {m["To"]: m for m in smtp_server.messages}
+    assert sorted(by_to) == [
+        "ana.lopez@acme.example",
+        "dana.whit@acme.example",
+        "fiona.chen@acme.example",
+        "oscar.grant@acme.example",
+    ]
+    body = by_to["fiona.chen@acme.example"].get_payload()
+    assert "OFF-2026-9KD3VX6Q (Account Executive): your finance approval" in body
+    assert "waiting since 2026-11-18, 6 business days (SLA 3)" in body
+    assert "OFF-2026-5NB2RC8P" not in body  # not hers
+    assert "base_salary" not in body and "@example" not in body  # no compensation, no candidate
+
+
+def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
+    assert result.code == 0 and "sent 0 digest(s)" in result.err
+
+
+def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, 9)
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
+    assert (
+        result.code == 2
+        and "cannot reach SMTP server 127.0.0.1:9" in result.err
+        and "Traceback" not in result.err
+    )
+    bad = cli("remind", "--repo", str(example_repo), "--as-of", "30.11.2026")
+    assert bad.code == 2 and "YYYY-MM-DD" in bad.err
