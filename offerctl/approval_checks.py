@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from offerctl import approvals
-from offerctl.model import APPROVED_STATUSES, Finding, Offer, Severity
+from offerctl.model import APPROVED_STATUSES, Finding, Offer
 
 if TYPE_CHECKING:
     from offerctl.check import Context
@@ -45,8 +44,9 @@ def check_band(ctx: Context, offer: Offer) -> Iterator[Finding]:
 def check_approvals(ctx: Context, offer: Offer) -> Iterator[Finding]:
     """A301 missing approval, A302 stale approval (names the covered field that changed),
     A303 approval by someone not allowed, A304 one person counted twice or in two roles,
-    A305 quorum not met, A306 bad or missing signature, A307 signed with a revoked key —
-    for offers in approved, sent, accepted, started.
+    A305 quorum not met, A306 unsigned where signatures are required —
+    for offers in approved, sent, accepted, started. Signatures themselves (A306, A307) are
+    verified for every offer by ``offerctl.trust.check_signatures``.
 
     Passing: a sent offer whose hiring manager approved the terms as sent.
     Failing: the same offer after its start_date changed (A302 names start_date)."""
@@ -91,7 +91,6 @@ def check_approvals(ctx: Context, offer: Offer) -> Iterator[Finding]:
                     f"ask {', '.join(r.acting) or 'the role'} to run `offerctl approve {offer.id}`",
                 )
     yield from _unmatched(ctx, offer, result, reported)
-    yield from _signatures(ctx, offer)
 
 
 def _unmatched(ctx: Context, offer: Offer, result: Any, reported: set[tuple[int, str]]) -> Iterator[Finding]:
@@ -117,39 +116,6 @@ def _unmatched(ctx: Context, offer: Offer, result: Any, reported: set[tuple[int,
                 f"approvals.{index}",
                 "A303",
                 f"approval by {a.get('by')} as {role}: no rule lets {principal} approve as {role}",
-            )
-
-
-def _signatures(ctx: Context, offer: Offer) -> Iterator[Finding]:
-    policy = ctx.policy_set
-    for index, a in enumerate(offer.get("approvals") or []):
-        if not isinstance(a, dict) or not a.get("sig"):
-            continue
-        by = str(a.get("by", "")).lower()
-        person = policy.approvers.person(by)
-        if person is None or not person.ssh_key:
-            yield ctx.finding(
-                offer,
-                f"approvals.{index}",
-                "A306",
-                f"approval by {by} is signed but approvers.yaml lists no ssh_key for them",
-            )
-            continue
-        if " ".join(person.ssh_key.split()[:2]) in policy.approvers.revoked_keys:
-            yield ctx.finding(
-                offer, f"approvals.{index}", "A307", f"approval by {by} is signed with a revoked key"
-            )
-            continue
-        payload = approvals.signing_payload(
-            offer.id, str(a.get("role")), by, str(a.get("at")), str(a.get("digest"))
-        )
-        if not approvals.verify(payload, str(a["sig"]), by, person.ssh_key):
-            yield ctx.finding(
-                offer,
-                f"approvals.{index}",
-                "A306",
-                f"the signature of the approval by {by} does not verify (namespace {approvals.NAMESPACE})",
-                Severity.ERROR,
             )
 
 

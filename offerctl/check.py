@@ -17,7 +17,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offerctl import approval_checks, loader, yamlio
+from offerctl import approval_checks, loader, trust, yamlio
 from offerctl.cache import CACHE_DIR, CheckCache, FileResult
 from offerctl.letter_checks import check_letters, check_offer_letter
 from offerctl.model import (
@@ -243,6 +243,8 @@ OFFER_CHECKS: list[OfferCheck] = [
     check_status_history,
     approval_checks.check_band,
     approval_checks.check_approvals,
+    trust.check_signatures,
+    trust.check_pending_approvals,
     check_offer_letter,
 ]
 
@@ -273,7 +275,7 @@ def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
 REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
 
-SUMMARY_FIELDS: tuple[str, ...] = ("id", "status")
+SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")
 """Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
 
 PARALLEL_MIN_FILES = 400
@@ -383,7 +385,11 @@ def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
     if location is None:
         return None
-    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, SUMMARY_FIELDS))
+    extra: tuple[str, ...] = SUMMARY_FIELDS
+    if repo.policy_root is not None:
+        # --policy-ref: the configuration and policies in force are the ref's, not the tree's
+        extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
+    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
 
 
 def run(
@@ -393,6 +399,9 @@ def run(
     *,
     jobs: int | None = None,
     cache: bool = True,
+    verify_history: bool = False,
+    changed_since: str | None = None,
+    policy_ref: str | None = None,
 ) -> CheckResult:
     """Check the configuration, the policies and every offer (or the files in ``paths``).
 
@@ -404,57 +413,93 @@ def run(
     ``SUMMARY_FIELDS`` (add a field there if a repository check needs it). Offer checks
     must depend only on the file and the context (config, policies, templates, as-of date),
     not on git history or other offers: that is what makes the cache correct.
+
+    CI trust (``offerctl.trust``): ``policy_ref`` reads ``offerctl.yaml`` and ``policies/``
+    as they stand on that ref (a pull request's target) and reports policy changes since it
+    (G555); ``changed_since`` checks only the offers changed since that ref (all when
+    policies, templates or configuration changed); ``verify_history`` runs the append-only
+    and authorship checks (only on the commits after ``changed_since`` when given).
     """
+    import contextlib
+
     as_of = as_of or today()
-    findings: list[Finding] = list(repo.config_findings)
-    policies = loader.load_policies(repo)
-    findings.extend(policies.findings)
-    rels = loader.offer_files(repo, paths)
-    ctx = Context(repo, policies, [], as_of)
-    from offerctl.policy import load_policy_set
-
-    policy_set, policy_findings = load_policy_set(repo, policies)
-    ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
-    findings.extend(policy_findings)
-
-    store: CheckCache | None = None
-    ids: dict[str, str] = {}
-    if cache and rels:
-        from offerctl import git
-        from offerctl.errors import GitError
-
-        try:
-            store = _open_cache(repo, as_of)
-            ids = git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {}
-        except GitError:
-            store, ids = None, {}
-    results: dict[str, FileResult] = {}
-    todo: list[str] = []
-    for rel in rels:
-        hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
-        if hit is not None:
-            results[rel] = hit
+    with contextlib.ExitStack() as stack:
+        if policy_ref is not None:
+            repo = stack.enter_context(trust.policy_snapshot(repo, policy_ref))
+        since: str | None = None
+        if paths and trust.governs_every_offer(repo, paths):
+            paths = ()  # a policy, template or offerctl.yaml among the paths: every offer
+        complete = not paths  # every offer of the repository is checked
+        if changed_since is None:
+            rels = loader.offer_files(repo, paths)
         else:
-            todo.append(rel)
-    computed = _check_files(ctx, todo, jobs)
-    results.update(computed)
-    if store is not None:
-        for rel, result in computed.items():
-            if rel in ids:
-                store.put(rel, ids[rel], result)
-        if not paths:
-            store.prune(rels)
-        store.save()
+            changed = trust.changed_offers(repo, changed_since)
+            since = changed.base
+            if changed.everything:
+                rels = loader.offer_files(repo, paths)
+            else:  # never list (or load) the offers that did not change
+                complete = False
+                rels = changed.offer_files(repo)
+                if paths:
+                    wanted = set(loader.offer_files(repo, paths))
+                    rels = [r for r in rels if r in wanted]
+        findings: list[Finding] = list(repo.config_findings)
+        policies = loader.load_policies(repo)
+        findings.extend(policies.findings)
+        if policy_ref is not None:
+            from offerctl import git
 
-    offers: list[Offer] = []
-    for rel in rels:
-        result = results[rel]
-        findings.extend(result.findings)
-        if result.summary is not None:
-            offers.append(Offer(rel, result.summary))
-    ctx.offers = offers
-    for repo_check in REPO_CHECKS:
-        findings.extend(repo_check(ctx))
+            owners = [str(e) for e in policies.approvers.get("policy_owners") or []]
+            changed_paths = git.changed_since(repo.root, policy_ref)
+            findings.extend(trust.policy_changes(repo, changed_paths, policy_ref, owners))
+        ctx = Context(repo, policies, [], as_of)
+        from offerctl.policy import load_policy_set
+
+        policy_set, policy_findings = load_policy_set(repo, policies)
+        ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
+        findings.extend(policy_findings)
+
+        store: CheckCache | None = None
+        ids: dict[str, str] = {}
+        if cache and rels:
+            from offerctl import git
+            from offerctl.errors import GitError
+
+            try:
+                store = _open_cache(repo, as_of)
+                ids = git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {}
+            except GitError:
+                store, ids = None, {}
+        results: dict[str, FileResult] = {}
+        todo: list[str] = []
+        for rel in rels:
+            hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
+            if hit is not None:
+                results[rel] = hit
+            else:
+                todo.append(rel)
+        computed = _check_files(ctx, todo, jobs)
+        results.update(computed)
+        if store is not None:
+            for rel, result in computed.items():
+                if rel in ids:
+                    store.put(rel, ids[rel], result)
+            if complete:
+                store.prune(rels)
+            store.save()
+
+        offers: list[Offer] = []
+        for rel in rels:
+            result = results[rel]
+            findings.extend(result.findings)
+            if result.summary is not None:
+                offers.append(Offer(rel, result.summary))
+        ctx.offers = offers
+        for repo_check in REPO_CHECKS:
+            findings.extend(repo_check(ctx))
+        if verify_history:
+            findings.extend(trust.verify_history(repo, offers, since=since))
+        findings.extend(trust.copied_approvals(repo, offers, everything_loaded=complete))
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))
 

@@ -504,3 +504,157 @@ def content_ids(cwd: Path, rels: Sequence[str], pathspecs: Sequence[str] = ()) -
                 continue
         ids[rel] = blob
     return ids
+
+
+# --- history, for verifying approvals and events (offerctl.trust) ----------------------
+
+NULL_BLOB = "0" * 40
+
+
+@dataclass(frozen=True)
+class FileChange:
+    """One commit's change to one file, as ``git log --raw -c`` reports it.
+
+    ``old_blobs`` has one blob id per parent (``NULL_BLOB`` where the file did not exist);
+    a merge commit appears only when its result differs from every parent.
+    """
+
+    commit: str
+    author_name: str
+    author_email: str
+    author_date: str
+    path: str
+    old_blobs: tuple[str, ...]
+    new_blob: str
+
+    @property
+    def is_merge(self) -> bool:
+        return len(self.old_blobs) > 1
+
+
+def file_changes(cwd: Path, pathspecs: Sequence[str], *, revisions: str = "HEAD") -> list[FileChange]:
+    """Every change to files under ``pathspecs`` in ``revisions`` (``HEAD`` or ``BASE..HEAD``),
+    oldest first, in ONE ``git log`` process.
+
+    History simplification is git's default: a merge whose result equals one parent is
+    followed through that parent only, because the content came from there. Renames are not
+    followed (``--no-renames``): an offer file keeps its path for life.
+    """
+    proc = run(
+        [
+            "log",
+            "--reverse",
+            "--no-renames",
+            "--raw",
+            "--no-abbrev",
+            "-c",
+            "-z",
+            "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%P",
+            revisions,
+            "--",
+            *pathspecs,
+        ],
+        cwd,
+    )
+    changes: list[FileChange] = []
+    for chunk in proc.stdout.split("\x01"):
+        if not chunk.strip("\0\n"):
+            continue
+        tokens = chunk.split("\0")
+        if len(tokens) < 5:
+            continue
+        commit, name, email, date = tokens[0], tokens[1], tokens[2], tokens[3]
+        rest = [t.strip("\n") for t in tokens[5:]]
+        i = 0
+        while i < len(rest):
+            meta = rest[i]
+            if not meta.startswith(":"):
+                i += 1
+                continue
+            path = rest[i + 1] if i + 1 < len(rest) else ""
+            i += 2
+            fields = meta.lstrip(":").split()
+            parents = meta.count(":", 0, len(meta) - len(meta.lstrip(":")))
+            blobs = [f for f in fields if len(f) in (40, 64) and all(c in "0123456789abcdef" for c in f)]
+            if len(blobs) != parents + 1:
+                continue
+            changes.append(FileChange(commit, name, email.lower(), date, path, tuple(blobs[:-1]), blobs[-1]))
+    return changes
+
+
+def cat_blobs(cwd: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
+    """The content of many blobs in ONE ``git cat-file --batch`` process."""
+    wanted = sorted({b for b in blob_ids if b and b.strip("0")})
+    if not wanted:
+        return {}
+    try:
+        proc = subprocess.run(
+            ["git", "cat-file", "--batch"],
+            cwd=cwd,
+            input=("\n".join(wanted) + "\n").encode("ascii"),
+            capture_output=True,
+            env=_env(),
+            check=False,
+        )
+    except FileNotFoundError:
+        raise GitError("git is not installed or not on PATH") from None
+    if proc.returncode != 0:
+        raise GitError(f"git cat-file failed: {proc.stderr.decode(errors='replace').strip()}")
+    out, pos, blobs = proc.stdout, 0, {}
+    while pos < len(out):
+        end = out.index(b"\n", pos)
+        header = out[pos:end].decode("ascii", "replace").split()
+        pos = end + 1
+        if len(header) < 3 or header[1] == "missing":
+            continue
+        size = int(header[2])
+        blobs[header[0]] = out[pos : pos + size]
+        pos += size + 1
+    return blobs
+
+
+def tree_blobs(cwd: Path, rev: str, pathspecs: Sequence[str]) -> dict[str, str]:
+    """Map each file under ``pathspecs`` at ``rev`` to its blob id (``git ls-tree -r -z``)."""
+    proc = run(["ls-tree", "-r", "-z", "--full-tree", rev, "--", *pathspecs], cwd)
+    blobs: dict[str, str] = {}
+    for entry in zsplit(proc.stdout):
+        meta, _, path = entry.partition("\t")
+        parts = meta.split()
+        if len(parts) >= 3 and parts[1] == "blob":
+            blobs[path] = parts[2]
+    return blobs
+
+
+def changed_since(cwd: Path, ref: str) -> list[str]:
+    """Paths changed between the merge base of ``ref`` and HEAD (``git diff REF...HEAD``)."""
+    proc = run(["diff", "--name-only", "--no-renames", "-z", f"{ref}...HEAD"], cwd)
+    return zsplit(proc.stdout)
+
+
+def require_commit(cwd: Path, ref: str, option: str) -> str:
+    """The commit id ``ref`` names; a usage error saying how to fetch it when it is unknown."""
+    commit = rev_parse(cwd, ref)
+    if commit is None:
+        raise GitError(
+            f"{option} {ref}: no such commit in this clone",
+            hint=f"fetch it first (e.g. `git fetch origin {ref.removeprefix('origin/')}`); "
+            "in GitHub Actions use actions/checkout with fetch-depth: 0",
+        )
+    return commit
+
+
+def grep_files(cwd: Path, needles: Iterable[str], pathspecs: Sequence[str]) -> list[str]:
+    """Tracked files under ``pathspecs`` (working tree) containing any of ``needles``
+    (fixed strings), in ONE ``git grep`` process."""
+    patterns = sorted({n for n in needles if n})
+    if not patterns:
+        return []
+    proc = run(
+        ["grep", "-z", "-l", "-F", "--no-color", "-f", "-", "--", *pathspecs],
+        cwd,
+        input="\n".join(patterns) + "\n",
+        check=False,
+    )
+    if proc.returncode not in (0, 1):
+        raise GitError(f"git grep failed: {proc.stderr.strip()}")
+    return zsplit(proc.stdout)

@@ -123,7 +123,7 @@ def load_policies(repo: Repo) -> Policies:
     findings: list[Finding] = []
     for kind, filename in POLICY_FILES.items():
         rel = f"policies/{filename}"
-        if not (repo.root / rel).is_file():
+        if not (repo.policy_base / rel).is_file():
             findings.append(
                 Finding(
                     rel,
@@ -134,7 +134,7 @@ def load_policies(repo: Repo) -> Policies:
             )
             docs[kind] = {}
             continue
-        doc = read_file(kind, repo.root, rel)
+        doc = read_file(kind, repo.policy_base, rel)
         findings.extend(doc.findings)
         docs[kind] = doc.data if doc.ok else {}
     return Policies(docs["routing"], docs["bands"], docs["approvers"], tuple(findings))

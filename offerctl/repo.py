@@ -37,14 +37,22 @@ class Repo:
     root: Path
     config: Mapping[str, Any]
     config_findings: tuple[Finding, ...] = field(default=())
+    # Where offerctl.yaml and policies/ are read from when they are not the working tree's
+    # (``check --policy-ref``: the pull request's target branch, see offerctl.trust).
+    policy_root: Path | None = None
 
     @property
     def offers_dir(self) -> Path:
         return self.root / OFFERS_DIR
 
     @property
+    def policy_base(self) -> Path:
+        """The directory holding the ``offerctl.yaml`` and ``policies/`` in force."""
+        return self.policy_root or self.root
+
+    @property
     def policies_dir(self) -> Path:
-        return self.root / POLICIES_DIR
+        return self.policy_base / POLICIES_DIR
 
     @property
     def templates_dir(self) -> Path:
@@ -124,8 +132,15 @@ def open_repo(explicit: Path | None = None, *, require_git: bool = True) -> Repo
             f"{root} is not inside a git repository",
             hint="offerctl keeps its audit trail in git: run `git init` there (or `offerctl init`)",
         )
+    config, findings = read_config(root)
+    return Repo(root, config, findings)
+
+
+def read_config(root: Path, *, label: str | None = None) -> tuple[dict[str, Any], tuple[Finding, ...]]:
+    """``offerctl.yaml`` in ``root``: its data and schema findings; unreadable: InputError.
+    ``label`` names where the file came from when it is not the working tree (a git ref)."""
     config_path = root / CONFIG_NAME
-    text_path = CONFIG_NAME
+    text_path = CONFIG_NAME if label is None else f"{CONFIG_NAME} (as on {label})"
     try:
         config = yamlio.load(config_path.read_bytes())
     except yamlio.YamlProblem as exc:
@@ -137,8 +152,8 @@ def open_repo(explicit: Path | None = None, *, require_git: bool = True) -> Repo
     from offerctl import schema
 
     text = config_path.read_text("utf-8")
-    findings = tuple(schema.iter_findings("config", config, text_path, text))
-    return Repo(root, config, findings)
+    findings = tuple(schema.iter_findings("config", config, CONFIG_NAME, text))
+    return config, findings
 
 
 def now() -> dt.datetime:

@@ -12,6 +12,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_lifecycle,
     commands_offers,
     commands_reports,
+    commands_trust,
 )
 from offerctl.cli._app import app
 from offerctl.errors import EXIT_USAGE, OfferctlError

@@ -41,11 +41,39 @@ def check(
         bool,
         typer.Option("--no-cache", help="Check every file again; do not read or write the result cache."),
     ] = False,
+    verify_history: Annotated[
+        bool | None,
+        typer.Option(
+            "--verify-history/--no-verify-history",
+            help="Verify every approval and event line against git history: append-only, "
+            "committed by the approver (default: on when CI=true).",
+            show_default=False,
+        ),
+    ] = None,
+    changed_since: Annotated[
+        str | None,
+        typer.Option(
+            "--changed-since",
+            metavar="REF",
+            help="Check only offers changed since REF (all when policies/, letter_templates/ "
+            "or offerctl.yaml changed); history is verified from REF on.",
+        ),
+    ] = None,
+    policy_ref: Annotated[
+        str | None,
+        typer.Option(
+            "--policy-ref",
+            metavar="REF",
+            help="Evaluate offerctl.yaml and policies/ as they stand on REF (default: "
+            "origin/$GITHUB_BASE_REF when GITHUB_BASE_REF is set).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate every offer and policy file; report findings with file and line.
 
     Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 when the
-    repository cannot be read.
+    repository cannot be read (or is a shallow clone where history is needed).
     """
     from offerctl import check as core
     from offerctl import reporters
@@ -53,7 +81,19 @@ def check(
 
     if format is None:
         format = CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.text
-    result = core.run(open_repo(repo), paths or (), jobs=jobs or None, cache=not no_cache)
+    if verify_history is None:
+        verify_history = os.environ.get("CI", "").lower() == "true"
+    if policy_ref is None and os.environ.get("GITHUB_BASE_REF"):
+        policy_ref = f"origin/{os.environ['GITHUB_BASE_REF']}"
+    result = core.run(
+        open_repo(repo),
+        paths or (),
+        jobs=jobs or None,
+        cache=not no_cache,
+        verify_history=verify_history,
+        changed_since=changed_since,
+        policy_ref=policy_ref,
+    )
     if format == CheckFormat.json:
         echo(reporters.as_json(result.as_json()))
     elif format == CheckFormat.github:

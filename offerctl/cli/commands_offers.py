@@ -25,11 +25,34 @@ from offerctl.cli._app import (
 def init(
     directory: Annotated[Path, typer.Argument(help="Where to create the repository.")] = Path("."),
     no_commit: NoCommitOption = False,
+    ci: Annotated[
+        str | None,
+        typer.Option(
+            "--ci",
+            metavar="PROVIDER",
+            help="Also write a CI workflow that runs `offerctl check` on pull requests "
+            "(github: .github/workflows/offerctl.yml). In an existing offer repository, "
+            "only the workflow is written.",
+        ),
+    ] = None,
 ) -> None:
     """Create a new offer repository: git, offerctl.yaml, starter policies and templates."""
+    from offerctl.ci import PROVIDERS, add_workflow
+    from offerctl.errors import UsageError
+    from offerctl.repo import CONFIG_NAME
     from offerctl.scaffold import init_repo
 
+    if ci is not None and ci not in PROVIDERS:
+        raise UsageError(f"--ci {ci}: unknown CI provider", hint=f"choose one of: {', '.join(PROVIDERS)}")
+    if ci is not None and (directory / CONFIG_NAME).is_file():
+        added = add_workflow(directory.resolve(), ci, commit=not no_commit)
+        done = f"committed {added.commit[:12]}" if added.commit else "staged"
+        stderr_console().print(f"wrote {added.path} ({done})")
+        return
     result = init_repo(directory, commit=not no_commit)
+    if ci is not None:
+        added = add_workflow(result.root, ci, commit=result.commit is not None)
+        stderr_console().print(f"wrote {added.path}")
     console = stderr_console()
     if result.git_initialised:
         console.print(f"initialised a git repository in {result.root}")

@@ -39,7 +39,7 @@ def standard_clauses(repo: Repo) -> frozenset[str]:
 
 def _text(repo: Repo, rel: str) -> str | None:
     try:
-        return (repo.root / rel).read_text("utf-8")
+        return (repo.policy_base / rel).read_text("utf-8")
     except (OSError, UnicodeDecodeError):
         return None
 
