@@ -32,6 +32,27 @@ ACCEPTED_STATUSES = frozenset({"accepted", "started", "reneged"})
 FALL_THROUGH_STATUSES = frozenset({"declined", "expired", "rescinded"})
 REOPENING_EVENTS = frozenset({"submitted", "revised", "reopened"})
 
+OFFER_FIELDS: dict[str, Any] = {
+    "id": True,
+    "status": True,
+    "recruiter": True,
+    "clauses": True,
+    "verbal": {"date": True},
+    "role": {
+        "department": True,
+        "level": True,
+        "job_family": True,
+        "location": {"country": True, "region": True, "city": True},
+    },
+    "candidate": {"source": True},
+    "compensation": {"base_salary": True, "pay_period": True, "currency": True},
+    "events": [{"type": True, "at": True, "written_on": True, "reason": True}],
+    "approvals": [{"at": True, "role": True, "rules": True}],
+}
+"""Every offer field the metrics (and ``policy.bands`` lookups) read: ``report`` loads and
+caches only these (``offer_reader.project``). Reading a new field? Add it here, or the
+report sees it missing (the report tests compare against the full documents)."""
+
 
 @dataclass(frozen=True)
 class Inputs:

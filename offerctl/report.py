@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offerctl import history, loader, metrics
+from offerctl import history, loader, metrics, offer_reader
 from offerctl.bizdays import BusinessCalendar
 from offerctl.errors import UsageError
 from offerctl.policy import bands, standard_clauses
@@ -112,13 +112,17 @@ def build(
     until: str | None = None,
     by: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    cache: bool = True,
 ) -> Report:
+    """``cache``: use the content-keyed cache of offer fields (``offer_reader``); False
+    reads every file afresh (the output is the same)."""
     window = parse_window(since, until)
     segments = check_by(by)
     previous_window = window.previous()
     files = loader.offer_files(repo)
-    offers, _ = loader.load_offers(repo, files)
-    skipped = tuple(sorted({o.path for o in offers if not o.id} | (set(files) - {o.path for o in offers})))
+    read = offer_reader.read_offers(repo, files, metrics.OFFER_FIELDS, cache=cache)
+    offers = list(read.offers)
+    skipped = tuple(sorted({o.path for o in offers if not o.id} | set(read.unreadable)))
     offers = [o for o in offers if o.id]
     policies = loader.load_policies(repo)
     # Commits of offers created in a window come after their creation: history before the
