@@ -108,7 +108,8 @@ def _loads(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
 
     if summary is None:
         return None
-    data = json.loads(summary["json"], object_hook=decimal_hook)
+    text = summary["json"]
+    data = json.loads(text, object_hook=decimal_hook) if "$decimal" in text else json.loads(text)
     if not isinstance(data, dict):
         raise ValueError("not a projection")
     return data

@@ -119,17 +119,18 @@ def build(
     window = parse_window(since, until)
     segments = check_by(by)
     previous_window = window.previous()
+    # Commits of offers created in a window come after their creation: history before the
+    # earliest window (less a day of clock skew) cannot change any number of this report.
+    earliest = (previous_window or window).since
+    scan_since = (earliest - dt.timedelta(days=1)).isoformat() if earliest else None
+    pending = history.start(repo, since=scan_since)  # git log runs while offers are read
     files = loader.offer_files(repo)
     read = offer_reader.read_offers(repo, files, metrics.OFFER_FIELDS, cache=cache)
     offers = list(read.offers)
     skipped = tuple(sorted({o.path for o in offers if not o.id} | set(read.unreadable)))
     offers = [o for o in offers if o.id]
     policies = loader.load_policies(repo)
-    # Commits of offers created in a window come after their creation: history before the
-    # earliest window (less a day of clock skew) cannot change any number of this report.
-    earliest = (previous_window or window).since
-    scan_since = (earliest - dt.timedelta(days=1)).isoformat() if earliest else None
-    commits = history.scan(repo, since=scan_since, progress=progress)
+    commits = pending.result(progress=progress)
     per_offer: dict[str, list[history.CommitRecord]] = defaultdict(list)
     for record in commits:
         if record.offer_id:
