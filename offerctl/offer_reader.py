@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +88,28 @@ def _read_files(
         for chunk in pool.map(functools.partial(_read_chunk, root, fields), chunks):
             results.update(chunk)
     return results
+
+
+_JSON_LEAVES = (str, int, Decimal, type(None))  # bool is an int
+
+
+def json_exact(value: Any) -> bool:
+    """True when ``value`` comes back equal *and of the same types* from the JSON cache:
+    mappings with text keys, lists, text, int, bool, None, Decimal. A YAML mapping with a
+    number key (``1: x``, possible in a broken file) would come back with a text key, so
+    such a projection is not cached."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if type(node) is dict:
+            if not all(type(k) is str for k in node):
+                return False
+            stack.extend(node.values())
+        elif type(node) is list:
+            stack.extend(node)
+        elif not isinstance(node, _JSON_LEAVES):
+            return False
+    return True
 
 
 def _dumps(data: dict[str, Any] | None) -> dict[str, str] | None:
@@ -175,7 +198,7 @@ def read_offers(
     found.update(computed)
     if store is not None:
         for rel, data in computed.items():
-            if rel in ids:
+            if rel in ids and (data is None or json_exact(data)):  # else: read again next time
                 store.put(rel, ids[rel], FileResult((), _dumps(data)))
         store.prune(rels)
         store.save()

@@ -145,6 +145,14 @@ def test_a_corrupt_cache_is_ignored_and_rebuilt(tmp_path: Path) -> None:
     assert [o.data for o in result.offers] == [o.data for o in expected.offers]
 
 
+def test_only_json_exact_projections_are_cached() -> None:
+    # yamlio rejects non-text keys (the file is skipped), so this guards the cache against
+    # any future reader that produces values JSON cannot give back unchanged.
+    assert offer_reader.json_exact({"a": [1, True, None, Decimal("1.50"), {"b": "c"}]})
+    assert not offer_reader.json_exact({"clauses": [{1: "number key"}]})
+    assert not offer_reader.json_exact({"at": 1.5})
+
+
 def test_projection_keeps_unexpected_shapes_whole() -> None:
     spec = {"role": {"level": True}, "events": [{"type": True}], "id": True}
     data = {
