@@ -122,6 +122,21 @@ def _encode(value: Any) -> Any:
     return value
 
 
+def encode(value: Any) -> Any:
+    """``value`` ready for ``json.dumps``: every Decimal becomes ``{"$decimal": "<exact text>"}``."""
+    return _encode(value)
+
+
+def decimal_hook(mapping: dict[str, Any]) -> Any:
+    """``json.loads(..., object_hook=decimal_hook)`` reverses ``encode`` in one pass."""
+    if len(mapping) == 1 and "$decimal" in mapping:
+        text = mapping["$decimal"]
+        if not isinstance(text, str):
+            raise ValueError("bad decimal")
+        return Decimal(text)
+    return mapping
+
+
 def _decode(value: Any) -> Any:
     if isinstance(value, dict):
         if set(value) == {"$decimal"}:
@@ -235,9 +250,10 @@ class CheckCache:
                     os.unlink(tmp)
 
 
-def cache_file(git_dir_path: Path | None, root: Path) -> Path | None:
-    """The cache file for the offer repository at ``root`` (several may share one git dir)."""
+def cache_file(git_dir_path: Path | None, root: Path, kind: str = "check") -> Path | None:
+    """The cache file for the offer repository at ``root`` (several may share one git dir);
+    ``kind`` names what is cached (``check`` results, ``report`` projections)."""
     if git_dir_path is None:
         return None
     name = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:16]
-    return git_dir_path / f"check-{name}.json"
+    return git_dir_path / f"{kind}-{name}.json"

@@ -421,6 +421,53 @@ def stream_records(args: Sequence[str], cwd: Path, separator: str = "\x1e") -> I
         raise GitError(f"git {args[0]} failed: {message}", hint=_hint_for(message))
 
 
+class Capture:
+    """A git command whose output goes to a temporary file while the caller does other work
+    (``report`` reads offers while ``git log`` runs on another core); ``records`` waits for
+    it and splits the output like ``stream_records``."""
+
+    def __init__(self, args: Sequence[str], cwd: Path) -> None:
+        import tempfile
+
+        self.args = list(args)
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115 - outlives __init__; closed by records()
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 - as above
+        try:
+            self._proc = subprocess.Popen(
+                ["git", *self.args], cwd=cwd, stdout=self._out, stderr=self._err, env=_env()
+            )
+        except FileNotFoundError:
+            self.close()
+            raise GitError("git is not installed or not on PATH", hint="install git") from None
+
+    def close(self) -> None:
+        self._out.close()
+        self._err.close()
+
+    def records(self, separator: str = "\x1e") -> Iterator[str]:
+        try:
+            code = self._proc.wait()
+            if code != 0:
+                self._err.seek(0)
+                detail = self._err.read().decode("utf-8", "replace").strip().splitlines()
+                message = detail[-1] if detail else f"exit {code}"
+                if "does not have any commits" in message:
+                    return
+                raise GitError(f"git {self.args[0]} failed: {message}", hint=_hint_for(message))
+            self._out.seek(0)
+            pending = b""
+            sep = separator.encode()
+            while chunk := self._out.read(1 << 20):
+                pending += chunk
+                *complete, pending = pending.split(sep)
+                for record in complete:
+                    yield record.decode("utf-8", "replace")
+            if pending.strip():
+                yield pending.decode("utf-8", "replace")
+        finally:
+            self.close()
+
+
 def paths_changed(cwd: Path, commits: Sequence[str], pathspec: str) -> dict[str, list[str]]:
     """For each given commit, the paths under ``pathspec`` it changed (one ``git log --stdin``)."""
     if not commits:

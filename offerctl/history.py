@@ -10,7 +10,7 @@ Only commits *without* trailers (hand edits) get their changed paths listed, in 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from offerctl import git
@@ -76,17 +76,46 @@ def scan(
     ``progress`` is called with the number of commits read so far, every
     ``PROGRESS_EVERY`` commits and once at the end; the core never prints.
     """
-    root = repo.root
-    if not git.has_commits(root):
+    if not git.has_commits(repo.root):
         return []
+    return _parse(repo, git.stream_records(_args(since), repo.root, _RECORD), progress)
+
+
+class PendingScan:
+    """A ``scan`` whose ``git log`` runs while the caller does other work (``start``)."""
+
+    def __init__(self, repo: Repo, since: str | None) -> None:
+        self.repo = repo
+        self._capture = git.Capture(_args(since), repo.root) if git.has_commits(repo.root) else None
+
+    def result(self, progress: Callable[[int], None] | None = None) -> list[CommitRecord]:
+        """What ``scan`` returns (waits for git, then parses its output)."""
+        if self._capture is None:
+            return []
+        return _parse(self.repo, self._capture.records(_RECORD), progress)
+
+
+def start(repo: Repo, *, since: str | None = None) -> PendingScan:
+    """Start ``scan``'s ``git log`` in the background; ``.result()`` parses it. ``report``
+    reads offer files meanwhile, so git's work runs on another core."""
+    return PendingScan(repo, since)
+
+
+def _args(since: str | None) -> list[str]:
     args = ["log", f"--format={_FORMAT}%x1e"]
     if since:
         args.append(f"--since={since}")
+    return args
+
+
+def _parse(
+    repo: Repo, raw_records: Iterable[str], progress: Callable[[int], None] | None
+) -> list[CommitRecord]:
     records: list[CommitRecord] = []
     untagged: dict[str, tuple[str, str]] = {}
     position: dict[str, int] = {}
     seen = 0
-    for raw in git.stream_records(args, root, _RECORD):
+    for raw in raw_records:
         parts = raw.split(_FIELD)
         if len(parts) < 4:
             continue

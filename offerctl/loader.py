@@ -63,6 +63,17 @@ def read_file(kind: str, root: Path, rel: str) -> Document:
     return read_document(kind, rel, raw)
 
 
+def read_data(root: Path, rel: str) -> Any:
+    """The parsed document of one file, without schema validation: what ``read_file``
+    gives as ``data`` (None when the file cannot be read or parsed). For readers that need
+    the values, not the findings (reports)."""
+    try:
+        data, _ = yamlio.load_text_numbers(yamlio.decode((root / rel).read_bytes()))
+    except (OSError, yamlio.YamlProblem):
+        return None
+    return data
+
+
 def offer_files(repo: Repo, paths: Sequence[Path] = ()) -> list[str]:
     """Offer files (relative paths) under ``offers/``, or the given subset."""
     if paths:

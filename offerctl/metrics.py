@@ -8,6 +8,7 @@ Results are plain JSON-ready values (dicts, lists, int, float rounded to 4 place
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -32,6 +33,27 @@ ACCEPTED_STATUSES = frozenset({"accepted", "started", "reneged"})
 FALL_THROUGH_STATUSES = frozenset({"declined", "expired", "rescinded"})
 REOPENING_EVENTS = frozenset({"submitted", "revised", "reopened"})
 
+OFFER_FIELDS: dict[str, Any] = {
+    "id": True,
+    "status": True,
+    "recruiter": True,
+    "clauses": True,
+    "verbal": {"date": True},
+    "role": {
+        "department": True,
+        "level": True,
+        "job_family": True,
+        "location": {"country": True, "region": True, "city": True},
+    },
+    "candidate": {"source": True},
+    "compensation": {"base_salary": True, "pay_period": True, "currency": True},
+    "events": [{"type": True, "at": True, "written_on": True, "reason": True}],
+    "approvals": [{"at": True, "role": True, "rules": True}],
+}
+"""Every offer field the metrics (and ``policy.bands`` lookups) read: ``report`` loads and
+caches only these (``offer_reader.project``). Reading a new field? Add it here, or the
+report sees it missing (the report tests compare against the full documents)."""
+
 
 @dataclass(frozen=True)
 class Inputs:
@@ -53,6 +75,12 @@ class Inputs:
 def parse_ts(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
+    return _parse_ts(value)
+
+
+@functools.lru_cache(maxsize=65536)
+def _parse_ts(value: str) -> dt.datetime | None:
+    """Memoised: the same timestamps are read by several metrics (datetimes are immutable)."""
     try:
         parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
@@ -124,11 +152,11 @@ class Facts:
 
 
 def _events(offer: Offer) -> list[Mapping[str, Any]]:
-    return [e for e in offer.get("events") or [] if isinstance(e, Mapping)]
+    return [e for e in offer.get("events") or [] if type(e) is dict or isinstance(e, Mapping)]
 
 
 def _approvals(offer: Offer) -> list[Mapping[str, Any]]:
-    return [a for a in offer.get("approvals") or [] if isinstance(a, Mapping)]
+    return [a for a in offer.get("approvals") or [] if type(a) is dict or isinstance(a, Mapping)]
 
 
 def _first_event(events: Iterable[Mapping[str, Any]], kind: str) -> Mapping[str, Any] | None:
@@ -405,14 +433,16 @@ def approval_latencies(
             rule_stages = [by_rule[r] for r in line.get("rules") or [] if r in by_rule]
             stage = min(rule_stages) if rule_stages else by_role.get(role, 0)
             lines.append((at, role, stage))
+        reopened = [
+            t
+            for t in (parse_ts(e.get("at")) for e in events if e.get("type") in REOPENING_EVENTS)
+            if t is not None
+        ]
+        created = _first_event(events, "created") if lines else None
+        created_at = parse_ts(created.get("at")) if created else None
         for at, role, stage in lines:
-            openings = [
-                t
-                for t in (parse_ts(e.get("at")) for e in events if e.get("type") in REOPENING_EVENTS)
-                if t is not None and t <= at
-            ]
-            created = _first_event(events, "created")
-            start = max(openings) if openings else parse_ts(created.get("at")) if created else None
+            openings = [t for t in reopened if t <= at]
+            start = max(openings) if openings else created_at
             if start is None:
                 continue
             earlier = [t for t, _, s in lines if s < stage and start <= t <= at]

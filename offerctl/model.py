@@ -107,7 +107,7 @@ def get_path(data: Any, dotted: str, default: Any = None) -> Any:
     """Read ``a.b.c`` (list items by index: ``a.0.b``) from nested mappings."""
     node: Any = data
     for part in dotted.split("."):
-        if isinstance(node, Mapping):
+        if type(node) is dict or isinstance(node, Mapping):  # dict first: the ABC check is slow
             node = node.get(part, _MISSING)
         elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
             node = node[int(part)]

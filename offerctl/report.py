@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from offerctl import history, loader, metrics
+from offerctl import history, loader, metrics, offer_reader
 from offerctl.bizdays import BusinessCalendar
 from offerctl.errors import UsageError
 from offerctl.policy import bands, standard_clauses
@@ -112,20 +112,25 @@ def build(
     until: str | None = None,
     by: Sequence[str] = (),
     progress: Callable[[int], None] | None = None,
+    cache: bool = True,
 ) -> Report:
+    """``cache``: use the content-keyed cache of offer fields (``offer_reader``); False
+    reads every file afresh (the output is the same)."""
     window = parse_window(since, until)
     segments = check_by(by)
     previous_window = window.previous()
-    files = loader.offer_files(repo)
-    offers, _ = loader.load_offers(repo, files)
-    skipped = tuple(sorted({o.path for o in offers if not o.id} | (set(files) - {o.path for o in offers})))
-    offers = [o for o in offers if o.id]
-    policies = loader.load_policies(repo)
     # Commits of offers created in a window come after their creation: history before the
     # earliest window (less a day of clock skew) cannot change any number of this report.
     earliest = (previous_window or window).since
     scan_since = (earliest - dt.timedelta(days=1)).isoformat() if earliest else None
-    commits = history.scan(repo, since=scan_since, progress=progress)
+    pending = history.start(repo, since=scan_since)  # git log runs while offers are read
+    files = loader.offer_files(repo)
+    read = offer_reader.read_offers(repo, files, metrics.OFFER_FIELDS, cache=cache)
+    offers = list(read.offers)
+    skipped = tuple(sorted({o.path for o in offers if not o.id} | set(read.unreadable)))
+    offers = [o for o in offers if o.id]
+    policies = loader.load_policies(repo)
+    commits = pending.result(progress=progress)
     per_offer: dict[str, list[history.CommitRecord]] = defaultdict(list)
     for record in commits:
         if record.offer_id:
