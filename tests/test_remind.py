@@ -1,5 +1,5 @@
 """SLA reminders: overdue in business days (holiday-aware), escalation, one digest per person
-delivered to a real SMTP server (aiosmtpd) on loopback."""
+delivered through offerctl.mailer to a real SMTP server (aiosmtpd) on loopback."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import remind
+from offerctl import mailer, remind
 from offerctl.bizdays import BusinessCalendar
 from offerctl.errors import UsageError
 from tests.smtp_server import Inbox
@@ -101,7 +101,7 @@ def test_one_digest_per_person() -> None:
 
 def test_digests_are_delivered_over_smtp(smtp_inbox: Inbox) -> None:
     port = smtp_inbox.port
-    smtp = remind.Smtp.from_config(
+    smtp = mailer.SmtpSettings.from_config(
         {"host": "127.0.0.1", "port": port, "security": "none", "from": "offers@acme.example"}
     )
     mails = remind.digests(_items(dt.date(2026, 12, 1)), company="Acme Robotics", as_of=dt.date(2026, 12, 1))
@@ -116,18 +116,18 @@ def test_digests_are_delivered_over_smtp(smtp_inbox: Inbox) -> None:
 
 def test_smtp_problems_are_clear_errors(monkeypatch: pytest.MonkeyPatch) -> None:
     with pytest.raises(UsageError, match="no smtp settings"):
-        remind.Smtp.from_config({})
-    needs_password = remind.Smtp.from_config(
+        mailer.SmtpSettings.from_config({})
+    needs_password = mailer.SmtpSettings.from_config(
         {"host": "127.0.0.1", "port": 9, "from": "o@a.example", "user": "bot", "password_env": "REMIND_PW"}
     )
     monkeypatch.delenv("REMIND_PW", raising=False)
     mails = remind.digests(_items(dt.date(2026, 12, 1)), company="Acme", as_of=dt.date(2026, 12, 1))
     with pytest.raises(UsageError, match="REMIND_PW is not set"):
         remind.send_digests(needs_password, mails, company="Acme")
-    unreachable = remind.Smtp.from_config(
+    unreachable = mailer.SmtpSettings.from_config(
         {"host": "127.0.0.1", "port": 9, "security": "none", "from": "o@a.example"}
     )
-    with pytest.raises(remind.DeliveryError, match="nothing was sent"):
+    with pytest.raises(mailer.DeliveryError, match="nothing was sent"):
         remind.send_digests(unreachable, mails, company="Acme")
 
 
