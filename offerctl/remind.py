@@ -222,7 +222,7 @@ def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
         title = str(offer.get("role.title") or "")
         waiting.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
     sla = {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
-    return overdue(waiting, BusinessCalendar.from_config(repo.setting("holidays")), sla, as_of)
+    return overdue(waiting, BusinessCalendar.for_repo(repo), sla, as_of)
 
 
 def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> RemindResult:

@@ -525,12 +525,12 @@ def test_status_and_inbox(example_repo: Path, cli: Any, monkeypatch: pytest.Monk
 def test_business_days_skip_weekends_and_holidays(example_repo: Path) -> None:
     import datetime as dt
 
-    from offerctl.approval_flow import business_days
+    from offerctl.bizdays import BusinessCalendar
     from offerctl.repo import open_repo
 
-    repo = open_repo(example_repo)
+    calendar = BusinessCalendar.for_repo(open_repo(example_repo))  # the one status/inbox count with
     # Wed 2026-11-25 → Mon 2026-11-30: Thanksgiving (Thu) and the day after (CA) are holidays
-    assert business_days(repo, dt.date(2026, 11, 25), dt.date(2026, 11, 30)) == 1
+    assert calendar.between(dt.date(2026, 11, 25), dt.date(2026, 11, 30)) == 1
 
 
 def test_approval_by_someone_not_allowed(example_repo: Path, cli: Any) -> None:
@@ -631,3 +631,22 @@ def test_seed_script_reproduces_the_bundled_approvals(example_repo: Path) -> Non
         example_repo, "log", f"-{total}", "--format=%ae %(trailers:key=Offer-Action,valueonly)"
     ).split("\n")
     assert all(line.endswith("approve") and "rita.ramos" not in line for line in authors if line.strip())
+
+
+def test_status_counts_company_holidays_like_remind(
+    example_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # status/inbox count with bizdays.BusinessCalendar, so holidays.extra applies to them too.
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-24T12:00:00Z")  # Tuesday
+    config = example_repo / "offerctl.yaml"
+    text = config.read_text()
+    assert "holidays: {country: US, subdivision: CA}" in text
+    config.write_text(
+        text.replace(
+            "holidays: {country: US, subdivision: CA}",
+            "holidays: {country: US, subdivision: CA, extra: [2026-11-23]}",
+        )
+    )
+    rows = {r["offer"]: r for r in cli("status", "--format", "json", cwd=example_repo).json()}
+    # since Wed 2026-11-18: Thu, Fri, (Mon is a company holiday), Tue = 3 business days
+    assert rows["OFF-2026-9KD3VX6Q"]["business_days"] == 3
