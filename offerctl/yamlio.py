@@ -530,13 +530,19 @@ def quoted(value: str) -> Any:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+    """Write ``text`` (UTF-8) to ``path`` so that readers see the old file or the new one, never half."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
-    The temp file lives in the same directory (so ``os.replace`` is a rename on one file
-    system), is fsynced before the rename, and the directory is fsynced after it.
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    offerctl's one temp-file-and-rename: offers, rendered letters, sent PDFs and ``.eml``
+    files all go through it. The temp file lives in the same directory (so ``os.replace`` is a
+    rename on one file system), is fsynced before the rename, and the directory is fsynced
+    after it. An existing file keeps its mode; a new one is 0644.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
