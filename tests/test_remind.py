@@ -4,7 +4,6 @@ delivered through offerctl.mailer to a real SMTP server (aiosmtpd) on loopback."
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -12,20 +11,11 @@ import pytest
 from offerctl import mailer, remind
 from offerctl.bizdays import BusinessCalendar
 from offerctl.errors import UsageError
+from offerctl.policy.routing import Waiting
 from tests.smtp_server import Inbox
 
 CA = BusinessCalendar.from_config({"country": "US", "subdivision": "CA"})
 SLA = {"hiring_manager": 1, "finance": 2, "legal": 3}
-
-
-@dataclass(frozen=True)
-class Waiting:  # the shape of offerctl.policy.routing.Waiting
-    stage: str
-    rule_id: str
-    role: str
-    people: tuple[str, ...]
-    escalation: str | None
-    since: str | None
 
 
 FINANCE = Waiting(
