@@ -270,14 +270,12 @@ def test_delegation_recorded_on_behalf_of(repo: Path, cli: Any, monkeypatch: pyt
     assert _route(cli, repo)["hiring-manager"]["approvals"][0]["state"] == "valid"  # judged on its own date
 
 
-def test_ssh_signature_roundtrip(
-    repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def _give_priya_an_ssh_key(repo: Path, key: Path, *keygen_args: str) -> Path:
+    """A new ed25519 key at ``key``, its public half committed as priya's ssh_key."""
     if shutil.which("ssh-keygen") is None:
         pytest.skip("ssh-keygen not installed")
-    key = tmp_path / "priya_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "priya", "-f", str(key)], check=True)
-    public = (tmp_path / "priya_ed25519.pub").read_text().strip()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", *keygen_args, "-f", str(key)], check=True)
+    public = key.with_name(key.name + ".pub").read_text().strip()
     approvers = repo / "policies" / "approvers.yaml"
     approvers.write_text(
         approvers.read_text().replace(
@@ -286,6 +284,14 @@ def test_ssh_signature_roundtrip(
         )
     )
     git(repo, "commit", "-qam", "priya's key")
+    return key
+
+
+def test_ssh_signature_roundtrip(
+    repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key = _give_priya_an_ssh_key(repo, tmp_path / "priya_ed25519", "-C", "priya")
+    public = (tmp_path / "priya_ed25519.pub").read_text().strip()
     result = approve(cli, monkeypatch, repo, "priya.nair@acme.example", "--sign-key", str(key))
     assert result.code == 0, result.err
     assert "(signed)" in result.out
@@ -558,19 +564,7 @@ def test_approval_by_someone_not_allowed(example_repo: Path, cli: Any) -> None:
 def test_signs_with_gits_ssh_signing_key(
     repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if shutil.which("ssh-keygen") is None:
-        pytest.skip("ssh-keygen not installed")
-    key = tmp_path / "id_priya"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    public = (tmp_path / "id_priya.pub").read_text().strip()
-    approvers = repo / "policies" / "approvers.yaml"
-    approvers.write_text(
-        approvers.read_text().replace(
-            "title: Director of Engineering, escalation",
-            f"title: Director of Engineering, ssh_key: '{public}', escalation",
-        )
-    )
-    git(repo, "commit", "-qam", "priya's key")
+    key = _give_priya_an_ssh_key(repo, tmp_path / "id_priya")
     git(repo, "config", "gpg.format", "ssh")
     git(repo, "config", "user.signingkey", str(key))
     result = approve(cli, monkeypatch, repo, "priya.nair@acme.example")
