@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from offerctl import approvals, git, loader
+from offerctl.bizdays import BusinessCalendar
 from offerctl.edit import OfferEdit
 from offerctl.errors import Refused, UsageError
 from offerctl.model import OPEN_STATUSES, Offer, Status
@@ -362,34 +362,6 @@ def submit(repo: Repo, offer_id: str, actor: git.Identity, *, commit: bool = Tru
 # --- status and inbox -----------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=8)
-def _holidays(country: str | None, subdivision: str | None, years: tuple[int, ...]) -> frozenset[dt.date]:
-    if not country:
-        return frozenset()
-    import holidays
-
-    try:
-        calendar = holidays.country_holidays(country, subdiv=subdivision, years=list(years))
-    except NotImplementedError:
-        return frozenset()
-    return frozenset(calendar.keys())
-
-
-def business_days(repo: Repo, start: dt.date, end: dt.date) -> int:
-    """Working days after ``start`` up to and including ``end`` (weekends and the public
-    holidays of offerctl.yaml ``holidays: {country, subdivision}`` excluded)."""
-    if end <= start:
-        return 0
-    years = tuple(range(start.year, end.year + 1))
-    off = _holidays(repo.setting("holidays.country"), repo.setting("holidays.subdivision"), years)
-    days, day = 0, start
-    while day < end:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5 and day not in off:
-            days += 1
-    return days
-
-
 @dataclass(frozen=True)
 class WaitItem:
     role: str
@@ -439,20 +411,21 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
     policy, _ = load_policy_set(repo)
     day = as_of or now().date()
     offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    calendar = BusinessCalendar.for_repo(repo)
     rows: list[StatusRow] = []
     for offer in offers:
         if not offer.extra.get("valid") or offer.status not in OPEN_STATUSES:
             continue
-        rows.append(_row(repo, policy, offer, day))
+        rows.append(_row(repo, policy, offer, day, calendar))
     rows.sort(key=lambda r: (r.since or "9999", r.offer_id))
     return rows
 
 
-def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date) -> StatusRow:
+def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: BusinessCalendar) -> StatusRow:
     result = route(repo, policy, offer, as_of=day)
     waiting = result.waiting() if offer.status == Status.PENDING_APPROVAL else []
     since = result.since if waiting else None
-    days = business_days(repo, dt.date.fromisoformat(since[:10]), day) if since else None
+    days = max(0, calendar.between(dt.date.fromisoformat(since[:10]), day)) if since else None
     items = []
     for w in waiting:
         sla = repo.sla_days(w.role)
@@ -507,7 +480,6 @@ __all__ = [
     "ActionResult",
     "StatusRow",
     "approve",
-    "business_days",
     "inbox",
     "reject",
     "status_rows",

@@ -2,7 +2,8 @@
 
 ``holidays: {country: US, subdivision: CA, extra: [2026-12-24]}`` selects the calendar of
 the ``holidays`` package; ``extra`` adds company days off. Without the setting only weekends
-are skipped.
+are skipped. This is offerctl's one business-day calendar: ``status``/``inbox`` (how long an
+approval has waited), ``remind`` (SLA reminders) and ``report`` all count with it.
 """
 
 from __future__ import annotations
@@ -10,7 +11,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from offerctl.repo import Repo
 
 
 @dataclass
@@ -33,6 +37,11 @@ class BusinessCalendar:
             extra,
         )
 
+    @classmethod
+    def for_repo(cls, repo: Repo) -> BusinessCalendar:
+        """The calendar of ``offerctl.yaml`` ``holidays:``."""
+        return cls.from_config(repo.setting("holidays"))
+
     def _load(self, years: Iterable[int]) -> None:
         missing = [y for y in years if y not in self._years]
         if not missing or self.country is None:
@@ -40,7 +49,11 @@ class BusinessCalendar:
             return
         import holidays
 
-        calendar = holidays.country_holidays(self.country, subdiv=self.subdivision, years=missing)
+        try:
+            calendar = holidays.country_holidays(self.country, subdiv=self.subdivision, years=missing)
+        except NotImplementedError:  # a country the package does not know: weekends only
+            self._years.update(missing)
+            return
         self._holidays.update({day: str(name) for day, name in calendar.items()})
         self._years.update(missing)
 

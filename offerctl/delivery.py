@@ -8,9 +8,8 @@ server that is down or refuses the login leaves the offer unsent with nothing re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
-from offerctl import lifecycle, loader, mailer
+from offerctl import lifecycle, loader, mailer, yamlio
 from offerctl.errors import OfferctlError, Refused, UsageError
 from offerctl.model import Offer, Severity
 from offerctl.repo import Repo, today
@@ -123,7 +122,7 @@ def send(
             )
         mailer.deliver(settings, message, password=settings.password())
     else:
-        _write_bytes(pdf_path, rendered.content)
+        yamlio.atomic_write_bytes(pdf_path, rendered.content)
         written.append(repo.rel(pdf_path))
         if dry_run:
             return SendResult(
@@ -155,23 +154,6 @@ def send(
     return SendResult(
         offer.id, via, False, rendered.sha256, rendered.template, recipient, tuple(written), outcome
     )
-
-
-def _write_bytes(path: Path, data: bytes) -> None:
-    import contextlib
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
 
 
 __all__ = ["SendResult", "approval_blockers", "compose", "send"]

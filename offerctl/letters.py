@@ -824,23 +824,10 @@ def render_offer(
 
 
 def write_output(path: Path, content: bytes) -> None:
-    """Write a rendered letter atomically (temp file in the same directory, then rename)."""
-    import os
-    import tempfile
+    """Write a rendered letter atomically (``yamlio.atomic_write_bytes``: temp file, rename)."""
+    from offerctl import yamlio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    yamlio.atomic_write_bytes(path, content)
 
 
 def summary(offer: Offer, letter: RenderedLetter, output: str | None) -> dict[str, Any]:

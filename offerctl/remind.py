@@ -7,26 +7,22 @@ since its stage opened, and **escalated** when more than twice the SLA have pass
 escalation contact (the person's or the role's) then gets it in their digest too. Roles
 without an SLA are never reminded.
 
-``send_digests`` delivers over SMTP with the ``smtp:`` settings of ``offerctl.yaml`` (stdlib
-``smtplib``; the password only from the environment variable named by ``smtp.password_env``).
+``send_digests`` delivers through ``offerctl.mailer`` (the same ``smtp:`` settings, connection
+and ``DeliveryError`` as ``send``), all digests over one connection.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
-import smtplib
-import socket
-import ssl
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import formataddr, formatdate, make_msgid
 from typing import Any, Protocol
 
+from offerctl import mailer
 from offerctl.bizdays import BusinessCalendar
-from offerctl.errors import OfferctlError, UsageError
+from offerctl.mailer import SmtpSettings
 from offerctl.repo import Repo, today
 
 
@@ -174,106 +170,24 @@ def digests(items: Sequence[Overdue], *, company: str, as_of: dt.date) -> list[D
     return out
 
 
-class DeliveryError(OfferctlError):
-    """A digest could not be delivered (exit 2)."""
+def message(settings: SmtpSettings, digest: Digest, *, company: str) -> EmailMessage:
+    return mailer.text_message(
+        settings, to=digest.to, subject=digest.subject, body=digest.body, sender_name=company or "offerctl"
+    )
 
 
-@dataclass(frozen=True)
-class Smtp:
-    """``offerctl.yaml`` ``smtp:`` (the same settings `send` uses)."""
-
-    host: str
-    port: int
-    security: str
-    sender: str
-    reply_to: str | None = None
-    user: str | None = None
-    password_env: str | None = None
-
-    @classmethod
-    def from_config(cls, conf: Any) -> Smtp:
-        if not isinstance(conf, Mapping) or not conf.get("host") or not conf.get("from"):
-            raise UsageError(
-                "offerctl.yaml has no smtp settings (smtp.host and smtp.from are needed for --send)",
-                hint="add smtp: {host, port, security, from, user, password_env}",
-                path="offerctl.yaml",
-            )
-        security = str(conf.get("security", "starttls"))
-        default_port = {"none": 25, "starttls": 587, "ssl": 465}.get(security, 587)
-        return cls(
-            host=str(conf["host"]),
-            port=int(conf.get("port", default_port)),
-            security=security,
-            sender=str(conf["from"]),
-            reply_to=str(conf["reply_to"]) if conf.get("reply_to") else None,
-            user=str(conf["user"]) if conf.get("user") else None,
-            password_env=str(conf["password_env"]) if conf.get("password_env") else None,
-        )
-
-    def password(self) -> str | None:
-        if self.user is None:
-            return None
-        name = self.password_env or "OFFERCTL_SMTP_PASSWORD"
-        value = os.environ.get(name)
-        if not value:
-            raise UsageError(
-                f"smtp.user is {self.user} but the environment variable {name} is not set",
-                hint=f"export {name}=… (the password is never read from the repository)",
-            )
-        return value
-
-
-def message(smtp: Smtp, digest: Digest, *, company: str) -> EmailMessage:
-    msg = EmailMessage()
-    msg["Subject"] = digest.subject
-    msg["From"] = formataddr((company or "offerctl", smtp.sender))
-    msg["To"] = digest.to
-    if smtp.reply_to:
-        msg["Reply-To"] = smtp.reply_to
-    msg["Date"] = formatdate(usegmt=True)
-    msg["Message-ID"] = make_msgid(domain=smtp.sender.split("@")[-1])
-    msg.set_content(digest.body)
-    return msg
-
-
-def send_digests(smtp: Smtp, items: Sequence[Digest], *, company: str) -> list[str]:
-    """Send every digest over one SMTP connection; returns the addresses mailed.
-
-    Nothing is sent (and no connection opened) when there is nothing to send.
+def send_digests(settings: SmtpSettings, items: Sequence[Digest], *, company: str) -> list[str]:
+    """Send every digest over one SMTP connection (``mailer.deliver_all``); returns the
+    addresses mailed. Nothing is sent (and no connection opened) when there is nothing to send.
     """
     if not items:
         return []
-    password = smtp.password()
-    where = f"{smtp.host}:{smtp.port}"
-    sent = []
-    try:
-        client: smtplib.SMTP
-        if smtp.security == "ssl":
-            client = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=30, context=ssl.create_default_context())
-        else:
-            client = smtplib.SMTP(smtp.host, smtp.port, timeout=30)
-        with client:
-            if smtp.security == "starttls":
-                client.starttls(context=ssl.create_default_context())
-            if smtp.user:
-                client.login(smtp.user, password or "")
-            for digest in items:
-                client.send_message(message(smtp, digest, company=company))
-                sent.append(digest.to)
-    except smtplib.SMTPException as exc:
-        done = f"; already sent to {', '.join(sent)}" if sent else "; nothing was sent"
-        raise DeliveryError(
-            f"SMTP server {where} failed: {exc}{done}",
-            hint="check smtp settings in offerctl.yaml (host, port, security, user)",
-        ) from None
-    except (TimeoutError, ConnectionError, socket.gaierror, ssl.SSLError, OSError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc) or type(exc).__name__
-        done = f"; already sent to {', '.join(sent)}" if sent else "; nothing was sent"
-        raise DeliveryError(
-            f"cannot reach SMTP server {where}: {reason}{done}",
-            hint="check smtp.host/port/security in offerctl.yaml and that the server is up",
-        ) from None
-    return sent
+    return mailer.deliver_all(
+        settings,
+        [message(settings, digest, company=company) for digest in items],
+        password=settings.password(),
+        instead="",
+    )
 
 
 @dataclass(frozen=True)
@@ -308,7 +222,7 @@ def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
         title = str(offer.get("role.title") or "")
         waiting.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
     sla = {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
-    return overdue(waiting, BusinessCalendar.from_config(repo.setting("holidays")), sla, as_of)
+    return overdue(waiting, BusinessCalendar.for_repo(repo), sla, as_of)
 
 
 def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> RemindResult:
@@ -320,5 +234,5 @@ def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> Remi
     mails = digests(items, company=company, as_of=day)
     sent: list[str] = []
     if send and mails:
-        sent = send_digests(Smtp.from_config(repo.setting("smtp")), mails, company=company)
+        sent = send_digests(SmtpSettings.from_config(repo.setting("smtp")), mails, company=company)
     return RemindResult(day, tuple(items), tuple(mails), tuple(sent))

@@ -22,7 +22,7 @@ import io
 import os
 import re
 import tempfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -432,10 +432,12 @@ def line_of(text: str, path: Sequence[str | int]) -> int | None:
     For a mapping key the line of the key is returned; for a missing key, the line of the
     nearest existing parent (so "missing field" findings point at the enclosing mapping).
     """
-    try:
-        node = yaml.compose(text, Loader=_Loader)
-    except yaml.YAMLError:
-        return None
+    return line_finder(text)(path)
+
+
+def _line_in(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
+    """The walk behind ``line_of``/``line_finder``: follow ``path`` down from ``root``."""
+    node = root
     if node is None:
         return None
     line = node.start_mark.line + 1
@@ -528,13 +530,19 @@ def quoted(value: str) -> Any:
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` so that readers see the old file or the new one, never half.
+    """Write ``text`` (UTF-8) to ``path`` so that readers see the old file or the new one, never half."""
+    atomic_write_bytes(path, text.encode("utf-8"))
 
-    The temp file lives in the same directory (so ``os.replace`` is a rename on one file
-    system), is fsynced before the rename, and the directory is fsynced after it.
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` so that readers see the old file or the new one, never half.
+
+    offerctl's one temp-file-and-rename: offers, rendered letters, sent PDFs and ``.eml``
+    files all go through it. The temp file lives in the same directory (so ``os.replace`` is a
+    rename on one file system), is fsynced before the rename, and the directory is fsynced
+    after it. An existing file keeps its mode; a new one is 0644.
     """
     path.parent.mkdir(parents=True, exist_ok=True)
-    data = text.encode("utf-8")
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
@@ -567,7 +575,7 @@ needs_quotes = _needs_quotes
 """Public name: whether a string must be written quoted to read back as the same text."""
 
 
-def line_finder(text: str | None) -> Any:
+def line_finder(text: str | None) -> Callable[[Sequence[str | int]], int | None]:
     """``line_of`` for many paths of one document: the file is composed once.
 
     Returns a function ``path -> line | None`` (None for every path when ``text`` is None or
@@ -580,26 +588,6 @@ def line_finder(text: str | None) -> Any:
             root = None
 
     def find(path: Sequence[str | int]) -> int | None:
-        node = root
-        if node is None:
-            return None
-        line = node.start_mark.line + 1
-        for part in path:
-            if isinstance(node, yaml.MappingNode):
-                for key_node, value_node in node.value:
-                    if key_node.value == part:
-                        line = key_node.start_mark.line + 1
-                        node = value_node
-                        break
-                else:
-                    return line
-            elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-                if part >= len(node.value):
-                    return line
-                node = node.value[part]
-                line = node.start_mark.line + 1
-            else:
-                return line
-        return line
+        return _line_in(root, path)
 
     return find

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers import CliResult, invoke
+from tests.smtp_server import Inbox, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -81,3 +82,10 @@ def cli(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> I
         return invoke(list(args), cwd=cwd, monkeypatch=monkeypatch, capfd=capfd, input=input)
 
     yield run
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    """A real SMTP server on 127.0.0.1 (no auth, no TLS); its ``Inbox`` collects what arrives."""
+    with smtp_server() as inbox:
+        yield inbox

@@ -1,4 +1,5 @@
-"""Running the CLI in-process the way a user would, and reading what it printed."""
+"""Running the CLI in-process the way a user would, and reading what it printed; the shared
+intake file the CLI tests start offers from."""
 
 from __future__ import annotations
 
@@ -39,3 +40,21 @@ def invoke(
     code = run(args)
     captured = capfd.readouterr()
     return CliResult(code, captured.out, captured.err)
+
+
+def intake(*, base_salary: int = 185000) -> str:
+    """The intake file for a Senior Backend Engineer (Jane Doe) that `offerctl new` reads."""
+    return f"""\
+candidate: {{name: Jane Doe, email: jane.doe@example.com, source: referral}}
+role:
+  title: Senior Backend Engineer
+  department: Engineering
+  job_family: engineering
+  level: L5
+  employment_type: full_time
+  location: {{country: US, region: CA, city: San Francisco}}
+  hiring_manager: hiring.manager@example.com
+recruiter: recruiter@example.com
+start_date: 2027-01-11
+compensation: {{base_salary: {base_salary}, sign_on_bonus: 20000}}
+"""

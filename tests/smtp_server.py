@@ -1,4 +1,8 @@
-"""A real SMTP server on loopback (aiosmtpd) for delivery tests; never the network."""
+"""The one real SMTP server on loopback (aiosmtpd) for every delivery test; never the network.
+
+``smtp_server(...)`` is the context manager; ``tests/conftest.py`` wraps it as the
+``smtp_inbox`` fixture.
+"""
 
 from __future__ import annotations
 
@@ -28,6 +32,11 @@ class Inbox:
         assert isinstance(msg, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), msg))
         return "250 Message accepted for delivery"
+
+    @property
+    def mails(self) -> list[EmailMessage]:
+        """The received messages, in order of arrival."""
+        return [msg for _, _, msg in self.messages]
 
 
 @contextmanager

@@ -270,14 +270,12 @@ def test_delegation_recorded_on_behalf_of(repo: Path, cli: Any, monkeypatch: pyt
     assert _route(cli, repo)["hiring-manager"]["approvals"][0]["state"] == "valid"  # judged on its own date
 
 
-def test_ssh_signature_roundtrip(
-    repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+def _give_priya_an_ssh_key(repo: Path, key: Path, *keygen_args: str) -> Path:
+    """A new ed25519 key at ``key``, its public half committed as priya's ssh_key."""
     if shutil.which("ssh-keygen") is None:
         pytest.skip("ssh-keygen not installed")
-    key = tmp_path / "priya_ed25519"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "priya", "-f", str(key)], check=True)
-    public = (tmp_path / "priya_ed25519.pub").read_text().strip()
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", *keygen_args, "-f", str(key)], check=True)
+    public = key.with_name(key.name + ".pub").read_text().strip()
     approvers = repo / "policies" / "approvers.yaml"
     approvers.write_text(
         approvers.read_text().replace(
@@ -286,6 +284,14 @@ def test_ssh_signature_roundtrip(
         )
     )
     git(repo, "commit", "-qam", "priya's key")
+    return key
+
+
+def test_ssh_signature_roundtrip(
+    repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    key = _give_priya_an_ssh_key(repo, tmp_path / "priya_ed25519", "-C", "priya")
+    public = (tmp_path / "priya_ed25519.pub").read_text().strip()
     result = approve(cli, monkeypatch, repo, "priya.nair@acme.example", "--sign-key", str(key))
     assert result.code == 0, result.err
     assert "(signed)" in result.out
@@ -525,12 +531,12 @@ def test_status_and_inbox(example_repo: Path, cli: Any, monkeypatch: pytest.Monk
 def test_business_days_skip_weekends_and_holidays(example_repo: Path) -> None:
     import datetime as dt
 
-    from offerctl.approval_flow import business_days
+    from offerctl.bizdays import BusinessCalendar
     from offerctl.repo import open_repo
 
-    repo = open_repo(example_repo)
+    calendar = BusinessCalendar.for_repo(open_repo(example_repo))  # the one status/inbox count with
     # Wed 2026-11-25 → Mon 2026-11-30: Thanksgiving (Thu) and the day after (CA) are holidays
-    assert business_days(repo, dt.date(2026, 11, 25), dt.date(2026, 11, 30)) == 1
+    assert calendar.between(dt.date(2026, 11, 25), dt.date(2026, 11, 30)) == 1
 
 
 def test_approval_by_someone_not_allowed(example_repo: Path, cli: Any) -> None:
@@ -558,19 +564,7 @@ def test_approval_by_someone_not_allowed(example_repo: Path, cli: Any) -> None:
 def test_signs_with_gits_ssh_signing_key(
     repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    if shutil.which("ssh-keygen") is None:
-        pytest.skip("ssh-keygen not installed")
-    key = tmp_path / "id_priya"
-    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
-    public = (tmp_path / "id_priya.pub").read_text().strip()
-    approvers = repo / "policies" / "approvers.yaml"
-    approvers.write_text(
-        approvers.read_text().replace(
-            "title: Director of Engineering, escalation",
-            f"title: Director of Engineering, ssh_key: '{public}', escalation",
-        )
-    )
-    git(repo, "commit", "-qam", "priya's key")
+    key = _give_priya_an_ssh_key(repo, tmp_path / "id_priya")
     git(repo, "config", "gpg.format", "ssh")
     git(repo, "config", "user.signingkey", str(key))
     result = approve(cli, monkeypatch, repo, "priya.nair@acme.example")
@@ -631,3 +625,22 @@ def test_seed_script_reproduces_the_bundled_approvals(example_repo: Path) -> Non
         example_repo, "log", f"-{total}", "--format=%ae %(trailers:key=Offer-Action,valueonly)"
     ).split("\n")
     assert all(line.endswith("approve") and "rita.ramos" not in line for line in authors if line.strip())
+
+
+def test_status_counts_company_holidays_like_remind(
+    example_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # status/inbox count with bizdays.BusinessCalendar, so holidays.extra applies to them too.
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-24T12:00:00Z")  # Tuesday
+    config = example_repo / "offerctl.yaml"
+    text = config.read_text()
+    assert "holidays: {country: US, subdivision: CA}" in text
+    config.write_text(
+        text.replace(
+            "holidays: {country: US, subdivision: CA}",
+            "holidays: {country: US, subdivision: CA, extra: [2026-11-23]}",
+        )
+    )
+    rows = {r["offer"]: r for r in cli("status", "--format", "json", cwd=example_repo).json()}
+    # since Wed 2026-11-18: Thu, Fri, (Mon is a company holiday), Tue = 3 business days
+    assert rows["OFF-2026-9KD3VX6Q"]["business_days"] == 3

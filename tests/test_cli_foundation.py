@@ -11,21 +11,9 @@ import pytest
 
 from offerctl import yamlio
 from tests.conftest import git
+from tests.helpers import intake
 
-INTAKE = """\
-candidate: {name: Jane Doe, email: jane.doe@example.com, source: referral}
-role:
-  title: Senior Backend Engineer
-  department: Engineering
-  job_family: engineering
-  level: L5
-  employment_type: full_time
-  location: {country: US, region: CA, city: San Francisco}
-  hiring_manager: hiring.manager@example.com
-recruiter: recruiter@example.com
-start_date: 2027-01-11
-compensation: {base_salary: 185000, sign_on_bonus: 20000}
-"""
+INTAKE = intake()
 
 
 def _status(repo: Path) -> str:

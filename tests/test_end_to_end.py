@@ -12,22 +12,10 @@ import pytest
 
 from offerctl import yamlio
 from tests.conftest import git
+from tests.helpers import intake
 from tests.smtp_server import free_port, smtp_server
 
-INTAKE = """\
-candidate: {name: Jane Doe, email: jane.doe@example.com, source: referral}
-role:
-  title: Senior Backend Engineer
-  department: Engineering
-  job_family: engineering
-  level: L5
-  employment_type: full_time
-  location: {country: US, region: CA, city: San Francisco}
-  hiring_manager: hiring.manager@example.com
-recruiter: recruiter@example.com
-start_date: 2027-01-11
-compensation: {base_salary: 195000, sign_on_bonus: 20000}
-"""
+INTAKE = intake(base_salary=195000)
 RECRUITER = "recruiter@example.com"
 MANAGER = "hiring.manager@example.com"
 FINANCE = "fin.lead@example.com"

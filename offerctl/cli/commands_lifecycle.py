@@ -3,6 +3,7 @@ merge-driver, git-setup (and send, which needs the approvals engine and letters)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -70,6 +71,28 @@ def _open(repo: Path | None) -> Any:
     return open_repo(repo)
 
 
+def _transition(
+    repo: Path | None,
+    offer_id: str,
+    decide: Callable[[Any], Any],
+    *,
+    no_commit: bool,
+    push: bool,
+    push_retries: int,
+    format: Format,
+) -> None:
+    """The shape every one-offer lifecycle command shares: open the repository, build the
+    decision (``decide(repo)``, which may read options or the repository's settings), apply it
+    with ``lifecycle.transition`` (commit, optional push) and report the outcome."""
+    from offerctl import lifecycle
+
+    target = _open(repo)
+    outcome = lifecycle.transition(
+        target, offer_id, decide(target), commit=not no_commit, push=push, retries=push_retries
+    )
+    _report(outcome, format)
+
+
 @app.command()
 def revise(
     offer_id: IdArgument,
@@ -88,11 +111,14 @@ def revise(
     """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
     from offerctl import intake, lifecycle
 
-    target = _open(repo)
-    decide = lifecycle.decide_revise(intake.parse_assignments(set_), reason)
-    _report(
-        lifecycle.transition(target, offer_id, decide, commit=not no_commit, push=push, retries=push_retries),
-        format,
+    _transition(
+        repo,
+        offer_id,
+        lambda _: lifecycle.decide_revise(intake.parse_assignments(set_), reason),
+        no_commit=no_commit,
+        push=push,
+        push_retries=push_retries,
+        format=format,
     )
 
 
@@ -117,17 +143,17 @@ def accept(
     from offerctl import lifecycle
     from offerctl.errors import UsageError
 
-    target = _open(repo)
-    digest = None
-    if document is not None:
-        try:
-            digest = lifecycle.sha256_file(document.read_bytes())
-        except OSError as exc:
-            raise UsageError(f"--document {document}: {exc.strerror}") from None
-    decide = lifecycle.decide_accept(signed_on, digest)
-    _report(
-        lifecycle.transition(target, offer_id, decide, commit=not no_commit, push=push, retries=push_retries),
-        format,
+    def decide(_: Any) -> Any:
+        digest = None
+        if document is not None:
+            try:
+                digest = lifecycle.sha256_file(document.read_bytes())
+            except OSError as exc:
+                raise UsageError(f"--document {document}: {exc.strerror}") from None
+        return lifecycle.decide_accept(signed_on, digest)
+
+    _transition(
+        repo, offer_id, decide, no_commit=no_commit, push=push, push_retries=push_retries, format=format
     )
 
 
@@ -151,25 +177,21 @@ def decline(
     """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
     from offerctl import lifecycle
 
-    target = _open(repo)
-    decide = lifecycle.decide_decline(target, reason, detail, competing_employer)
-    _report(
-        lifecycle.transition(target, offer_id, decide, commit=not no_commit, push=push, retries=push_retries),
-        format,
+    _transition(
+        repo,
+        offer_id,
+        lambda target: lifecycle.decide_decline(target, reason, detail, competing_employer),
+        no_commit=no_commit,
+        push=push,
+        push_retries=push_retries,
+        format=format,
     )
 
 
-def _reason_command(action: str, offer_id: str, reason: str | None, **kw: Any) -> None:
+def _with_reason(action: str, reason: str | None) -> Callable[[Any], Any]:
     from offerctl import lifecycle
 
-    target = _open(kw["repo"])
-    decide = lifecycle.decide_with_reason(action, reason)
-    _report(
-        lifecycle.transition(
-            target, offer_id, decide, commit=not kw["no_commit"], push=kw["push"], retries=kw["push_retries"]
-        ),
-        kw["format"],
-    )
+    return lambda _: lifecycle.decide_with_reason(action, reason)
 
 
 @app.command()
@@ -184,11 +206,10 @@ def rescind(
     format: FormatOption = Format.text,
 ) -> None:
     """The company withdraws an open offer: → rescinded."""
-    _reason_command(
-        "rescind",
+    _transition(
+        repo,
         offer_id,
-        reason,
-        repo=repo,
+        _with_reason("rescind", reason),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,
@@ -208,11 +229,10 @@ def renege(
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate withdrew after accepting: accepted → reneged."""
-    _reason_command(
-        "renege",
+    _transition(
+        repo,
         offer_id,
-        reason,
-        repo=repo,
+        _with_reason("renege", reason),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,
@@ -231,11 +251,10 @@ def start(
     format: FormatOption = Format.text,
 ) -> None:
     """The new hire started: accepted → started (the offer is closed)."""
-    _reason_command(
-        "start",
+    _transition(
+        repo,
         offer_id,
-        None,
-        repo=repo,
+        _with_reason("start", None),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,
