@@ -7,6 +7,8 @@ rescinded ones partially), the script replays approval the way it happened:
 
 1. the offer file is put back, uncommitted, into its state at submission (status
    ``pending_approval``, events after ``submitted`` hidden, approvals so far kept);
+   and the changes of later ``revised`` events undone (approvals were given to the terms
+   before any counter-offer);
 2. ``offerctl approve ID --role R --no-commit`` runs as the approver the policy asks for next
    (``GIT_AUTHOR_*``/``GIT_COMMITTER_*`` = the approver, ``OFFERCTL_NOW`` = a time between the
    offer's ``submitted`` event and its ``sent`` event), so offerctl itself decides who may
@@ -101,8 +103,16 @@ def seed(root: Path) -> int:
         path = root / rel
         original = path.read_text("utf-8")
         lines: list[str] = []
+        revisions = [e for e in events if e.get("type") == "revised" and e.get("changes")]
         for n in range(wanted):
             path.write_text(_rewound(original, lines), "utf-8")
+            if revisions:
+                # Approvals were given to the terms before any counter-offer: undo revisions.
+                rewind = OfferEdit.open(repo, offer.id)
+                for event in reversed(revisions):
+                    for change in reversed(event["changes"]):
+                        rewind.set(str(change["field"]), change.get("old"))
+                path.write_text(rewind.text(), "utf-8")
             current = loader.load_offer(repo, offer.id)
             waiting = route(repo, policy, current).waiting()
             if not waiting:
