@@ -272,6 +272,11 @@ def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
 
 REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
+CACHED_REPO_CHECKS: frozenset[RepoCheck] = frozenset({check_letters})
+"""Repository checks whose findings depend only on what the cache fingerprint covers (the
+tool, ``offerctl.yaml``, ``policies/``, ``letter_templates/``, the as-of date) — never on the
+offers or git history — so a warm run answers them from the cache."""
+
 
 SUMMARY_FIELDS: tuple[str, ...] = ("id", "status")
 """Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
@@ -383,7 +388,55 @@ def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
     if location is None:
         return None
-    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, SUMMARY_FIELDS))
+    cached_repo = sorted(_check_name(c) for c in CACHED_REPO_CHECKS)
+    extra = (*SUMMARY_FIELDS, *cached_repo)
+    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
+
+
+def _check_name(check: Callable[..., Any]) -> str:
+    return f"{check.__module__}.{check.__qualname__}"
+
+
+def _closed_offers_key(ctx: Context, ids: Mapping[str, str]) -> str | None:
+    """What G501 depends on besides the fingerprint: the history (the commit at HEAD; not
+    cached in a shallow clone, whose history can grow under the same HEAD) and the path, id,
+    status and content of every closed offer. None: do not cache."""
+    import hashlib
+
+    from offerctl import git
+    from offerctl.model import CLOSED_STATUSES
+
+    closed = sorted((o.path, o.id or "", o.status or "") for o in ctx.offers if o.status in CLOSED_STATUSES)
+    if any(path not in ids for path, _, _ in closed):
+        return None
+    head = git.history_key(ctx.repo.root)
+    if head is None:
+        return None
+    digest = hashlib.sha256(head.encode() + b"\0")
+    for path, offer_id, status in closed:
+        digest.update(f"{path}\0{offer_id}\0{status}\0{ids[path]}\0".encode())
+    return digest.hexdigest()
+
+
+def _run_repo_check(
+    ctx: Context, repo_check: RepoCheck, store: CheckCache | None, ids: Mapping[str, str]
+) -> Iterable[Finding]:
+    """A repository check's findings; from/into the cache when they are a pure function of
+    the fingerprint (``CACHED_REPO_CHECKS``) or of the fingerprint and a key (G501)."""
+    key: str | None = None
+    if store is not None and repo_check in CACHED_REPO_CHECKS:
+        key = ""
+    elif store is not None and repo_check is check_closed_offers_unchanged:
+        key = _closed_offers_key(ctx, ids)
+    if store is None or key is None:
+        return list(repo_check(ctx))
+    name = _check_name(repo_check)
+    hit = store.get_repo(name, key)
+    if hit is not None:
+        return hit
+    found = list(repo_check(ctx))
+    store.put_repo(name, found, key)
+    return found
 
 
 def run(
@@ -444,7 +497,6 @@ def run(
                 store.put(rel, ids[rel], result)
         if not paths:
             store.prune(rels)
-        store.save()
 
     offers: list[Offer] = []
     for rel in rels:
@@ -454,7 +506,9 @@ def run(
             offers.append(Offer(rel, result.summary))
     ctx.offers = offers
     for repo_check in REPO_CHECKS:
-        findings.extend(repo_check(ctx))
+        findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+    if store is not None:
+        store.save()
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))
 

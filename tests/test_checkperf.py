@@ -1,0 +1,105 @@
+"""Repository-level results kept in the check cache (letter templates, closed offers) must
+give exactly the findings of a run without the cache, and be recomputed when what they
+depend on changes. Speed is measured by benchmarks/run.py, never asserted here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offerctl import check, letter_checks
+from offerctl.repo import open_repo
+from tests.conftest import git
+
+AS_OF = dt.date(2026, 11, 22)
+DECLINED = "OFF-2026-5WQ9GA1D"
+
+
+def _plain(repo: Path) -> check.CheckResult:
+    return check.run(open_repo(repo), as_of=AS_OF, jobs=1, cache=False)
+
+
+def _cached(repo: Path) -> check.CheckResult:
+    return check.run(open_repo(repo), as_of=AS_OF, jobs=1)
+
+
+@pytest.fixture
+def template_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Records each time the repository letter check renders the templates."""
+    calls: list[str] = []
+    original = letter_checks.check_templates
+
+    def counting(letters: Any) -> Iterator[Any]:
+        calls.append("rendered")
+        return original(letters)
+
+    monkeypatch.setattr(letter_checks, "check_templates", counting)
+    return calls
+
+
+def test_letter_template_findings_come_from_the_cache_until_a_template_changes(
+    example_repo: Path, template_renders: list[str]
+) -> None:
+    first = _cached(example_repo)
+    assert first.ok and template_renders == ["rendered"]
+    second = _cached(example_repo)
+    assert second.findings == first.findings
+    assert template_renders == ["rendered"]  # warm: no sample letter rendered
+
+    template = example_repo / "letter_templates" / "us" / "full_time.md.j2"
+    text = template.read_text("utf-8")
+    assert "{% block opening %}\n" in text
+    template.write_text(
+        text.replace("{% block opening %}\n", "{% block opening %}\n{{ no_such_variable }}\n"), "utf-8"
+    )
+    broken = _cached(example_repo)
+    assert len(template_renders) == 2
+    assert broken.cached == 0  # the fingerprint covers letter_templates/: offers are re-rendered
+    assert any(f.code == "L402" and f.path == "letter_templates/us/full_time.md.j2" for f in broken.findings)
+    again = _cached(example_repo)
+    assert len(template_renders) == 2
+    assert again.findings == broken.findings == _plain(example_repo).findings
+
+
+def test_a_configuration_change_recomputes_the_letter_findings(
+    example_repo: Path, template_renders: list[str]
+) -> None:
+    _cached(example_repo)
+    config = example_repo / "offerctl.yaml"
+    text = config.read_text("utf-8")
+    assert "template: us/full_time.md.j2" in text
+    config.write_text(text.replace("template: us/full_time.md.j2", "template: us/missing.md.j2", 1), "utf-8")
+    changed = _cached(example_repo)
+    assert len(template_renders) == 2
+    assert any(f.code == "L403" and f.path == "offerctl.yaml" for f in changed.findings)
+    assert changed.findings == _cached(example_repo).findings == _plain(example_repo).findings
+
+
+def test_closed_offer_findings_follow_the_history_and_the_files(example_repo: Path) -> None:
+    assert _cached(example_repo).ok
+    path = example_repo / "offers" / f"{DECLINED}.yaml"
+    path.write_text(path.read_text().replace("status: declined", "status: declined\nnotes: by hand"))
+    edited = _cached(example_repo)  # the file's content is part of the key
+    assert [f.code for f in edited.findings if f.code == "G501"] == ["G501"]
+    assert edited.findings == _cached(example_repo).findings == _plain(example_repo).findings
+    git(example_repo, "commit", "-qam", "undeclared edit")
+    assert not _cached(example_repo).ok
+    git(
+        example_repo,
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        "Correct the notes",
+        "--trailer",
+        f"Offer-Id: {DECLINED}",
+        "--trailer",
+        "Offer-Action: correct",
+    )
+    corrected = _cached(example_repo)  # same files, new history: recomputed
+    assert corrected.ok
+    assert corrected.findings == _plain(example_repo).findings
