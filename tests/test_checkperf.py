@@ -5,6 +5,8 @@ depend on changes. Speed is measured by benchmarks/run.py, never asserted here."
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -103,3 +105,68 @@ def test_closed_offer_findings_follow_the_history_and_the_files(example_repo: Pa
     corrected = _cached(example_repo)  # same files, new history: recomputed
     assert corrected.ok
     assert corrected.findings == _plain(example_repo).findings
+
+
+# --- per-process memoisation: the same findings with it and without it --------------------
+
+
+def _without_memoisation(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Undo every per-process shortcut of the cold path: Babel locales and currencies parsed
+    on each call, durations spelled each time, the whole offer in every CEL context."""
+    from offerctl import letter_filters
+    from offerctl.policy import routing
+
+    monkeypatch.setattr(letter_filters, "babel_locale", lambda name: name)
+    monkeypatch.setattr(letter_filters, "spell_duration", letter_filters.spell_duration.__wrapped__)
+    monkeypatch.setattr(letter_filters, "is_known_currency", letter_filters.is_known_currency.__wrapped__)
+    monkeypatch.setattr(routing, "offer_fields_used", lambda expressions: None)
+
+
+def _corpus_repo(example_repo: Path) -> Path:
+    corpus = Path(__file__).parent / "corpus"
+    for path in sorted((corpus / "invalid").glob("*.yaml")) + sorted((corpus / "valid").glob("*.yaml")):
+        shutil.copy(path, example_repo / "offers" / path.name)
+    git(example_repo, "add", "-A")
+    git(example_repo, "commit", "-q", "-m", "corpus")
+    return example_repo
+
+
+def _generated_repo(tmp_path: Path) -> Path:
+    """A generated repository with offers edited after approval (stale digests, other
+    pay, other levels) and a letter promise, so routing and letters produce findings."""
+    from tests.test_scale import _make_repo_module
+
+    repo = tmp_path / "generated"
+    _make_repo_module().build(30, repo, settle=False)
+    edited = 0
+    for path in sorted((repo / "offers").rglob("*.yaml")):
+        text = path.read_text("utf-8")
+        if "approvals:\n  - {role: " not in text or "base_salary: " not in text:
+            continue
+        source = re.search(r"\n  source: (\w+)\n", text)
+        if source and "\nverbal:\n" in text:  # a promise the letter does not print (L411)
+            promise = f"\nverbal:\n  promises: [{{field: candidate.source, value: {source[1]}}}]\n"
+            text = text.replace("\nverbal:\n", promise, 1)
+        if edited % 2 == 0:
+            text = re.sub(r"base_salary: (\d+)", lambda m: f"base_salary: {int(m[1]) + 50000}", text, count=1)
+        else:
+            text = re.sub(r"level: L\d", "level: L7", text, count=1)
+        path.write_text(text, "utf-8")
+        edited += 1
+        if edited == 6:
+            break
+    assert edited == 6
+    return repo
+
+
+def test_memoisation_gives_the_same_findings(
+    example_repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repos = [_corpus_repo(example_repo), _generated_repo(tmp_path)]
+    fast = [_plain(repo) for repo in repos]
+    codes = {f.code for result in fast for f in result.findings}
+    assert {"S104", "L411"} <= codes and {c for c in codes if c.startswith("A")}  # really exercised
+    _without_memoisation(monkeypatch)
+    slow = [_plain(repo) for repo in repos]
+    for quick, plain in zip(fast, slow, strict=True):
+        assert quick.findings == plain.findings
