@@ -393,6 +393,10 @@ def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
 
 
+POLICY_FINDINGS = "offerctl.policy.load_policy_set"
+"""Cache name of the findings of loading the routing policy (see ``run``)."""
+
+
 def _check_name(check: Callable[..., Any]) -> str:
     return f"{check.__module__}.{check.__qualname__}"
 
@@ -464,11 +468,6 @@ def run(
     findings.extend(policies.findings)
     rels = loader.offer_files(repo, paths)
     ctx = Context(repo, policies, [], as_of)
-    from offerctl.policy import load_policy_set
-
-    policy_set, policy_findings = load_policy_set(repo, policies)
-    ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
-    findings.extend(policy_findings)
 
     store: CheckCache | None = None
     ids: dict[str, str] = {}
@@ -489,6 +488,19 @@ def run(
             results[rel] = hit
         else:
             todo.append(rel)
+    # The policy findings (P2xx) are a pure function of the fingerprint: a run with nothing
+    # to recompute takes them from the cache and never compiles the CEL rules.
+    cached_policy = store.get_repo(POLICY_FINDINGS) if store is not None else None
+    if todo or cached_policy is None:
+        from offerctl.policy import load_policy_set
+
+        policy_set, policy_findings = load_policy_set(repo, policies)
+        ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
+        findings.extend(policy_findings)
+        if store is not None and cached_policy is None:
+            store.put_repo(POLICY_FINDINGS, policy_findings)
+    else:
+        findings.extend(cached_policy)
     computed = _check_files(ctx, todo, jobs)
     results.update(computed)
     if store is not None:

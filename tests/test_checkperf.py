@@ -170,3 +170,29 @@ def test_memoisation_gives_the_same_findings(
     slow = [_plain(repo) for repo in repos]
     for quick, plain in zip(fast, slow, strict=True):
         assert quick.findings == plain.findings
+
+
+def test_policy_findings_come_from_the_cache_only_while_the_policy_is_unchanged(
+    example_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from offerctl import policy
+
+    assert _cached(example_repo).ok
+    loads: list[str] = []
+    original = policy.load_policy_set
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        loads.append("loaded")
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(policy, "load_policy_set", counting)
+    assert _cached(example_repo).ok
+    assert loads == []  # warm: the rules are not even compiled
+    routing = example_repo / "policies" / "routing.yaml"
+    text = routing.read_text("utf-8")
+    assert "when: 'first_year_cash > 400000'" in text
+    routing.write_text(text.replace("when: 'first_year_cash > 400000'", "when: 'first_year_cash >'"), "utf-8")
+    broken = _cached(example_repo)
+    assert loads and any(f.code == "P202" for f in broken.findings)
+    warm = _cached(example_repo)
+    assert warm.findings == broken.findings == _plain(example_repo).findings
