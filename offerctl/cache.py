@@ -5,6 +5,9 @@ by a *fingerprint* of everything else a per-offer result depends on: the tool (v
 source), the installed files of the libraries that parse and validate, ``offerctl.yaml``, every file under
 ``policies/`` and ``letter_templates/``, the registered offer checks and the as-of date.
 Change any of them and every entry is recomputed; change one offer and only its entry is.
+The cache also keeps the findings of *repository* checks that are a pure function of that
+fingerprint alone (``check_letters``: templates, clauses and the letter configuration), so
+a warm run does not render the sample letters again (``get_repo``/``put_repo``).
 
 Safety: the cache file is replaced atomically (temp file + rename), so concurrent runs each
 see a complete file (the last writer wins, and entries are keyed by content so no run can
@@ -29,9 +32,21 @@ from typing import Any
 
 from offerctl.model import Finding, Severity
 
-FORMAT = 1
+FORMAT = 2
 CACHE_DIR = "offerctl-cache"
-_LIBRARIES = ("yaml", "_yaml", "jsonschema", "jsonschema_rs", "rfc3339_validator")
+_LIBRARIES = (
+    "yaml",
+    "_yaml",
+    "jsonschema",
+    "jsonschema_rs",
+    "rfc3339_validator",
+    # letters (per-offer and repository letter findings are cached too)
+    "jinja2",
+    "markupsafe",
+    "babel",
+    "num2words",
+    "markdown_it",
+)
 
 
 @dataclass(frozen=True)
@@ -175,26 +190,43 @@ class CheckCache:
         self.path = path
         self.fingerprint = fingerprint
         self._entries: dict[str, list[Any]] = {}
+        self._repo: dict[str, list[Any]] = {}
         self._dirty = False
         self.hits = 0
         if path is not None:
-            self._entries = self._read(path, fingerprint)
+            self._entries, self._repo = self._read(path, fingerprint)
 
     @staticmethod
-    def _read(path: Path, fingerprint: str) -> dict[str, list[Any]]:
+    def _read(path: Path, fingerprint: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
         try:
             payload = json.loads(path.read_bytes())
         except (OSError, ValueError):  # missing, truncated, not JSON: start afresh
-            return {}
+            return {}, {}
         if (
             not isinstance(payload, dict)
             or payload.get("format") != FORMAT
             or payload.get("fingerprint") != fingerprint
             or not isinstance(payload.get("entries"), dict)
         ):
-            return {}
+            return {}, {}
         entries: dict[str, list[Any]] = payload["entries"]
-        return entries
+        repo = payload.get("repo")
+        return entries, repo if isinstance(repo, dict) else {}
+
+    def get_repo(self, name: str, key: str = "") -> tuple[Finding, ...] | None:
+        """The findings repository check ``name`` produced under this fingerprint and ``key``
+        (what else the check depends on, e.g. the commit at HEAD), or None."""
+        entry = self._repo.get(name)
+        if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
+            return None
+        try:
+            return tuple(_finding(row) for row in entry[1])
+        except (TypeError, ValueError):  # a damaged entry is a miss
+            return None
+
+    def put_repo(self, name: str, findings: Iterable[Finding], key: str = "") -> None:
+        self._repo[name] = [key, [_finding_row(f) for f in findings]]
+        self._dirty = True
 
     def get(self, rel: str, content_id: str) -> FileResult | None:
         entry = self._entries.get(rel)
@@ -231,7 +263,12 @@ class CheckCache:
         """Write atomically; a failure to write (read-only .git, full disk) is not an error."""
         if self.path is None or not self._dirty:
             return
-        payload = {"format": FORMAT, "fingerprint": self.fingerprint, "entries": self._entries}
+        payload = {
+            "format": FORMAT,
+            "fingerprint": self.fingerprint,
+            "entries": self._entries,
+            "repo": self._repo,
+        }
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         tmp: str | None = None
         try:

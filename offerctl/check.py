@@ -274,6 +274,11 @@ def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
 
 REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
+CACHED_REPO_CHECKS: frozenset[RepoCheck] = frozenset({check_letters})
+"""Repository checks whose findings depend only on what the cache fingerprint covers (the
+tool, ``offerctl.yaml``, ``policies/``, ``letter_templates/``, the as-of date) — never on the
+offers or git history — so a warm run answers them from the cache."""
+
 
 SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")
 """Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
@@ -385,11 +390,62 @@ def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
     if location is None:
         return None
-    extra: tuple[str, ...] = SUMMARY_FIELDS
+    cached_repo = sorted(_check_name(c) for c in CACHED_REPO_CHECKS)
+    extra: tuple[str, ...] = (*SUMMARY_FIELDS, *cached_repo)
     if repo.policy_root is not None:
         # --policy-ref: the configuration and policies in force are the ref's, not the tree's
         extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
     return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
+
+
+POLICY_FINDINGS = "offerctl.policy.load_policy_set"
+"""Cache name of the findings of loading the routing policy (see ``run``)."""
+
+
+def _check_name(check: Callable[..., Any]) -> str:
+    return f"{check.__module__}.{check.__qualname__}"
+
+
+def _closed_offers_key(ctx: Context, ids: Mapping[str, str]) -> str | None:
+    """What G501 depends on besides the fingerprint: the history (the commit at HEAD; not
+    cached in a shallow clone, whose history can grow under the same HEAD) and the path, id,
+    status and content of every closed offer. None: do not cache."""
+    import hashlib
+
+    from offerctl import git
+    from offerctl.model import CLOSED_STATUSES
+
+    closed = sorted((o.path, o.id or "", o.status or "") for o in ctx.offers if o.status in CLOSED_STATUSES)
+    if any(path not in ids for path, _, _ in closed):
+        return None
+    head = git.history_key(ctx.repo.root)
+    if head is None:
+        return None
+    digest = hashlib.sha256(head.encode() + b"\0")
+    for path, offer_id, status in closed:
+        digest.update(f"{path}\0{offer_id}\0{status}\0{ids[path]}\0".encode())
+    return digest.hexdigest()
+
+
+def _run_repo_check(
+    ctx: Context, repo_check: RepoCheck, store: CheckCache | None, ids: Mapping[str, str]
+) -> Iterable[Finding]:
+    """A repository check's findings; from/into the cache when they are a pure function of
+    the fingerprint (``CACHED_REPO_CHECKS``) or of the fingerprint and a key (G501)."""
+    key: str | None = None
+    if store is not None and repo_check in CACHED_REPO_CHECKS:
+        key = ""
+    elif store is not None and repo_check is check_closed_offers_unchanged:
+        key = _closed_offers_key(ctx, ids)
+    if store is None or key is None:
+        return list(repo_check(ctx))
+    name = _check_name(repo_check)
+    hit = store.get_repo(name, key)
+    if hit is not None:
+        return hit
+    found = list(repo_check(ctx))
+    store.put_repo(name, found, key)
+    return found
 
 
 def run(
@@ -453,11 +509,6 @@ def run(
             changed_paths = git.changed_since(repo.root, policy_ref)
             findings.extend(trust.policy_changes(repo, changed_paths, policy_ref, owners))
         ctx = Context(repo, policies, [], as_of)
-        from offerctl.policy import load_policy_set
-
-        policy_set, policy_findings = load_policy_set(repo, policies)
-        ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
-        findings.extend(policy_findings)
 
         store: CheckCache | None = None
         ids: dict[str, str] = {}
@@ -478,6 +529,19 @@ def run(
                 results[rel] = hit
             else:
                 todo.append(rel)
+        # The policy findings (P2xx) are a pure function of the fingerprint: a run with
+        # nothing to recompute takes them from the cache and never compiles the CEL rules.
+        cached_policy = store.get_repo(POLICY_FINDINGS) if store is not None else None
+        if todo or cached_policy is None:
+            from offerctl.policy import load_policy_set
+
+            policy_set, policy_findings = load_policy_set(repo, policies)
+            ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
+            findings.extend(policy_findings)
+            if store is not None and cached_policy is None:
+                store.put_repo(POLICY_FINDINGS, policy_findings)
+        else:
+            findings.extend(cached_policy)
         computed = _check_files(ctx, todo, jobs)
         results.update(computed)
         if store is not None:
@@ -486,7 +550,6 @@ def run(
                     store.put(rel, ids[rel], result)
             if complete:
                 store.prune(rels)
-            store.save()
 
         offers: list[Offer] = []
         for rel in rels:
@@ -496,7 +559,9 @@ def run(
                 offers.append(Offer(rel, result.summary))
         ctx.offers = offers
         for repo_check in REPO_CHECKS:
-            findings.extend(repo_check(ctx))
+            findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+        if store is not None:
+            store.save()
         if verify_history:
             findings.extend(trust.verify_history(repo, offers, since=since))
         findings.extend(trust.copied_approvals(repo, offers, everything_loaded=complete))

@@ -157,6 +157,16 @@ def is_shallow(cwd: Path) -> bool:
     return proc.stdout.strip() == "true"
 
 
+def history_key(cwd: Path) -> str | None:
+    """The commit at HEAD, or None when there is none or the clone is shallow (its history
+    can grow under the same HEAD): what a result computed from ``git log`` depends on."""
+    proc = run(["rev-parse", "--is-shallow-repository", "--verify", "-q", "HEAD"], cwd, check=False)
+    lines = proc.stdout.split()
+    if proc.returncode != 0 or len(lines) != 2 or lines[0] != "false":
+        return None
+    return lines[1]
+
+
 def ls_files_stage(cwd: Path, pathspecs: Sequence[str] = ()) -> dict[str, str]:
     """Map each tracked path to its blob id in the index (``git ls-files -s -z``)."""
     proc = run(["ls-files", "-s", "-z", "--", *pathspecs], cwd)

@@ -8,6 +8,7 @@ printing a blank: a letter must never show an empty space where a number belongs
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Mapping
 from decimal import Decimal
@@ -34,6 +35,15 @@ def _locale(context: Any) -> str:
     return str(_letter(context).get("locale") or "en_US")
 
 
+@functools.lru_cache(maxsize=64)
+def babel_locale(name: str) -> Any:
+    """``babel.Locale.parse(name)``, parsed once per process (Babel's format functions take
+    the parsed locale as is; parsing the string again cost ~4 % of a cold ``check``)."""
+    from babel import Locale
+
+    return Locale.parse(name)
+
+
 def _number(value: Any, what: str) -> Decimal:
     number = to_decimal(value)
     if number is None:
@@ -51,9 +61,10 @@ def money(context: Any, amount: Any, currency: str | None = None, cents: bool = 
     code = currency or _letter(context).get("currency")
     if not isinstance(code, str) or not is_known_currency(code):
         raise FilterProblem(f"money: {code!r} is not a currency Babel knows (ISO 4217)", "L409")
-    return format_money(number, code, _locale(context), cents=cents)
+    return format_money(number, code, babel_locale(_locale(context)), cents=cents)
 
 
+@functools.lru_cache(maxsize=512)
 def is_known_currency(code: str) -> bool:
     from babel.numbers import is_currency
 
@@ -64,14 +75,14 @@ def number(context: Any, value: Any) -> str:
     """``{{ compensation.equity.units | number }}`` → ``2,500`` / ``2.500``."""
     from babel.numbers import format_decimal
 
-    return str(format_decimal(_number(value, "number"), locale=_locale(context)))
+    return str(format_decimal(_number(value, "number"), locale=babel_locale(_locale(context))))
 
 
 def percent(context: Any, value: Any) -> str:
     """``{{ compensation.bonus_target_pct | percent }}`` (10 means 10 %) → ``10%`` / ``10 %``."""
     from babel.numbers import format_percent
 
-    return str(format_percent(_number(value, "percent") / 100, locale=_locale(context)))
+    return str(format_percent(_number(value, "percent") / 100, locale=babel_locale(_locale(context))))
 
 
 def _as_date(value: Any) -> dt.date:
@@ -92,7 +103,7 @@ def date(context: Any, value: Any, format: str = "long") -> str:
     """``{{ start_date | date }}`` → ``January 11, 2027`` / ``11. Januar 2027``."""
     from babel.dates import format_date
 
-    return str(format_date(_as_date(value), format=format, locale=_locale(context)))
+    return str(format_date(_as_date(value), format=format, locale=babel_locale(_locale(context))))
 
 
 _UNITS = {"y": "year", "m": "month", "w": "week", "d": "day"}
@@ -127,12 +138,14 @@ def parse_duration(value: Any, unit: str | None = None) -> tuple[int, str]:
     raise FilterProblem(f"duration needs e.g. 'P6M', '6m' or '4y', got {shown}")
 
 
+@functools.lru_cache(maxsize=1024)
 def spell_duration(count: int, unit: str, locale: str) -> str:
-    """``six months`` / ``sechs Monate``: numbers up to twelve are written out."""
+    """``six months`` / ``sechs Monate``: numbers up to twelve are written out (a pure
+    function of its arguments, so remembered per process: letters repeat a few durations)."""
     from babel.numbers import format_decimal
     from babel.units import format_unit
 
-    text = str(format_unit(count, f"duration-{unit}", length="long", locale=locale))
+    text = str(format_unit(count, f"duration-{unit}", length="long", locale=babel_locale(locale)))
     if count > SPELL_UP_TO:
         return text
     language = locale.split("_")[0]
@@ -144,7 +157,7 @@ def spell_duration(count: int, unit: str, locale: str) -> str:
             word = str(num2words(count, lang=language))
         except NotImplementedError:
             return text
-    digits = str(format_decimal(count, locale=locale))
+    digits = str(format_decimal(count, locale=babel_locale(locale)))
     return text.replace(digits, word, 1)
 
 

@@ -475,6 +475,7 @@ class Letters:
         self.templates_dir = self.root / "letter_templates"
         self.clauses, self.clause_findings = load_clauses(self.root)
         self._envs: dict[str, Environment] = {}
+        self._template_exists: dict[str, bool] = {}
 
     @classmethod
     def for_repo(cls, repo: Repo) -> Letters:
@@ -504,9 +505,9 @@ class Letters:
 
     def check_inputs(self, offer: Offer) -> list[LetterError]:
         """Problems with the offer's letter inputs (clauses, currency, locale), each with its line."""
-        from babel import Locale, UnknownLocaleError
+        from babel import UnknownLocaleError
 
-        from offerctl.letter_filters import is_known_currency
+        from offerctl.letter_filters import babel_locale, is_known_currency
 
         problems: list[LetterError] = []
         country, region = offer.get("role.location.country"), offer.get("role.location.region")
@@ -547,7 +548,7 @@ class Letters:
             )
         locale = self.locale_for(offer)
         try:
-            Locale.parse(locale)
+            babel_locale(locale)
         except (UnknownLocaleError, ValueError):
             problems.append(
                 LetterError(
@@ -650,9 +651,12 @@ class Letters:
     def selection(self, offer: Offer) -> Selection:
         """``select`` plus a check that the chosen template exists (L403 at the line that chose it)."""
         chosen = select(self.config, offer)
-        candidate = (self.templates_dir / chosen.template).resolve()
-        inside = candidate.is_relative_to(self.templates_dir.resolve()) and ".." not in chosen.template
-        if not inside or not candidate.is_file():
+        exists = self._template_exists.get(chosen.template)
+        if exists is None:  # resolved once per template name and Letters (one check run)
+            candidate = (self.templates_dir / chosen.template).resolve()
+            inside = candidate.is_relative_to(self.templates_dir.resolve()) and ".." not in chosen.template
+            exists = self._template_exists[chosen.template] = inside and candidate.is_file()
+        if not exists:
             if chosen.rule is None:
                 path, line = offer.path, _line(self.root, offer.path, ["letter", "template"])
                 hint = "fix letter.template in the offer (paths are relative to letter_templates/)"

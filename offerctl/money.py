@@ -8,8 +8,9 @@ from typing import Any
 from offerctl.model import to_decimal
 
 
-def format_money(amount: Any, currency: str, locale: str = "en_US", *, cents: bool = False) -> str:
-    """``$185,000`` (en_US) or ``185.000 €`` (de_DE); exact, from a Decimal, never a float."""
+def format_money(amount: Any, currency: str, locale: Any = "en_US", *, cents: bool = False) -> str:
+    """``$185,000`` (en_US) or ``185.000 €`` (de_DE); exact, from a Decimal, never a float.
+    ``locale``: a name or a parsed ``babel.Locale``."""
     value = to_decimal(amount)
     if value is None:
         return str(amount)
@@ -27,7 +28,7 @@ def format_money(amount: Any, currency: str, locale: str = "en_US", *, cents: bo
     return formatted
 
 
-def _no_decimals_pattern(locale: str) -> str:
+def _no_decimals_pattern(locale: Any) -> str:
     from babel import Locale
 
     pattern: str = Locale.parse(locale).currency_formats["standard"].pattern
