@@ -49,6 +49,22 @@ def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     ).stdout
 
 
+def declare_correction(repo: Path, offer_id: str, message: str) -> None:
+    """An empty commit declaring a deliberate correction of a closed offer (G501 baseline)."""
+    git(
+        repo,
+        "commit",
+        "-q",
+        "--allow-empty",
+        "-m",
+        message,
+        "--trailer",
+        f"Offer-Id: {offer_id}",
+        "--trailer",
+        "Offer-Action: correct",
+    )
+
+
 @pytest.fixture
 def offer_repo(tmp_path: Path) -> Path:
     """A fresh `offerctl init` repository (starter policies, one commit)."""

@@ -15,7 +15,7 @@ import pytest
 
 from offerctl import check, letter_checks
 from offerctl.repo import open_repo
-from tests.conftest import git
+from tests.conftest import declare_correction, git
 
 AS_OF = dt.date(2026, 11, 22)
 DECLINED = "OFF-2026-5WQ9GA1D"
@@ -90,18 +90,7 @@ def test_closed_offer_findings_follow_the_history_and_the_files(example_repo: Pa
     assert edited.findings == _cached(example_repo).findings == _plain(example_repo).findings
     git(example_repo, "commit", "-qam", "undeclared edit")
     assert not _cached(example_repo).ok
-    git(
-        example_repo,
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "Correct the notes",
-        "--trailer",
-        f"Offer-Id: {DECLINED}",
-        "--trailer",
-        "Offer-Action: correct",
-    )
+    declare_correction(example_repo, DECLINED, "Correct the notes")
     corrected = _cached(example_repo)  # same files, new history: recomputed
     assert corrected.ok
     assert corrected.findings == _plain(example_repo).findings

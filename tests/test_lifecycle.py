@@ -10,7 +10,7 @@ import pytest
 
 from offerctl import lifecycle, yamlio
 from offerctl.model import CLOSED_STATUSES, OPEN_STATUSES, Status
-from tests.conftest import git
+from tests.conftest import declare_correction, git
 
 ROOT = Path(__file__).resolve().parent.parent
 SENT = "OFF-2026-6RM1PQ9C"  # sent, expires 2026-11-27
@@ -277,18 +277,7 @@ def test_a_declared_correction_re_baselines_a_closed_offer(example_repo: Path, c
     path.write_text(path.read_text().replace("status: declined", "status: declined\nnotes: name corrected"))
     git(example_repo, "commit", "-qam", "undeclared edit")
     assert cli("check", "--repo", str(example_repo)).code == 1
-    git(
-        example_repo,
-        "commit",
-        "-q",
-        "--allow-empty",
-        "-m",
-        "Correct the notes",
-        "--trailer",
-        f"Offer-Id: {DECLINED}",
-        "--trailer",
-        "Offer-Action: correct",
-    )
+    declare_correction(example_repo, DECLINED, "Correct the notes")
     assert cli("check", "--repo", str(example_repo)).code == 0
     path.write_text(path.read_text().replace("notes: name corrected", "notes: edited again"))
     result = cli("check", "--repo", str(example_repo))
