@@ -58,3 +58,16 @@ recruiter: recruiter@example.com
 start_date: 2027-01-11
 compensation: {{base_salary: {base_salary}, sign_on_bonus: 20000}}
 """
+
+
+def assert_snapshot(path: Path, actual: str) -> None:
+    """Compare what people read with ``path``; ``UPDATE_SNAPSHOTS=1`` rewrites it (review the diff)."""
+    import os
+
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(actual, "utf-8")
+    assert path.is_file(), f"missing snapshot {path}; create it with UPDATE_SNAPSHOTS=1"
+    assert actual == path.read_text("utf-8"), (
+        f"{path.name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,6 +11,7 @@ import pytest
 
 from offerctl import yamlio
 from tests.conftest import git
+from tests.helpers import assert_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 
@@ -443,10 +443,7 @@ def test_level_with_no_band(example_repo: Path, cli: Any, monkeypatch: pytest.Mo
 
 
 def _snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS"):
-        path.write_text(text)
-    assert text == path.read_text(), f"{name} differs; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    assert_snapshot(SNAPSHOTS / name, text)
 
 
 @pytest.mark.parametrize("fmt", ["text", "json"])

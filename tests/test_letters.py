@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -15,6 +14,7 @@ import pytest
 
 from offerctl import letters, loader
 from offerctl.repo import open_repo
+from tests.helpers import assert_snapshot
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "letters"
 US = "OFF-2026-6RM1PQ9C"  # San Francisco, sent, verbal promise of a $20,000 sign-on bonus
@@ -23,13 +23,8 @@ DE_PROMISE = "OFF-2026-8HT4WZ1N"  # Berlin, draft, promise of the base salary
 
 
 def snapshot(name: str, actual: str) -> None:
-    """Compare with tests/snapshots/letters/<name>; OFFERCTL_UPDATE_SNAPSHOTS=1 rewrites it."""
-    path = SNAPSHOTS / name
-    if os.environ.get("OFFERCTL_UPDATE_SNAPSHOTS") == "1":
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(actual, "utf-8")
-    assert path.is_file(), f"missing snapshot {path}; run with OFFERCTL_UPDATE_SNAPSHOTS=1"
-    assert actual == path.read_text("utf-8")
+    """Compare with tests/snapshots/letters/<name> (``UPDATE_SNAPSHOTS=1`` rewrites it)."""
+    assert_snapshot(SNAPSHOTS / name, actual)
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 from offerctl import history, report
 from offerctl.bizdays import BusinessCalendar
 from offerctl.repo import open_repo
+from tests.helpers import assert_snapshot
 from tests.report_fixture import build
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -272,11 +272,7 @@ def test_whole_history_without_a_window(fixture_repo: Path) -> None:
 
 
 def _snapshot(name: str, text: str) -> None:
-    path = SNAPSHOTS / name
-    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
-        path.write_text(text)
-    assert path.exists(), f"no snapshot {path}; create it with UPDATE_SNAPSHOTS=1"
-    assert text == path.read_text(), f"{name} changed; rerun with UPDATE_SNAPSHOTS=1 if intended"
+    assert_snapshot(SNAPSHOTS / name, text)
 
 
 def test_report_text_and_json_snapshots(fixture_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -12,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import git
+from tests.helpers import assert_snapshot
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
 SENT = "OFF-2026-6RM1PQ9C"
@@ -65,10 +65,7 @@ def test_log_tells_the_whole_story(
     result = cli("log", SENT, "--repo", str(example_repo))
     assert result.code == 0, result.err
     masked = re.sub(r"  [0-9a-f]{10}  ", "  <commit>    ", result.out)
-    expected = (SNAPSHOTS / "log_story.txt").read_text()
-    if os.environ.get("UPDATE_SNAPSHOTS"):
-        (SNAPSHOTS / "log_story.txt").write_text(masked)
-    assert masked == expected
+    assert_snapshot(SNAPSHOTS / "log_story.txt", masked)
 
     data = cli("log", SENT, "--format", "json", "--repo", str(example_repo)).json()
     assert data["revisions"] == 1
