@@ -274,11 +274,6 @@ def check_closed_offers_unchanged(ctx: Context) -> Iterator[Finding]:
 
 REPO_CHECKS: list[RepoCheck] = [check_duplicate_ids, check_letters, check_closed_offers_unchanged]
 
-CACHED_REPO_CHECKS: frozenset[RepoCheck] = frozenset({check_letters})
-"""Repository checks whose findings depend only on what the cache fingerprint covers (the
-tool, ``offerctl.yaml``, ``policies/``, ``letter_templates/``, the as-of date) — never on the
-offers or git history — so a warm run answers them from the cache."""
-
 
 SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")
 """Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
@@ -427,16 +422,29 @@ def _closed_offers_key(ctx: Context, ids: Mapping[str, str]) -> str | None:
     return digest.hexdigest()
 
 
+RepoCacheKey = Callable[[Context, Mapping[str, str]], "str | None"]
+
+
+def _fingerprint_only(ctx: Context, ids: Mapping[str, str]) -> str:
+    """For checks that depend only on what the cache fingerprint covers (the tool,
+    ``offerctl.yaml``, ``policies/``, ``letter_templates/``, the as-of date)."""
+    return ""
+
+
+CACHED_REPO_CHECKS: dict[RepoCheck, RepoCacheKey] = {
+    check_letters: _fingerprint_only,
+    check_closed_offers_unchanged: _closed_offers_key,
+}
+"""Repository checks a warm run answers from the cache, each with what its findings depend
+on besides the fingerprint (None from the key function: do not cache this run)."""
+
+
 def _run_repo_check(
     ctx: Context, repo_check: RepoCheck, store: CheckCache | None, ids: Mapping[str, str]
 ) -> Iterable[Finding]:
-    """A repository check's findings; from/into the cache when they are a pure function of
-    the fingerprint (``CACHED_REPO_CHECKS``) or of the fingerprint and a key (G501)."""
-    key: str | None = None
-    if store is not None and repo_check in CACHED_REPO_CHECKS:
-        key = ""
-    elif store is not None and repo_check is check_closed_offers_unchanged:
-        key = _closed_offers_key(ctx, ids)
+    """A repository check's findings, from/into the cache when it is in ``CACHED_REPO_CHECKS``."""
+    key_of = CACHED_REPO_CHECKS.get(repo_check)
+    key = key_of(ctx, ids) if store is not None and key_of is not None else None
     if store is None or key is None:
         return list(repo_check(ctx))
     name = _check_name(repo_check)
