@@ -34,6 +34,7 @@ from typing import Any
 PARTIAL = {"pending_approval": 1, "rescinded": 1}
 """Offers that never completed approval get this many approvals (so `status`/`inbox` show
 work in progress)."""
+_ABSENT = object()
 DONE = {"approved", "sent", "negotiating", "accepted", "started", "declined", "reneged", "expired"}
 
 
@@ -76,7 +77,9 @@ def _rewound(text: str, approvals: list[str]) -> str:
 def seed(root: Path) -> int:
     sys.path.insert(0, str(root))
     from offerctl import git, loader
+    from offerctl.approvals import undo_revisions
     from offerctl.edit import OfferEdit
+    from offerctl.model import get_path
     from offerctl.policy import load_policy_set
     from offerctl.policy.routing import route
     from offerctl.repo import open_repo
@@ -107,11 +110,16 @@ def seed(root: Path) -> int:
         for n in range(wanted):
             path.write_text(_rewound(original, lines), "utf-8")
             if revisions:
-                # Approvals were given to the terms before any counter-offer: undo revisions.
+                # Approvals were given to the terms before any counter-offer: the offer as it
+                # was at submission (approvals.undo_revisions), written field by field.
+                before = undo_revisions(offer.data, events, submitted)
                 rewind = OfferEdit.open(repo, offer.id)
-                for event in reversed(revisions):
-                    for change in reversed(event["changes"]):
-                        rewind.set(str(change["field"]), change.get("old"))
+                for change_field in {str(c["field"]) for e in revisions for c in e["changes"]}:
+                    value = get_path(before, change_field, _ABSENT)
+                    if value is _ABSENT:
+                        rewind.delete(change_field)
+                    else:
+                        rewind.set(change_field, value)
                 path.write_text(rewind.text(), "utf-8")
             current = loader.load_offer(repo, offer.id)
             waiting = route(repo, policy, current).waiting()
