@@ -68,7 +68,7 @@ def declare_correction(repo: Path, offer_id: str, message: str) -> None:
 @pytest.fixture
 def offer_repo(tmp_path: Path) -> Path:
     """A fresh `offerctl init` repository (starter policies, one commit)."""
-    from offerctl.scaffold import init_repo
+    from offerctl.setup.scaffold import init_repo
 
     return init_repo(tmp_path / "repo").root
 

@@ -1,4 +1,7 @@
-"""Command-line interface (typer). See ``_app`` for the shared plumbing."""
+"""Command-line interface (typer): parses arguments, calls one core function per command,
+prints the result (rich views, JSON, reporters). The top layer: may import every package;
+nothing imports it. Core modules are imported inside the commands, so ``--help`` stays fast.
+See ``_app`` for the shared plumbing."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_trust,
 )
 from offerctl.cli._app import app
-from offerctl.errors import EXIT_USAGE, OfferctlError
+from offerctl.core.errors import EXIT_USAGE, OfferctlError
 
 # `offerctl --help` lists commands in this order — the order a user meets them in an offer's
 # life — instead of the order the modules above happen to be imported in. A command missing

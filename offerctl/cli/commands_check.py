@@ -75,9 +75,9 @@ def check(
     Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 when the
     repository cannot be read (or is a shallow clone where history is needed).
     """
-    from offerctl import check as core
-    from offerctl import reporters
-    from offerctl.repo import open_repo
+    from offerctl.checks import reporters
+    from offerctl.checks import runner as core
+    from offerctl.store.repo import open_repo
 
     if format is None:
         format = CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.text
@@ -124,8 +124,8 @@ def schema(
     Point yaml-language-server at it with a modeline:
     `# yaml-language-server: $schema=../schemas/offer.schema.json`
     """
-    from offerctl import schema as schemas
-    from offerctl.yamlio import atomic_write
+    from offerctl.store import schema as schemas
+    from offerctl.store.yamlio import atomic_write
 
     if write is not None:
         for each in schemas.SCHEMA_NAMES:

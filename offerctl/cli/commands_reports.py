@@ -94,19 +94,19 @@ def report(
     Definitions: docs/metrics.md. With --since/--until the previous window of the same
     length is computed too and compared.
     """
-    from offerctl import report as core
-    from offerctl.repo import open_repo
+    from offerctl.reports import report as core
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     bar, update = _progress()
     with bar:
         result = core.build(target, since=since, until=until, by=by or (), progress=update)
     if format == ReportFormat.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         text = as_json(result.as_json()) + "\n"
     elif format == ReportFormat.html:
-        from offerctl.dashboard import render
+        from offerctl.reports.dashboard import render
 
         text = render(result)
     else:
@@ -124,12 +124,12 @@ def report(
         text = console.export_text()
     if output is None:
         if format == ReportFormat.html and sys.stdout.isatty():
-            from offerctl.errors import UsageError
+            from offerctl.core.errors import UsageError
 
             raise UsageError("the HTML dashboard is a 5 MB file", hint="write it with -o report.html")
         echo(text)
         return
-    from offerctl.yamlio import atomic_write
+    from offerctl.store.yamlio import atomic_write
 
     atomic_write(output, text)
     stderr_console().print(f"wrote {output}")
@@ -154,9 +154,9 @@ def remind(
     CI schedule. Exit 0 even when approvals are overdue; 2 when mail cannot be delivered."""
     import datetime as dt
 
-    from offerctl import remind as core
-    from offerctl.errors import UsageError
-    from offerctl.repo import open_repo
+    from offerctl.core.errors import UsageError
+    from offerctl.reports import remind as core
+    from offerctl.store.repo import open_repo
 
     day = None
     if as_of is not None:
@@ -166,7 +166,7 @@ def remind(
             raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from None
     result = core.run(open_repo(repo), as_of=day, send=send)
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         echo(as_json(result.as_json()))
         return
