@@ -15,6 +15,7 @@ from typing import Any
 
 from offerctl import approvals, git, loader
 from offerctl.bizdays import BusinessCalendar
+from offerctl.clock import now
 from offerctl.edit import OfferEdit
 from offerctl.errors import Refused, UsageError
 from offerctl.model import OPEN_STATUSES, Offer, Status
@@ -29,7 +30,7 @@ from offerctl.policy.routing import (
     route_data,
     snapshots,
 )
-from offerctl.repo import Repo, now
+from offerctl.repo import Repo
 
 # Policy findings that make routing untrustworthy: approvals are refused until they are fixed.
 BLOCKING_CODES = frozenset({"P202", "P203", "P204", "P205", "P206", "P209"})

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from offerctl import approval_checks, loader, trust, yamlio
 from offerctl.cache import CACHE_DIR, CheckCache, FileResult
+from offerctl.clock import today
 from offerctl.letter_checks import check_letters, check_offer_letter
 from offerctl.model import (
     APPROVED_STATUSES,
@@ -29,7 +30,7 @@ from offerctl.model import (
     get_path,
     to_decimal,
 )
-from offerctl.repo import OFFERS_DIR, Repo, today
+from offerctl.repo import OFFERS_DIR, Repo
 
 if TYPE_CHECKING:
     from offerctl.letters import Letters

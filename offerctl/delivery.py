@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from offerctl import lifecycle, loader, mailer, yamlio
+from offerctl.clock import today
 from offerctl.errors import OfferctlError, Refused, UsageError
 from offerctl.model import Offer, Severity
-from offerctl.repo import Repo, today
+from offerctl.repo import Repo
 
 CHANNELS = ("email", "manual")
 OUT_DIR = "out"

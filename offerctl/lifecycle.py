@@ -138,7 +138,7 @@ class Plan:
 class Actor:
     email: str
     at: str
-    """UTC timestamp of the action (``repo.utc_now()``)."""
+    """UTC timestamp of the action (``clock.utc_now()``)."""
 
 
 Decide = Callable[[Offer, Actor], Plan]
@@ -440,7 +440,7 @@ def run(
     """Run ``work(author, at, commit)`` as the current git identity; with ``push`` on the
     remote tip, re-deciding on every retry (``sync.run_and_push``)."""
     from offerctl import sync
-    from offerctl.repo import utc_now
+    from offerctl.clock import utc_now
 
     if push and not commit:
         raise UsageError("--push and --no-commit cannot be combined", hint="--push commits and pushes")

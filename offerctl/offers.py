@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 from offerctl import check, git, intake, letters, loader, yamlio
+from offerctl.clock import today, utc_now
 from offerctl.errors import InputError, UsageError
 from offerctl.model import Finding, Offer, get_path
-from offerctl.repo import Repo, today, utc_now
+from offerctl.repo import Repo
 
 
 @dataclass(frozen=True)

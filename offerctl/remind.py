@@ -22,8 +22,9 @@ from typing import Any, Protocol
 
 from offerctl import mailer
 from offerctl.bizdays import BusinessCalendar
+from offerctl.clock import today
 from offerctl.mailer import SmtpSettings
-from offerctl.repo import Repo, today
+from offerctl.repo import Repo
 
 
 class WaitingLike(Protocol):

@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offerctl import git, yamlio
+from offerctl import clock, git, yamlio
 from offerctl.errors import InputError, UsageError
 from offerctl.model import Finding
 
@@ -133,6 +131,7 @@ def open_repo(explicit: Path | None = None, *, require_git: bool = True) -> Repo
             hint="offerctl keeps its audit trail in git: run `git init` there (or `offerctl init`)",
         )
     config, findings = read_config(root)
+    clock.pin_from_config(config)
     return Repo(root, config, findings)
 
 
@@ -156,32 +155,3 @@ def read_config(root: Path, *, label: str | None = None) -> tuple[dict[str, Any]
     return config, findings
 
 
-def now() -> dt.datetime:
-    """The current UTC time, or ``OFFERCTL_NOW`` (an ISO 8601 timestamp) when set.
-
-    ``OFFERCTL_NOW`` exists for backfilling offers made before a team adopted offerctl and
-    for reproducible demos (the bundled example was recorded with it); git's own
-    ``GIT_AUTHOR_DATE``/``GIT_COMMITTER_DATE`` play the same role for commits.
-    """
-    override = os.environ.get("OFFERCTL_NOW")
-    if override:
-        try:
-            parsed = dt.datetime.fromisoformat(override.replace("Z", "+00:00"))
-        except ValueError:
-            raise UsageError(
-                f"OFFERCTL_NOW={override!r} is not an ISO 8601 timestamp",
-                hint="e.g. OFFERCTL_NOW=2026-11-20T17:02:11Z, or unset it",
-            ) from None
-        if parsed.tzinfo is None:
-            parsed = parsed.replace(tzinfo=dt.UTC)
-        return parsed.astimezone(dt.UTC)
-    return dt.datetime.now(dt.UTC)
-
-
-def today() -> dt.date:
-    return now().date()
-
-
-def utc_now() -> str:
-    """Now as stored in files: UTC, ISO 8601, second precision, ``Z`` suffix."""
-    return now().replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -279,8 +279,8 @@ def expire(
     import datetime as dt
 
     from offerctl import lifecycle
+    from offerctl.clock import today
     from offerctl.errors import UsageError
-    from offerctl.repo import today
 
     try:
         date = dt.date.fromisoformat(as_of) if as_of else today()

@@ -18,10 +18,11 @@ from decimal import Decimal
 from typing import Any
 
 from offerctl import approvals
+from offerctl.clock import today
 from offerctl.model import Offer, get_path, to_decimal, to_jsonable
 from offerctl.policy.approvers import Approvers
 from offerctl.policy.bands import Band, BandTable
-from offerctl.repo import Repo, today
+from offerctl.repo import Repo
 
 CEL_VARIABLES = (
     "offer",
