@@ -5,6 +5,7 @@ See ``_app`` for the shared plumbing."""
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from collections.abc import Sequence
 
@@ -82,7 +83,16 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     OfferctlError → its own code (1 refused, 2 usage/unreadable input) with
     ``error: path:line: message`` and a hint on stderr — never a traceback.
+    Each run has its own context, so a pinned clock (``--as-of``, the repository's demo
+    date) never outlives the command.
     """
+    return contextvars.copy_context().run(_run, argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from offerctl.core import clock
+
+    clock.honour_config_pins()
     try:
         app(args=list(argv) if argv is not None else None, prog_name="offerctl")
     except SystemExit as exc:  # typer's standalone mode: usage errors exit 2, --help 0

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from offerctl.cli._app import (
+    AsOfOption,
     Format,
     FormatOption,
     NoCommitOption,
@@ -191,7 +192,7 @@ def submit(
 
 
 @app.command()
-def status(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
+def status(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOption = Format.text) -> None:
     """Every open offer: stage, who it waits on, business days waiting, SLA breaches (!)."""
     from offerctl.lifecycle import approval_flow
     from offerctl.store.repo import open_repo
@@ -206,7 +207,7 @@ def status(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
 
 
 @app.command()
-def inbox(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
+def inbox(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOption = Format.text) -> None:
     """What awaits you (the current git identity), oldest first."""
     from offerctl.lifecycle import approval_flow
     from offerctl.store import git

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from offerctl.cli._app import RepoOption, app, echo
+from offerctl.cli._app import AsOfOption, RepoOption, app, echo
 
 
 class CheckFormat(StrEnum):
@@ -59,6 +60,7 @@ def check(
             "or offerctl.yaml changed); history is verified from REF on.",
         ),
     ] = None,
+    as_of: AsOfOption = None,
     policy_ref: Annotated[
         str | None,
         typer.Option(
@@ -100,7 +102,19 @@ def check(
         echo(reporters.github(result.findings, result.checked))
     else:
         echo(reporters.text(result.findings, result.checked))
+        _say_pinned_date()
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _say_pinned_date() -> None:
+    """A pinned clock changes what `check` finds (expiries): say so, on stderr."""
+    from offerctl.cli._app import stderr_console
+    from offerctl.core import clock
+
+    pinned = clock.current_pin()
+    if pinned is not None:
+        sys.stdout.flush()
+        stderr_console().print(f"note: checked as of {pinned.day} ({pinned.source})", highlight=False)
 
 
 class SchemaName(StrEnum):

@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from offerctl.cli._app import Format, FormatOption, RepoOption, app, echo, stderr_console, stdout_console
+from offerctl.cli._app import (
+    AsOfOption,
+    Format,
+    FormatOption,
+    RepoOption,
+    app,
+    echo,
+    stderr_console,
+    stdout_console,
+)
 
 
 class ReportFormat(StrEnum):
@@ -57,6 +66,7 @@ def _progress() -> tuple[Any, Any]:
 @app.command()
 def report(
     repo: RepoOption = None,
+    as_of: AsOfOption = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -141,30 +151,17 @@ def remind(
     send: Annotated[
         bool, typer.Option("--send", help="Email each approver one digest (offerctl.yaml smtp: settings).")
     ] = False,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="Count business days up to this date (default: today).", show_default=False
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Approvals waiting past their SLA (business days, public holidays skipped); escalated
     to the escalation contact after twice the SLA. Never prompts, never commits: safe on a
     CI schedule. Exit 0 even when approvals are overdue; 2 when mail cannot be delivered."""
-    import datetime as dt
 
-    from offerctl.core.errors import UsageError
     from offerctl.reports import remind as core
     from offerctl.store.repo import open_repo
 
-    day = None
-    if as_of is not None:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from None
-    result = core.run(open_repo(repo), as_of=day, send=send)
+    result = core.run(open_repo(repo), send=send)  # --as-of pinned the clock
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 

@@ -21,8 +21,9 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import hashlib
+import os
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -453,7 +454,8 @@ class Letters:
             content = markdown.encode("utf-8")
         else:
             html = self.render_text(offer, template, "html", written_on=written_on, version=version)
-            content = html.encode("utf-8") if fmt == "html" else self._pdf(html)
+            dated = letter_date(offer, written_on)
+            content = html.encode("utf-8") if fmt == "html" else self._pdf(html, dated)
         return RenderedLetter(
             content,
             version,
@@ -464,7 +466,7 @@ class Letters:
             selection,
         )
 
-    def _pdf(self, html: str) -> bytes:
+    def _pdf(self, html: str, dated: dt.date) -> bytes:
         try:
             from weasyprint import HTML
         except (ImportError, OSError) as exc:  # pragma: no cover - depends on system libraries
@@ -474,7 +476,8 @@ class Letters:
                 code="L412",
             ) from None
         document = HTML(string=html, base_url=str(self.templates_dir), url_fetcher=self._fetch)
-        pdf: bytes = document.write_pdf()
+        with _source_date(dated):
+            pdf: bytes = document.write_pdf()
         return pdf
 
     def _fetch(self, url: str, *args: Any, **kwargs: Any) -> Any:
@@ -503,6 +506,26 @@ def render(
     exit 2) naming the template file and line.
     """
     return Letters.for_repo(repo).render(offer, fmt, written_on=written_on)
+
+
+@contextlib.contextmanager
+def _source_date(day: dt.date) -> Iterator[None]:
+    """Date embedded font subsets by the letter, not the clock.
+
+    Without the HarfBuzz subsetting library WeasyPrint subsets fonts with fontTools, which
+    stamps each subset's ``head.modified`` with the current time unless ``SOURCE_DATE_EPOCH``
+    is set (the reproducible-builds convention), so two renders differed. With it set to the
+    letter's date the PDF is byte-identical whichever subsetter runs.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def letter_date(offer: Offer, written_on: dt.date | None = None) -> dt.date:

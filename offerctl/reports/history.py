@@ -9,10 +9,12 @@ Only commits *without* trailers (hand edits) get their changed paths listed, in 
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from offerctl.core import clock
 from offerctl.store import git
 from offerctl.store.repo import OFFERS_DIR, Repo
 
@@ -68,11 +70,13 @@ def _trailers(block: str) -> list[str | None]:
 
 
 def scan(
-    repo: Repo, *, since: str | None = None, progress: Callable[[int], None] | None = None
+    repo: Repo, *, since: dt.date | str | None = None, progress: Callable[[int], None] | None = None
 ) -> list[CommitRecord]:
     """Every offer-related commit reachable from HEAD, newest first.
 
-    ``since`` is passed to ``git log --since`` (a date or any git approxidate).
+    ``since`` is a whole UTC day (a date or ``YYYY-MM-DD``): commits from its first second
+    on. git's approxidate would fill in the current time of day, dropping that morning's
+    commits whenever it runs later in the day, so the time is always passed explicitly.
     ``progress`` is called with the number of commits read so far, every
     ``PROGRESS_EVERY`` commits and once at the end; the core never prints.
     """
@@ -84,7 +88,7 @@ def scan(
 class PendingScan:
     """A ``scan`` whose ``git log`` runs while the caller does other work (``start``)."""
 
-    def __init__(self, repo: Repo, since: str | None) -> None:
+    def __init__(self, repo: Repo, since: dt.date | str | None) -> None:
         self.repo = repo
         self._capture = git.Capture(_args(since), repo.root) if git.has_commits(repo.root) else None
 
@@ -95,16 +99,17 @@ class PendingScan:
         return _parse(self.repo, self._capture.records(_RECORD), progress)
 
 
-def start(repo: Repo, *, since: str | None = None) -> PendingScan:
+def start(repo: Repo, *, since: dt.date | str | None = None) -> PendingScan:
     """Start ``scan``'s ``git log`` in the background; ``.result()`` parses it. ``report``
     reads offer files meanwhile, so git's work runs on another core."""
     return PendingScan(repo, since)
 
 
-def _args(since: str | None) -> list[str]:
+def _args(since: dt.date | str | None) -> list[str]:
     args = ["log", f"--format={_FORMAT}%x1e"]
-    if since:
-        args.append(f"--since={since}")
+    if since is not None:
+        day = since if isinstance(since, dt.date) else clock.parse_day(since, what="--since")
+        args.append(f"--since={clock.start_of_day(day)}")
     return args
 
 

@@ -125,7 +125,7 @@ def build(
     # Commits of offers created in a window come after their creation: history before the
     # earliest window (less a day of clock skew) cannot change any number of this report.
     earliest = (previous_window or window).since
-    scan_since = (earliest - dt.timedelta(days=1)).isoformat() if earliest else None
+    scan_since = (earliest - dt.timedelta(days=1)) if earliest else None
     pending = history.start(repo, since=scan_since)  # git log runs while offers are read
     files = loader.offer_files(repo)
     read = offer_reader.read_offers(repo, files, metrics.OFFER_FIELDS, cache=cache)

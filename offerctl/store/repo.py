@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from offerctl.core import clock
 from offerctl.core.errors import InputError, UsageError
 from offerctl.core.model import Finding
 from offerctl.store import git, yamlio
@@ -131,6 +132,7 @@ def open_repo(explicit: Path | None = None, *, require_git: bool = True) -> Repo
             hint="offerctl keeps its audit trail in git: run `git init` there (or `offerctl init`)",
         )
     config, findings = read_config(root)
+    clock.pin_from_config(config)
     return Repo(root, config, findings)
 
 
