@@ -50,14 +50,14 @@ def test_every_status_is_reachable_and_closed_states_are_final() -> None:
     assert set(transitions.targets("rescind")) == set(OPEN_STATUSES)
 
 
-def test_readme_diagram_is_generated_from_the_transition_table() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_docs_diagram_is_generated_from_the_transition_table() -> None:
+    page = (ROOT / "docs" / "lifecycle.md").read_text()
     block = re.search(
         r"<!-- lifecycle-diagram:start -->\n```mermaid\n(.*?)```\n<!-- lifecycle-diagram:end -->",
-        readme,
+        page,
         re.S,
     )
-    assert block, "README.md lacks the lifecycle diagram block"
+    assert block, "docs/lifecycle.md lacks the lifecycle diagram block"
     assert block.group(1) == transitions.mermaid()
 
 
