@@ -169,6 +169,17 @@ def stdout_console() -> Any:
     return Console(highlight=False, soft_wrap=False)
 
 
+def print_trimmed(console: Any, renderable: Any) -> None:
+    """Print ``renderable`` without the spaces rich pads each table line with up to the
+    terminal's width (they end up in pipes, copies and snapshot files)."""
+    import re
+
+    with console.capture() as captured:
+        console.print(renderable)
+    text = re.sub(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", r"\1", captured.get(), flags=re.M)
+    sys.stdout.write(text)
+
+
 def stderr_console() -> Any:
     from rich.console import Console
 
