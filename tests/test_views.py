@@ -211,3 +211,34 @@ def test_fit_columns_keeps_fixed_columns_whole() -> None:
         assert fitted["ID"] == 17 and fitted["STATUS"] == 16 and fitted["EXPIRES"] == 10
         assert sum(fitted.values()) + 2 * (len(fitted) - 1) <= width
     assert "TITLE" not in dict((c.header, w) for c, w in fit_columns(LIST_COLUMNS, [row], 64))
+
+
+def test_inbox_shows_candidate_pay_and_human_times(
+    example_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("TZ", "UTC")
+    as_user(monkeypatch, "dana.whit@acme.example")
+    lines = cli("inbox", cwd=example_repo).out.splitlines()
+    assert lines[0] == "1 offer waits for you (dana.whit@acme.example), oldest first:"
+    assert lines[2] == "OFF-2026-5NB2RC8P  Maya Patel — Staff Engineer, $248,000"
+    assert lines[3].startswith("    waiting since 6 days ago (2026-11-17), 4 business days")
+    assert "T" not in lines[3]  # no raw ISO time
+
+
+def test_inbox_tells_a_stranger_who_they_are(
+    example_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    as_user(monkeypatch, "someone@elsewhere.example")
+    result = cli("inbox", cwd=example_repo)
+    assert result.code == 0
+    assert result.out.startswith(
+        "you are not an approver in policies/approvers.yaml (you are someone@elsewhere.example)"
+    )
+    assert "0 offer" not in result.out
+    assert cli("inbox", "-f", "json", cwd=example_repo).json() == {
+        "for": "someone@elsewhere.example",
+        "listed": False,
+        "items": [],
+    }
+    as_user(monkeypatch, "chris.ito@acme.example")
+    assert cli("inbox", cwd=example_repo).out == "nothing waits for you (chris.ito@acme.example)\n"
