@@ -68,6 +68,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 
+
 def _print_version(value: bool) -> None:
     if value:
         from offerctl import __version__

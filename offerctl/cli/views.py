@@ -233,6 +233,7 @@ def _approvals_table(approvals: Sequence[Any], states: dict[int, Any]) -> Table:
     table.add_column(no_wrap=True)
     table.add_column(no_wrap=True, style="bold")
     table.add_column(overflow="fold")
+
     def who(a: dict[str, Any]) -> str:
         return str(a.get("by")) + (f" for {a['on_behalf_of']}" if a.get("on_behalf_of") else "")
 
