@@ -460,3 +460,9 @@ def test_sops_age_decrypts_what_offerctl_encrypts(tmp_path: Path) -> None:
         timeout=60,
     )
     assert run.returncode != 0 and "No matching recipient" in run.stderr
+
+
+def test_config_schema_ships_the_privacy_fragment() -> None:
+    for base in (ROOT / "schemas", ROOT / "offerctl" / "schemas"):
+        shipped = json.loads((base / "config.schema.json").read_text())
+        assert shipped["properties"]["privacy"] == json.loads(json.dumps(pconfig.SCHEMA))
