@@ -466,3 +466,15 @@ def test_config_schema_ships_the_privacy_fragment() -> None:
     for base in (ROOT / "schemas", ROOT / "offerctl" / "schemas"):
         shipped = json.loads((base / "config.schema.json").read_text())
         assert shipped["properties"]["privacy"] == json.loads(json.dumps(pconfig.SCHEMA))
+
+
+def test_sealed_marker_prints_but_refuses_arithmetic() -> None:
+    from offerctl.privacy.values import NeedsKey
+
+    sealed = Sealed("compensation.base_salary", "sops", "OFF-1", "group hr")
+    assert f"{sealed}" == "\u2039encrypted\u203a" and str(Sealed("x", "erased")) == "\u2039erased\u203a"
+    for attempt in (lambda: sealed > 1, lambda: sealed + 1, lambda: float(sealed), lambda: 1 - sealed):
+        with pytest.raises(NeedsKey) as info:
+            attempt()
+        assert info.value.exit_code == 2 and "group hr" in (info.value.hint or "")
+    assert sealed != 185000

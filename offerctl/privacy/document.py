@@ -300,6 +300,7 @@ def open_document(
     offer_id: str,
     data_key: bytes | None,
     erasure_keys: Mapping[str, bytes] | None = None,
+    readers: str = "",
 ) -> Opened:
     """Decrypt what can be decrypted. Problems (a plaintext value where the file says
     encrypted, a value that does not decrypt, a MAC mismatch) are messages naming paths,
@@ -323,33 +324,33 @@ def open_document(
                 return node
             if data_key is None:
                 sealed.append(where)
-                return Sealed(where, "sops")
+                return Sealed(where, "sops", offer_id, readers)
             try:
                 value = values.decrypt_sops(node, data_key, aad)
             except CipherProblem as exc:
                 problems.append(str(exc).replace(aad, where))
                 sealed.append(where)
-                return Sealed(where, "sops")
+                return Sealed(where, "sops", offer_id, readers)
             macs.append(value)
             return value
         if node == values.ERASED:
             sealed.append(where)
-            return Sealed(where, "erased")
+            return Sealed(where, "erased", offer_id, readers)
         if values.is_erasable_token(node):
             key = erasure_keys.get(values.erasable_kid(node) or "")
             if key is None:
                 sealed.append(where)
-                return Sealed(where, "erasable")
+                return Sealed(where, "erasable", offer_id, readers)
             try:
                 return values.decrypt_erasable(node, key, offer_id, aad)
             except CipherProblem as exc:
                 problems.append(str(exc).replace(aad, where))
                 sealed.append(where)
-                return Sealed(where, "erasable")
+                return Sealed(where, "erasable", offer_id, readers)
         if values.is_sops_token(node):
             problems.append(f"{where} is encrypted but outside the file's encrypted_regex")
             sealed.append(where)
-            return Sealed(where, "sops")
+            return Sealed(where, "sops", offer_id, readers)
         return node
 
     def walk(node: Any, keys: tuple[str, ...], pos: tuple[str | int, ...]) -> Any:

@@ -30,6 +30,8 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from offerctl.errors import UsageError
+
 SOPS_PREFIX = "ENC[AES256_GCM,"
 ERASABLE_PREFIX = "ENC[OFFERCTL_ERASABLE,"
 ERASED = "ERASED"
@@ -216,12 +218,53 @@ def decrypt_erasable(token: str, key: bytes, offer_id: str, aad_path: str) -> Pl
     return decode(raw, kind)
 
 
-@dataclass(frozen=True)
+class NeedsKey(UsageError):
+    """A command needed the plaintext of an encrypted field it cannot decrypt (exit 2).
+    The message names the field and who can read the offer, never a value."""
+
+
+@dataclass(frozen=True, eq=False)
 class Sealed:
-    """Marker value the loader puts where a field could not be decrypted."""
+    """What the loader leaves where a value could not be decrypted.
+
+    Printing it shows the marker (``‹encrypted›``, ``‹erased›``): listing and status work.
+    Computing with it (comparing, adding, converting to a number) raises ``NeedsKey`` so a
+    command that needs the plaintext stops with exit 2 instead of using a wrong value.
+    """
 
     path: str
     tier: str  # "sops" | "erasable" | "erased"
+    offer_id: str = ""
+    readers: str = ""
 
     def __str__(self) -> str:
         return "\u2039erased\u203a" if self.tier == "erased" else "\u2039encrypted\u203a"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+    def needs_key(self) -> NeedsKey:
+        offer = f"{self.offer_id}: " if self.offer_id else ""
+        if self.tier == "erased":
+            return NeedsKey(
+                f"{offer}{self.path} was erased; this command needs its value",
+                hint="erased values cannot be recovered",
+            )
+        who = f" ({self.readers})" if self.readers else ""
+        return NeedsKey(
+            f"{offer}{self.path} is encrypted and none of your keys can read it",
+            hint=f"run this as a reader of the offer{who}; `offerctl readers {self.offer_id or 'ID'}` "
+            "lists them. Keys are read from OFFERCTL_AGE_KEY_FILE, OFFERCTL_AGE_KEY, SOPS_AGE_KEY_FILE, "
+            "SOPS_AGE_KEY, the sops keys.txt or ~/.ssh/id_ed25519",
+        )
+
+    def _refuse(self, *_args: Any) -> Any:
+        raise self.needs_key()
+
+    __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
+    __truediv__ = __rtruediv__ = __neg__ = __abs__ = _refuse
+    __float__ = __int__ = __index__ = _refuse
+
+    def __hash__(self) -> int:
+        return hash((self.path, self.tier, self.offer_id))
