@@ -227,7 +227,7 @@ class NeedsKey(UsageError):
 class Sealed:
     """What the loader leaves where a value could not be decrypted.
 
-    Printing it shows the marker (``‹encrypted›``, ``‹erased›``): listing and status work.
+    Printing it shows the marker (angle-quoted "encrypted" or "erased"): listing and status work.
     Computing with it (comparing, adding, converting to a number) raises ``NeedsKey`` so a
     command that needs the plaintext stops with exit 2 instead of using a wrong value.
     """
