@@ -1,0 +1,249 @@
+"""The privacy state of one command run on one repository: configuration, the user's
+identities, the erasure key store, and the single accessor through which offer data is
+opened (decrypted) and sealed (encrypted). Built lazily: a command that reads no encrypted
+offer never looks for keys.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offerctl.errors import InputError, UsageError
+from offerctl.privacy import config as pconfig
+from offerctl.privacy import digest as pdigest
+from offerctl.privacy import document, keystore, values
+from offerctl.privacy import keys as keymod
+
+
+def has_encrypted_values(raw: Any) -> bool:
+    """Whether a parsed offer holds encrypted data (a ``sops:`` block or erasable values)."""
+    if isinstance(raw, Mapping):
+        if isinstance(raw.get(document.METADATA_KEY), Mapping):
+            return True
+        return any(has_encrypted_values(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(has_encrypted_values(v) for v in raw)
+    return values.is_erasable_token(raw) or raw == values.ERASED
+
+
+def people_keys(approvers: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:
+    """email -> reading public keys from policies/approvers.yaml (``age_key``, and an
+    ``ssh-ed25519`` ``ssh_key``)."""
+    out: dict[str, tuple[str, ...]] = {}
+    for person in approvers.get("people") or ():
+        if not isinstance(person, Mapping) or "email" not in person:
+            continue
+        found = [str(person[k]) for k in ("age_key", "ssh_key") if isinstance(person.get(k), str)]
+        out[str(person["email"]).lower()] = tuple(k for k in found if keymod.is_recipient(k))
+    return out
+
+
+@dataclass
+class PrivacySession:
+    root: Path
+    config: pconfig.PrivacyConfig
+    approvers: Mapping[str, Any] = field(default_factory=dict)
+    env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    _identities: tuple[keymod.Identity, ...] | None = None
+    _looked_at: tuple[str, ...] = ()
+    _store: keystore.KeyStore | None = None
+    _opened: dict[tuple[str, int], document.Opened] = field(default_factory=dict)
+
+    @classmethod
+    def create(
+        cls, root: Path, section: Mapping[str, Any] | None, approvers: Mapping[str, Any]
+    ) -> PrivacySession:
+        try:
+            config = pconfig.parse(section)
+        except pconfig.ConfigProblem as exc:
+            raise InputError(str(exc), path="offerctl.yaml", hint="see docs/privacy.md") from None
+        return cls(root, config, approvers)
+
+    # --- keys -------------------------------------------------------------------------
+
+    def identities(self) -> tuple[keymod.Identity, ...]:
+        if self._identities is None:
+            try:
+                found = keymod.discover_identities(self.env, Path.home(), sys.platform)
+            except keymod.KeyProblem as exc:
+                raise UsageError(str(exc), hint="fix or unset the variable (docs/privacy.md, Keys)") from None
+            self._identities, self._looked_at = found.identities, found.looked_at
+        return self._identities
+
+    def store(self) -> keystore.KeyStore:
+        if self._store is None:
+            from offerctl.privacy.gitstore import GitRefBackend
+
+            self._store = keystore.KeyStore(GitRefBackend(self.root))
+        return self._store
+
+    def people_keys(self) -> dict[str, tuple[str, ...]]:
+        return people_keys(self.approvers)
+
+    # --- reading ----------------------------------------------------------------------
+
+    def readers_text(self, raw: Mapping[str, Any]) -> str:
+        """Who can read an offer, short, for messages: its reader groups and people."""
+        groups = [g for rule in self.config.readers if rule.applies(raw) for g in rule.groups]
+        parts = [f"group {g}" for g in dict.fromkeys(groups)]
+        if isinstance(raw.get("recruiter"), str):
+            parts.append(f"the recruiter {raw['recruiter']}")
+        role = raw.get("role")
+        if isinstance(role, Mapping) and isinstance(role.get("hiring_manager"), str):
+            parts.append(f"the hiring manager {role['hiring_manager']}")
+        parts.append("its approvers")
+        return ", ".join(parts)
+
+    def open(self, offer_id: str, raw: Mapping[str, Any]) -> document.Opened:
+        """The single accessor: an offer's data with everything our keys open decrypted."""
+        memo = (offer_id, id(raw))
+        if memo in self._opened:
+            return self._opened[memo]
+        identities = self.identities()
+        data_key = document.data_key_of(raw, identities)
+        erasure: dict[str, bytes] = {}
+        if _has_erasable(raw) and identities:
+            key = self.store().unwrap(offer_id, identities)
+            if key is not None:
+                erasure[key.kid] = key.key
+        opened = document.open_document(
+            raw, offer_id=offer_id, data_key=data_key, erasure_keys=erasure, readers=self.readers_text(raw)
+        )
+        self._opened[memo] = opened
+        return opened
+
+    def data_key(self, raw: Mapping[str, Any]) -> bytes | None:
+        return document.data_key_of(raw, self.identities())
+
+    def digest_key(self, offer_id: str, opened: Mapping[str, Any]) -> bytes | None:
+        """The offer's approval-digest key when we can read its root."""
+        privacy = opened.get("privacy")
+        root = privacy.get(pconfig.DIGEST_KEY_FIELD) if isinstance(privacy, Mapping) else None
+        if not isinstance(root, str):
+            return None
+        import base64
+
+        return pdigest.derive_key(base64.b64decode(root), offer_id)
+
+    # --- writing ----------------------------------------------------------------------
+
+    def readers(self, plain: Mapping[str, Any], approvers: Mapping[str, Sequence[str]]) -> pconfig.Readers:
+        return pconfig.readers_of(plain, self.config, self.people_keys(), approvers)
+
+    def seal(
+        self,
+        offer_id: str,
+        plain: Mapping[str, Any],
+        previous: Mapping[str, Any] | None,
+        recipients: Sequence[str],
+        now: str,
+        *,
+        rotate: bool = False,
+    ) -> dict[str, Any]:
+        """``plain`` (opened data, possibly with tokens/markers where we could not read)
+        encrypted per the configuration, reusing every unchanged ciphertext of ``previous``."""
+        if not self.config.enabled and (previous is None or not has_encrypted_values(previous)):
+            return dict(plain)
+        layout = self.config.layout()
+        work = document.restore_tokens(plain, previous or {})
+        data_key: bytes | None = None
+        if previous is not None and not rotate:
+            data_key = self.data_key(previous)
+        needs_plain_write = _has_plain_in(work, layout)
+        if data_key is None and (previous is None or document.metadata(previous) is None or rotate):
+            data_key = os.urandom(32)
+        elif data_key is None and needs_plain_write:
+            raise values.NeedsKey(
+                f"{offer_id}: changing its encrypted fields needs a key that can read them",
+                hint=f"readers: {self.readers_text(plain)}; `offerctl readers {offer_id}`",
+            )
+        if layout.sops_keys and data_key is not None:
+            work = _ensure_digest_root(work)
+        erasure = None
+        if layout.erasable and _has_erasable_plain(work, layout):
+            store = self.store()
+            erasure = store.unwrap(offer_id, self.identities())
+            if erasure is None:
+                if store.get(offer_id) is not None:
+                    raise values.NeedsKey(
+                        f"{offer_id}: writing its candidate data needs a key that can read the offer",
+                        hint=f"readers: {self.readers_text(plain)}",
+                    )
+                erasure = store.create(offer_id, recipients)
+                # Saved now, before the offer is written: a key without an offer is harmless,
+                # an offer whose key was never stored would be unreadable.
+                store.save(f"offerctl: erasure key for {offer_id}")
+        try:
+            return document.seal(
+                work,
+                layout,
+                offer_id=offer_id,
+                data_key=data_key,
+                erasure=erasure,
+                recipients=recipients,
+                now=now,
+                previous=previous,
+            )
+        except keymod.KeyProblem as exc:
+            raise UsageError(f"{offer_id}: {exc}") from None
+        except values.CipherProblem as exc:
+            raise InputError(f"{offer_id}: {exc}") from None
+
+
+def _has_erasable(raw: Any) -> bool:
+    if isinstance(raw, Mapping):
+        return any(_has_erasable(v) for v in raw.values())
+    if isinstance(raw, list):
+        return any(_has_erasable(v) for v in raw)
+    return values.is_erasable_token(raw)
+
+
+def _walk_leaves(node: Any, keys: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+    if isinstance(node, Mapping):
+        return [x for k, v in node.items() for x in _walk_leaves(v, (*keys, str(k)))]
+    if isinstance(node, list):
+        return [x for v in node for x in _walk_leaves(v, keys)]
+    return [(keys, node)]
+
+
+def _has_plain_in(data: Any, layout: document.Layout) -> bool:
+    return any(
+        layout.tier(k) == "sops" and v is not None and v != "" and not values.is_sops_token(v)
+        for k, v in _walk_leaves(data)
+        if k[:1] != (document.METADATA_KEY,)
+    )
+
+
+def _has_erasable_plain(data: Any, layout: document.Layout) -> bool:
+    return any(
+        layout.tier(k) == "erasable"
+        and v is not None
+        and not values.is_erasable_token(v)
+        and v != values.ERASED
+        for k, v in _walk_leaves(data)
+    )
+
+
+def _ensure_digest_root(data: Any) -> Any:
+    import base64
+
+    if not isinstance(data, Mapping):
+        return data
+    privacy = data.get("privacy")
+    if isinstance(privacy, Mapping) and privacy.get(pconfig.DIGEST_KEY_FIELD):
+        return data
+    out = dict(data)
+    root = base64.b64encode(pdigest.new_root()).decode("ascii")
+    # Before approvals/events so that the file reads top-down: terms, then the audit trail.
+    ordered: dict[str, Any] = {}
+    for key, value in out.items():
+        if key in ("approvals", "events") and "privacy" not in ordered:
+            ordered["privacy"] = {pconfig.DIGEST_KEY_FIELD: root}
+        ordered[key] = value
+    ordered.setdefault("privacy", {pconfig.DIGEST_KEY_FIELD: root})
+    return ordered
