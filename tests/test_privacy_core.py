@@ -478,3 +478,38 @@ def test_sealed_marker_prints_but_refuses_arithmetic() -> None:
             attempt()
         assert info.value.exit_code == 2 and "group hr" in (info.value.hint or "")
     assert sealed != 185000
+
+
+def test_erasure_values_retention_and_keyless_coverage() -> None:
+    from offerctl.privacy import erasure
+
+    reader = age_identity()
+    data_key, key = os.urandom(32), ErasureKey("k1", os.urandom(32))
+    plain = offer()
+    plain["status"] = "declined"
+    plain["events"] = [{"type": "declined", "at": "2026-11-30T10:00:00Z", "by": "tom.becker@acme.example"}]
+    sealed = seal(plain, [reader.public], data_key, key)
+    erased, paths = erasure.erase_values(sealed)
+    assert paths == ("candidate.name", "candidate.email")
+    assert erased["candidate"] == {"name": "ERASED", "email": "ERASED", "source": "referral"}
+    assert erased["compensation"] == sealed["compensation"] and erased["sops"] == sealed["sops"]
+    opened = document.open_document(
+        erased, offer_id=plain["id"], data_key=data_key, erasure_keys={"k1": key.key}
+    )
+    assert opened.mac_verified and str(opened.data["candidate"]["name"]) == "\u2039erased\u203a"
+
+    config = pconfig.parse({"retention_days": {"declined": 180}})
+    assert erasure.closed_on(sealed) == __import__("datetime").date(2026, 11, 30)
+    assert str(erasure.retention_due(sealed, config)) == "2027-05-29"
+    assert erasure.retention_due(erased, config) is None  # nothing left to erase
+
+    # keyless: covered ciphertext unchanged -> nothing; changed -> named; erasure is no change
+    assert erasure.covered_ciphertext_changes(sealed, erased, ["compensation", "candidate"]) == []
+    revised = seal(
+        dict(plain, compensation=dict(plain["compensation"], base_salary=1)),
+        [reader.public],
+        data_key,
+        key,
+        previous=sealed,
+    )
+    assert erasure.covered_ciphertext_changes(sealed, revised, ["compensation", "role"]) == ["compensation"]
