@@ -20,10 +20,10 @@ from typing import Any
 
 def contexts(root: Path) -> tuple[list[str], list[dict[str, Any]]]:
     sys.path.insert(0, str(root))
-    from offerctl import loader
-    from offerctl.policy import load_policy_set
+    from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import band_value, cel_value, derived
-    from offerctl.repo import open_repo
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
 
     repo = open_repo(root)
     policy, _ = load_policy_set(repo)
@@ -103,8 +103,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=50)
     args = parser.parse_args()
     rust_import, py_import = _import_ms("import cel"), _import_ms("import celpy")
-    direct = _import_ms("from offerctl.policy import cel_runtime; cel_runtime()") - _import_ms(
-        "from offerctl.policy import cel_runtime"
+    direct = _import_ms("from offerctl.policy.cel import cel_runtime; cel_runtime()") - _import_ms(
+        "from offerctl.policy.cel import cel_runtime"
     )
     rules, envs = contexts(args.repo.resolve())
     rc, re_ = bench_rust(rules, envs, args.rounds)
@@ -115,7 +115,7 @@ def main() -> None:
         f"import:   common-expression-language {rust_import:8.1f} ms   cel-python {py_import:8.1f} ms"
         f"  ratio {py_import / rust_import:6.1f}x"
     )
-    print(f"import:   the extension alone, as offerctl.policy.cel_runtime loads it {direct:8.1f} ms")
+    print(f"import:   the extension alone, as offerctl.policy.cel.cel_runtime loads it {direct:8.1f} ms")
     print(
         f"evaluate with one cel.Context per offer: {rx * 1e6:8.1f} us/eval"
         f"  (cel-python {pe / rx:6.1f}x slower)"

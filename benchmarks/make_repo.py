@@ -15,7 +15,7 @@ policies, read through offerctl's own engines:
   applies; a letter selection rule must match every offer (``letters.select``);
 * approvals: the routing engine (``route_data``) says which rules each offer triggers, once
   per offer at submission; the generator writes one line per stage and role, listing the
-  rules it fills (``rules:``), with ``approvals.digest`` over the union of their ``covers``,
+  rules it fills (``rules:``), with ``binding.digest`` over the union of their ``covers``,
   ``quorum`` distinct people, nobody in two roles and never the recruiter (separation of
   duties), a delegate ``on_behalf_of`` an absent approver. Offers that are approved or later
   carry every required approval; pending offers part of them;
@@ -51,13 +51,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from offerctl import approvals
-from offerctl.letters import Clause, LetterError, clause_library, select
-from offerctl.model import Offer, Severity
-from offerctl.policy import load_policy_set
+from offerctl.approvals import binding
+from offerctl.core.model import Offer, Severity
+from offerctl.letters.errors import LetterError
+from offerctl.letters.select import select
 from offerctl.policy.bands import Band
+from offerctl.policy.load import load_policy_set
 from offerctl.policy.routing import PolicySet, RuleOutcome, route_data
-from offerctl.repo import open_repo
+from offerctl.store.clauses import Clause, clause_library
+from offerctl.store.repo import open_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("offerctl.yaml", "policies", "letter_templates", "schemas")
@@ -337,7 +339,7 @@ def approval_lines(
                 f"of duties: {', '.join(eligible) or 'nobody'}"
             )
         covers = sorted({c for o in outcomes for c in o.covers})
-        digest = approvals.digest(offer.data, covers)
+        digest = binding.digest(offer.data, covers)
         for person in people:
             holds[person] = role
             at = t + rng.randint(600, DAY)

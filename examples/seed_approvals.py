@@ -14,7 +14,7 @@ rescinded ones partially), the script replays approval the way it happened:
    offer's ``submitted`` event and its ``sent`` event), so offerctl itself decides who may
    approve, computes the digest and writes the approval line;
 3. the current file is restored and that approval line is appended to it and committed
-   through ``offerctl.edit.OfferEdit`` with the approver as author and committer, the
+   through ``offerctl.store.edit.OfferEdit`` with the approver as author and committer, the
    approval time as commit date, and the trailers ``approve`` writes (Offer-Id,
    Offer-Action: approve, Offer-Role).
 
@@ -76,13 +76,13 @@ def _rewound(text: str, approvals: list[str]) -> str:
 
 def seed(root: Path) -> int:
     sys.path.insert(0, str(root))
-    from offerctl import git, loader
-    from offerctl.approvals import undo_revisions
-    from offerctl.edit import OfferEdit
-    from offerctl.model import get_path
-    from offerctl.policy import load_policy_set
+    from offerctl.approvals.binding import undo_revisions
+    from offerctl.core.model import get_path
+    from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
-    from offerctl.repo import open_repo
+    from offerctl.store import git, loader
+    from offerctl.store.edit import OfferEdit
+    from offerctl.store.repo import open_repo
 
     repo = open_repo(root)
     policy, _ = load_policy_set(repo)
@@ -160,10 +160,10 @@ def seed(root: Path) -> int:
             # Restore the file as it is now and append the approval line approve wrote.
             path.write_text(_with_approvals(original, lines[:-1]), "utf-8")
             edit = OfferEdit.open(repo, offer.id)
-            from offerctl import yamlio
+            from offerctl.store import yamlio
 
             line_data: Any = yamlio.load(new_line.strip()[2:].encode())
-            from offerctl.approval_flow import _line_for_yaml
+            from offerctl.lifecycle.approval_flow import _line_for_yaml
 
             edit.append("approvals", _line_for_yaml(line_data))
             os.environ.update(

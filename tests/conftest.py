@@ -42,6 +42,22 @@ def git_identity(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("TERM", "dumb")
 
 
+# The date every test runs on (the bundled example's story date, offerctl.yaml clock.today).
+TEST_TODAY = "2026-11-23"
+
+
+@pytest.fixture(autouse=True)
+def pinned_clock(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The suite gives the same result on any day of any year: every test runs with
+    OFFERCTL_TODAY pinned (a test may pin OFFERCTL_NOW or --as-of on top). A test that must
+    read the real clock says so in its name (``real_clock``) and gets no pin."""
+    monkeypatch.delenv("OFFERCTL_NOW", raising=False)
+    if "real_clock" in request.node.name:
+        monkeypatch.delenv("OFFERCTL_TODAY", raising=False)
+    else:
+        monkeypatch.setenv("OFFERCTL_TODAY", TEST_TODAY)
+
+
 def git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     full_env = {**os.environ, **(env or {})}
     return subprocess.run(
@@ -68,7 +84,7 @@ def declare_correction(repo: Path, offer_id: str, message: str) -> None:
 @pytest.fixture
 def offer_repo(tmp_path: Path) -> Path:
     """A fresh `offerctl init` repository (starter policies, one commit)."""
-    from offerctl.scaffold import init_repo
+    from offerctl.setup.scaffold import init_repo
 
     return init_repo(tmp_path / "repo").root
 

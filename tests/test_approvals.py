@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 from tests.conftest import git
 from tests.helpers import assert_snapshot
 
@@ -298,14 +298,14 @@ def test_ssh_signature_roundtrip(
     path = repo / "offers" / f"{OFFER_ID}.yaml"
     line = approvals_of(path)[0]
     assert len(line["sig"]) > 100 and "\n" not in line["sig"]
-    from offerctl import approvals
+    from offerctl.approvals import binding
 
-    payload = approvals.signing_payload(OFFER_ID, "hiring_manager", line["by"], line["at"], line["digest"])
-    assert approvals.verify(payload, line["sig"], "priya.nair@acme.example", public)
-    tampered = approvals.signing_payload(
+    payload = binding.signing_payload(OFFER_ID, "hiring_manager", line["by"], line["at"], line["digest"])
+    assert binding.verify(payload, line["sig"], "priya.nair@acme.example", public)
+    tampered = binding.signing_payload(
         OFFER_ID, "hiring_manager", line["by"], "2026-11-17T09:00:01Z", line["digest"]
     )
-    assert not approvals.verify(tampered, line["sig"], "priya.nair@acme.example", public)
+    assert not binding.verify(tampered, line["sig"], "priya.nair@acme.example", public)
     # check verifies: make the offer look approved and tamper with the time → A306
     _finish(cli, monkeypatch, repo)
     assert cli("check", f"offers/{OFFER_ID}.yaml", cwd=repo).code == 0
@@ -329,7 +329,7 @@ def _finish(cli: Any, monkeypatch: pytest.MonkeyPatch, repo: Path) -> None:
 def test_digest_ignores_formatting_and_is_decimal_safe() -> None:
     from decimal import Decimal
 
-    from offerctl.approvals import digest
+    from offerctl.approvals.binding import digest
 
     a = {"compensation": {"base_salary": 185000, "currency": "USD"}, "start_date": "2027-01-11"}
     b = {"start_date": "2027-01-11", "compensation": {"currency": "USD", "base_salary": Decimal("185000.00")}}
@@ -528,8 +528,8 @@ def test_status_and_inbox(example_repo: Path, cli: Any, monkeypatch: pytest.Monk
 def test_business_days_skip_weekends_and_holidays(example_repo: Path) -> None:
     import datetime as dt
 
-    from offerctl.bizdays import BusinessCalendar
-    from offerctl.repo import open_repo
+    from offerctl.core.bizdays import BusinessCalendar
+    from offerctl.store.repo import open_repo
 
     calendar = BusinessCalendar.for_repo(open_repo(example_repo))  # the one status/inbox count with
     # Wed 2026-11-25 → Mon 2026-11-30: Thanksgiving (Thu) and the day after (CA) are holidays

@@ -13,33 +13,33 @@ from typing import Any
 
 import pytest
 
-from offerctl import check, letter_checks
-from offerctl.repo import open_repo
+from offerctl.checks import letters, runner
+from offerctl.store.repo import open_repo
 from tests.conftest import declare_correction, git
 
 AS_OF = dt.date(2026, 11, 22)
 DECLINED = "OFF-2026-5WQ9GA1D"
 
 
-def _plain(repo: Path) -> check.CheckResult:
-    return check.run(open_repo(repo), as_of=AS_OF, jobs=1, cache=False)
+def _plain(repo: Path) -> runner.CheckResult:
+    return runner.run(open_repo(repo), as_of=AS_OF, jobs=1, cache=False)
 
 
-def _cached(repo: Path) -> check.CheckResult:
-    return check.run(open_repo(repo), as_of=AS_OF, jobs=1)
+def _cached(repo: Path) -> runner.CheckResult:
+    return runner.run(open_repo(repo), as_of=AS_OF, jobs=1)
 
 
 @pytest.fixture
 def template_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Records each time the repository letter check renders the templates."""
     calls: list[str] = []
-    original = letter_checks.check_templates
+    original = letters.check_templates
 
     def counting(letters: Any) -> Iterator[Any]:
         calls.append("rendered")
         return original(letters)
 
-    monkeypatch.setattr(letter_checks, "check_templates", counting)
+    monkeypatch.setattr(letters, "check_templates", counting)
     return calls
 
 
@@ -102,12 +102,12 @@ def test_closed_offer_findings_follow_the_history_and_the_files(example_repo: Pa
 def _without_memoisation(monkeypatch: pytest.MonkeyPatch) -> None:
     """Undo every per-process shortcut of the cold path: Babel locales and currencies parsed
     on each call, durations spelled each time, the whole offer in every CEL context."""
-    from offerctl import letter_filters
+    from offerctl.letters import filters
     from offerctl.policy import routing
 
-    monkeypatch.setattr(letter_filters, "babel_locale", lambda name: name)
-    monkeypatch.setattr(letter_filters, "spell_duration", letter_filters.spell_duration.__wrapped__)
-    monkeypatch.setattr(letter_filters, "is_known_currency", letter_filters.is_known_currency.__wrapped__)
+    monkeypatch.setattr(filters, "babel_locale", lambda name: name)
+    monkeypatch.setattr(filters, "spell_duration", filters.spell_duration.__wrapped__)
+    monkeypatch.setattr(filters, "is_known_currency", filters.is_known_currency.__wrapped__)
     monkeypatch.setattr(routing, "offer_fields_used", lambda expressions: None)
 
 
@@ -164,7 +164,7 @@ def test_memoisation_gives_the_same_findings(
 def test_policy_findings_come_from_the_cache_only_while_the_policy_is_unchanged(
     example_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from offerctl import policy
+    from offerctl.policy import load as policy
 
     assert _cached(example_repo).ok
     loads: list[str] = []

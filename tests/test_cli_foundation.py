@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 from tests.conftest import git
 from tests.helpers import intake
 

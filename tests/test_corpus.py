@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 
 CORPUS = Path(__file__).parent / "corpus"
 EXPECTED: dict[str, list[str]] = yamlio.load((CORPUS / "expected.yaml").read_bytes())

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import git as gitmod
-from offerctl.edit import OfferEdit
-from offerctl.errors import InputError
-from offerctl.repo import open_repo
+from offerctl.core.errors import InputError
+from offerctl.store import git as gitmod
+from offerctl.store.edit import OfferEdit
+from offerctl.store.repo import open_repo
 from tests.conftest import git
 
 OFFER = "OFF-2026-3QX7M2KD"

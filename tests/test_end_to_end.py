@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 from tests.conftest import git
 from tests.helpers import intake
 from tests.smtp_server import free_port, smtp_server

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 from tests.conftest import ROOT, git
 from tests.trust_helpers import new_offer, replace_in_offer
 

@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
-from offerctl import letters, loader
-from offerctl.repo import open_repo
+from offerctl.letters import render as letters_render
+from offerctl.store import loader
+from offerctl.store.clauses import clause_library
+from offerctl.store.repo import open_repo
 from tests.helpers import assert_snapshot
 
 SNAPSHOTS = Path(__file__).resolve().parent / "snapshots" / "letters"
@@ -45,9 +47,9 @@ def pdf_text(content: bytes) -> str:
     return re.sub(r"\s+", " ", text.replace("\xa0", " ").replace("\u202f", " "))
 
 
-def render(repo_root: Path, offer_id: str, fmt: str) -> letters.RenderedLetter:
+def render(repo_root: Path, offer_id: str, fmt: str) -> letters_render.RenderedLetter:
     repo = open_repo(repo_root)
-    return letters.render(repo, loader.load_offer(repo, offer_id), fmt)  # type: ignore[arg-type]
+    return letters_render.render(repo, loader.load_offer(repo, offer_id), fmt)  # type: ignore[arg-type]
 
 
 # --- snapshots and determinism -----------------------------------------------------------
@@ -184,7 +186,7 @@ def test_no_matching_rule(example_repo: Path, cli: Any) -> None:
 
 
 def test_clause_library_metadata(example_repo: Path) -> None:
-    library = letters.clause_library(open_repo(example_repo))
+    library = clause_library(open_repo(example_repo))
     assert {"confidentiality", "commission_plan", "probation_de", "non_compete", "at_will"} <= set(library)
     assert library["confidentiality"].standard is True
     assert library["non_compete"].standard is False
@@ -376,7 +378,7 @@ def _ctx(locale: str, currency: str = "USD") -> dict[str, Any]:
 
 
 def test_filters_format_for_the_locale() -> None:
-    from offerctl import letter_filters as f
+    from offerctl.letters import filters as f
 
     assert f.money(_ctx("en_US"), 185000) == "$185,000.00"
     assert f.money(_ctx("de_DE", "EUR"), 185000) == "185.000,00\xa0€"
@@ -496,7 +498,7 @@ def test_text_built_in_the_template_cannot_become_a_link(example_repo: Path, cli
 
 
 def test_new_offers_get_only_default_clauses_of_their_jurisdiction(offer_repo: Path, cli: Any) -> None:
-    from offerctl import yamlio
+    from offerctl.store import yamlio
 
     intake = FRESH_OFFER.split("recruiter:")[0].replace("id: OFF-2026-AAAABBBB\nstatus: draft\n", "")
     intake += (

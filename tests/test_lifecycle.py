@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
-from offerctl import lifecycle, yamlio
-from offerctl.model import CLOSED_STATUSES, OPEN_STATUSES, Status
+from offerctl.core.model import CLOSED_STATUSES, OPEN_STATUSES, Status
+from offerctl.lifecycle import transitions
+from offerctl.store import yamlio
 from tests.conftest import declare_correction, git
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,23 +42,23 @@ def trailers(repo: Path) -> str:
 
 
 def test_every_status_is_reachable_and_closed_states_are_final() -> None:
-    reachable = {Status.DRAFT} | {t.target for t in lifecycle.TRANSITIONS}
+    reachable = {Status.DRAFT} | {t.target for t in transitions.TRANSITIONS}
     assert reachable == set(Status)
-    for t in lifecycle.TRANSITIONS:
+    for t in transitions.TRANSITIONS:
         assert t.source not in CLOSED_STATUSES, t
     # Every open state can be left by rescind (the company can always withdraw).
-    assert set(lifecycle.targets("rescind")) == set(OPEN_STATUSES)
+    assert set(transitions.targets("rescind")) == set(OPEN_STATUSES)
 
 
-def test_readme_diagram_is_generated_from_the_transition_table() -> None:
-    readme = (ROOT / "README.md").read_text()
+def test_docs_diagram_is_generated_from_the_transition_table() -> None:
+    page = (ROOT / "docs" / "lifecycle.md").read_text()
     block = re.search(
         r"<!-- lifecycle-diagram:start -->\n```mermaid\n(.*?)```\n<!-- lifecycle-diagram:end -->",
-        readme,
+        page,
         re.S,
     )
-    assert block, "README.md lacks the lifecycle diagram block"
-    assert block.group(1) == lifecycle.mermaid()
+    assert block, "docs/lifecycle.md lacks the lifecycle diagram block"
+    assert block.group(1) == transitions.mermaid()
 
 
 def test_accept_records_signature_document_and_trailers(example_repo: Path, cli: Any, tmp_path: Path) -> None:
@@ -77,7 +78,7 @@ def test_accept_records_signature_document_and_trailers(example_repo: Path, cli:
         "from": "sent",
         "to": "accepted",
         "signed_on": "2026-11-21",
-        "document_sha256": lifecycle.sha256_file(b"%PDF-1.7 signed letter"),
+        "document_sha256": transitions.sha256_file(b"%PDF-1.7 signed letter"),
     }
     assert "Offer-Id: OFF-2026-6RM1PQ9C" in trailers(example_repo)
     assert "Offer-Action: accept" in trailers(example_repo)

@@ -1,4 +1,4 @@
-"""offerctl.mailer against a real SMTP server on loopback (aiosmtpd)."""
+"""offerctl.lifecycle.mailer against a real SMTP server on loopback (aiosmtpd)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import mailer
-from offerctl.errors import UsageError
-from offerctl.repo import Repo
+from offerctl.core.errors import UsageError
+from offerctl.lifecycle import mailer
+from offerctl.store.repo import Repo
 from tests.smtp_server import free_port, smtp_server
 
 PDF = b"%PDF-1.7\n% a tiny letter\n"

@@ -1,5 +1,5 @@
 """SLA reminders: overdue in business days (holiday-aware), escalation, one digest per person
-delivered through offerctl.mailer to a real SMTP server (aiosmtpd) on loopback."""
+delivered through offerctl.lifecycle.mailer to a real SMTP server (aiosmtpd) on loopback."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import mailer, remind
-from offerctl.bizdays import BusinessCalendar
-from offerctl.errors import UsageError
+from offerctl.core.bizdays import BusinessCalendar
+from offerctl.core.errors import UsageError
+from offerctl.lifecycle import mailer
 from offerctl.policy.routing import Waiting
+from offerctl.reports import remind
 from tests.smtp_server import Inbox
 
 CA = BusinessCalendar.from_config({"country": "US", "subdivision": "CA"})

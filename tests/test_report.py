@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from offerctl import history, report
-from offerctl.bizdays import BusinessCalendar
-from offerctl.repo import open_repo
+from offerctl.core.bizdays import BusinessCalendar
+from offerctl.reports import history, report
+from offerctl.store.repo import open_repo
 from tests.helpers import assert_snapshot
 from tests.report_fixture import build
 
@@ -330,8 +330,8 @@ def test_text_report_to_a_file(fixture_repo: Path, cli, tmp_path: Path) -> None:
 
 
 def test_history_fills_timestamps_the_files_lack() -> None:
-    from offerctl import metrics
-    from offerctl.model import Offer
+    from offerctl.core.model import Offer
+    from offerctl.reports import metrics
 
     offer = Offer("offers/OFF-1.yaml", {"id": "OFF-1", "status": "accepted", "events": []})
     commits = [

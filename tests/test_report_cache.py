@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from offerctl import cache, loader, metrics, offer_reader
-from offerctl.repo import open_repo
+from offerctl.reports import metrics, offer_reader
+from offerctl.store import cache, loader
+from offerctl.store.repo import open_repo
 from tests.conftest import git
 from tests.report_fixture import build
 
@@ -65,7 +66,7 @@ def _outputs(cli, root: Path) -> list[str]:  # type: ignore[no-untyped-def]
 
 
 def _cache_path(root: Path) -> Path:
-    from offerctl import git as offgit
+    from offerctl.store import git as offgit
 
     path = cache.cache_file(offgit.git_path(root, cache.CACHE_DIR), root, offer_reader.CACHE_KIND)
     assert path is not None

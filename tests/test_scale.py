@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
-from offerctl import cache, check, loader, schema, yamlio
-from offerctl.repo import open_repo
+from offerctl.checks import runner
+from offerctl.store import cache, loader, schema, yamlio
+from offerctl.store.repo import open_repo
 from tests.conftest import git
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +57,8 @@ def _cache_dir(repo: Path) -> Path:
     return Path(git(repo, "rev-parse", "--absolute-git-dir").strip()) / cache.CACHE_DIR
 
 
-def _plain(repo: Path, as_of: dt.date = AS_OF) -> check.CheckResult:
-    return check.run(open_repo(repo), as_of=as_of, jobs=1, cache=False)
+def _plain(repo: Path, as_of: dt.date = AS_OF) -> runner.CheckResult:
+    return runner.run(open_repo(repo), as_of=as_of, jobs=1, cache=False)
 
 
 def test_cached_and_parallel_paths_match_the_plain_path(
@@ -66,10 +67,10 @@ def test_cached_and_parallel_paths_match_the_plain_path(
     plain = _plain(corpus_repo)
     codes = {f.code for f in plain.findings}
     assert {"S110", "S111", "Y601", "Y603", "S104", "S115"} <= codes  # the corpus is really checked
-    monkeypatch.setattr(check, "PARALLEL_MIN_FILES", 1)
-    parallel = check.run(open_repo(corpus_repo), as_of=AS_OF, jobs=2, cache=False)
-    cold = check.run(open_repo(corpus_repo), as_of=AS_OF, jobs=2)
-    warm = check.run(open_repo(corpus_repo), as_of=AS_OF, jobs=1)
+    monkeypatch.setattr(runner, "PARALLEL_MIN_FILES", 1)
+    parallel = runner.run(open_repo(corpus_repo), as_of=AS_OF, jobs=2, cache=False)
+    cold = runner.run(open_repo(corpus_repo), as_of=AS_OF, jobs=2)
+    warm = runner.run(open_repo(corpus_repo), as_of=AS_OF, jobs=1)
     assert parallel.findings == plain.findings
     assert cold.findings == plain.findings
     assert warm.findings == plain.findings
@@ -78,22 +79,22 @@ def test_cached_and_parallel_paths_match_the_plain_path(
 
 
 def test_editing_one_file_recomputes_only_that_file(corpus_repo: Path) -> None:
-    check.run(open_repo(corpus_repo), as_of=AS_OF)
+    runner.run(open_repo(corpus_repo), as_of=AS_OF)
     target = corpus_repo / "offers" / "OFF-2026-VALID002.yaml"
     original = target.read_text("utf-8")
     target.write_text(original.replace("status:", "statuss:", 1), "utf-8")
-    edited = check.run(open_repo(corpus_repo), as_of=AS_OF)
+    edited = runner.run(open_repo(corpus_repo), as_of=AS_OF)
     assert edited.cached == edited.checked - 1
     assert edited.findings == _plain(corpus_repo).findings
     assert any(f.path == "offers/OFF-2026-VALID002.yaml" and f.code == "S102" for f in edited.findings)
     target.write_text(original, "utf-8")
-    restored = check.run(open_repo(corpus_repo), as_of=AS_OF)
+    restored = runner.run(open_repo(corpus_repo), as_of=AS_OF)
     assert restored.cached == restored.checked - 1
     assert not any(f.path == "offers/OFF-2026-VALID002.yaml" for f in restored.findings)
 
 
 def test_a_policy_change_invalidates_every_entry(example_repo: Path) -> None:
-    first = check.run(open_repo(example_repo), as_of=AS_OF)
+    first = runner.run(open_repo(example_repo), as_of=AS_OF)
     assert first.ok
     approvers = example_repo / "policies" / "approvers.yaml"
     approvers.write_text(
@@ -101,7 +102,7 @@ def test_a_policy_change_invalidates_every_entry(example_repo: Path) -> None:
         + "\n",
         "utf-8",
     )
-    after = check.run(open_repo(example_repo), as_of=AS_OF)
+    after = runner.run(open_repo(example_repo), as_of=AS_OF)
     assert after.cached == 0
     assert any(f.code == "S115" and "sam.lee" in f.message for f in after.findings)
     assert after.findings == _plain(example_repo).findings
@@ -110,10 +111,10 @@ def test_a_policy_change_invalidates_every_entry(example_repo: Path) -> None:
 def test_the_tool_version_and_the_date_are_part_of_the_key(
     example_repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    check.run(open_repo(example_repo), as_of=AS_OF)
-    assert check.run(open_repo(example_repo), as_of=AS_OF).cached > 0
+    runner.run(open_repo(example_repo), as_of=AS_OF)
+    assert runner.run(open_repo(example_repo), as_of=AS_OF).cached > 0
     # A later date: open offers whose expiry passed now warn (S119); stale entries would hide it.
-    later = check.run(open_repo(example_repo), as_of=dt.date(2099, 1, 1))
+    later = runner.run(open_repo(example_repo), as_of=dt.date(2099, 1, 1))
     assert later.cached == 0
     assert any(f.code == "S119" for f in later.findings)
     assert later.findings == _plain(example_repo, dt.date(2099, 1, 1)).findings
@@ -122,7 +123,7 @@ def test_the_tool_version_and_the_date_are_part_of_the_key(
     cache._tool_digest.cache_clear()
     monkeypatch.setattr(offerctl, "__version__", "999.0")
     try:
-        assert check.run(open_repo(example_repo), as_of=AS_OF).cached == 0
+        assert runner.run(open_repo(example_repo), as_of=AS_OF).cached == 0
     finally:
         monkeypatch.undo()
         cache._tool_digest.cache_clear()
@@ -140,7 +141,7 @@ def test_the_tool_version_and_the_date_are_part_of_the_key(
 )
 def test_a_broken_cache_is_ignored_and_rebuilt(corpus_repo: Path, damage: bytes | None) -> None:
     expected = _plain(corpus_repo).findings
-    check.run(open_repo(corpus_repo), as_of=AS_OF)
+    runner.run(open_repo(corpus_repo), as_of=AS_OF)
     [cache_file] = list(_cache_dir(corpus_repo).glob("check-*.json"))
     if damage is None:
         payload = json.loads(cache_file.read_bytes())
@@ -150,10 +151,10 @@ def test_a_broken_cache_is_ignored_and_rebuilt(corpus_repo: Path, damage: bytes 
         cache_file.write_text(json.dumps(payload))
     else:
         cache_file.write_bytes(damage)
-    result = check.run(open_repo(corpus_repo), as_of=AS_OF)
+    result = runner.run(open_repo(corpus_repo), as_of=AS_OF)
     assert result.findings == expected
     assert result.cached == 0
-    again = check.run(open_repo(corpus_repo), as_of=AS_OF)
+    again = runner.run(open_repo(corpus_repo), as_of=AS_OF)
     assert again.cached == again.checked
     assert again.findings == expected
 
@@ -189,7 +190,7 @@ def test_concurrent_runs_agree_and_leave_a_valid_cache(corpus_repo: Path) -> Non
 def test_cli_output_is_the_same_serial_parallel_and_cached(
     corpus_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(check, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(runner, "PARALLEL_MIN_FILES", 1)
     serial = cli("check", "--jobs", "1", "--no-cache", cwd=corpus_repo)
     parallel = cli("check", "--jobs", "2", cwd=corpus_repo)
     cached = cli("check", cwd=corpus_repo)
@@ -199,7 +200,7 @@ def test_cli_output_is_the_same_serial_parallel_and_cached(
 
 
 def test_the_cache_lives_in_the_git_directory_and_is_never_committed(example_repo: Path) -> None:
-    check.run(open_repo(example_repo), as_of=AS_OF)
+    runner.run(open_repo(example_repo), as_of=AS_OF)
     assert list(_cache_dir(example_repo).glob("check-*.json"))
     assert git(example_repo, "status", "--porcelain") == ""
 
@@ -207,8 +208,8 @@ def test_the_cache_lives_in_the_git_directory_and_is_never_committed(example_rep
 def test_summaries_feed_repository_checks(example_repo: Path) -> None:
     source = sorted((example_repo / "offers").glob("*.yaml"))[0]
     shutil.copy(source, example_repo / "offers" / "OFF-2026-SECONDCP.yaml")
-    cold = check.run(open_repo(example_repo), as_of=AS_OF)
-    warm = check.run(open_repo(example_repo), as_of=AS_OF)
+    cold = runner.run(open_repo(example_repo), as_of=AS_OF)
+    warm = runner.run(open_repo(example_repo), as_of=AS_OF)
     dupes = [f for f in warm.findings if f.code == "S111"]
     assert len(dupes) == 2 and warm.cached == warm.checked
     assert cold.findings == warm.findings
@@ -374,9 +375,9 @@ def _policy_source(tmp_path: Path, make_repo: Any, edits: dict[str, list[tuple[s
 def test_make_repo_writes_the_approvals_the_policy_requires(tmp_path: Path, cli: Any) -> None:
     """The generator asks the routing engine, so a different policy gives different approval
     lines that still check clean: finance needs both of its people, legal is delegated."""
-    from offerctl import loader
-    from offerctl.policy import load_policy_set
+    from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
+    from offerctl.store import loader
 
     make_repo = _make_repo_module()
     source = _policy_source(

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from offerctl import sync, yamlio
+from offerctl.lifecycle import sync
+from offerctl.store import yamlio
 from tests.conftest import git
 
 SENT = "OFF-2026-6RM1PQ9C"
@@ -275,7 +276,7 @@ def test_init_registers_the_merge_driver(offer_repo: Path) -> None:
 _WRITER = """
 import sys
 from pathlib import Path
-from offerctl import yamlio
+from offerctl.store import yamlio
 path, a, b = Path(sys.argv[1]), Path(sys.argv[2]).read_text(), Path(sys.argv[3]).read_text()
 print("ready", flush=True)
 while True:
@@ -341,7 +342,7 @@ def test_a_killed_command_leaves_the_offer_old_or_new(example_repo: Path) -> Non
 
 
 def test_catch_up_fast_forwards_before_an_outside_effect(remote: Path, tmp_path: Path) -> None:
-    from offerctl.repo import open_repo
+    from offerctl.store.repo import open_repo
 
     first = clone(remote, tmp_path / "first", "sam.lee@acme.example")
     second = clone(remote, tmp_path / "second", "rita.ramos@acme.example")

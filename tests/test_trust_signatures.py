@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 from tests.conftest import git
 from tests.trust_helpers import PEOPLE, append_line, commit_as, line_of, new_offer, replace_in_offer
 
@@ -132,17 +132,18 @@ def _forge_signed_line(
 ) -> dict[str, Any]:
     """An approval line whose digest matches the offer's current terms, signed with ``key``
     over a payload that may name another offer or other terms."""
-    from offerctl import approvals, loader
-    from offerctl.policy import load_policy_set
-    from offerctl.repo import open_repo
+    from offerctl.approvals import binding
+    from offerctl.policy.load import load_policy_set
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
 
     opened = open_repo(repo)
     policy, _ = load_policy_set(opened)
     offer = loader.load_offer(opened, offer_id)
     covers = next(r.covers for r in policy.rules if r.require.role == role)
-    digest = approvals.digest(offer.data, covers)
-    payload = approvals.signing_payload(payload_offer or offer_id, role, by, at, payload_digest or digest)
-    return {"role": role, "by": by, "at": at, "digest": digest, "sig": approvals.sign(payload, key)}
+    digest = binding.digest(offer.data, covers)
+    payload = binding.signing_payload(payload_offer or offer_id, role, by, at, payload_digest or digest)
+    return {"role": role, "by": by, "at": at, "digest": digest, "sig": binding.sign(payload, key)}
 
 
 def test_attack_signature_from_a_key_not_in_the_policy(

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from offerctl import yamlio
+from offerctl.store import yamlio
 
 ROOT = Path(__file__).resolve().parent.parent
 

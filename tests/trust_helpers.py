@@ -73,8 +73,8 @@ def append_line(
     author: str | None,
 ) -> str | None:
     """Append one line through offerctl's own edit path; commit as ``author`` (None: stage)."""
-    from offerctl import edit
-    from offerctl import repo as repo_mod
+    from offerctl.store import edit
+    from offerctl.store import repo as repo_mod
 
     opened = edit.OfferEdit.open(repo_mod.open_repo(repo), offer_id)
     opened.append(kind, dict(item))

@@ -1,7 +1,11 @@
-"""Command-line interface (typer). See ``_app`` for the shared plumbing."""
+"""Command-line interface (typer): parses arguments, calls one core function per command,
+prints the result (rich views, JSON, reporters). The top layer: may import every package;
+nothing imports it. Core modules are imported inside the commands, so ``--help`` stays fast.
+See ``_app`` for the shared plumbing."""
 
 from __future__ import annotations
 
+import contextvars
 import sys
 from collections.abc import Sequence
 
@@ -17,7 +21,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_trust,
 )
 from offerctl.cli._app import app
-from offerctl.errors import EXIT_USAGE, OfferctlError
+from offerctl.core.errors import EXIT_USAGE, OfferctlError
 
 # `offerctl --help` lists commands in this order — the order a user meets them in an offer's
 # life — instead of the order the modules above happen to be imported in. A command missing
@@ -79,7 +83,16 @@ def run(argv: Sequence[str] | None = None) -> int:
 
     OfferctlError → its own code (1 refused, 2 usage/unreadable input) with
     ``error: path:line: message`` and a hint on stderr — never a traceback.
+    Each run has its own context, so a pinned clock (``--as-of``, the repository's demo
+    date) never outlives the command.
     """
+    return contextvars.copy_context().run(_run, argv)
+
+
+def _run(argv: Sequence[str] | None) -> int:
+    from offerctl.core import clock
+
+    clock.honour_config_pins()
     try:
         app(args=list(argv) if argv is not None else None, prog_name="offerctl")
     except SystemExit as exc:  # typer's standalone mode: usage errors exit 2, --help 0

@@ -57,6 +57,26 @@ PushOption = Annotated[
 RetriesOption = Annotated[
     int, typer.Option("--push-retries", min=1, max=50, help="Attempts before --push gives up.")
 ]
+
+
+def _pin_as_of(value: str | None) -> str | None:
+    if value is not None:
+        from offerctl.core import clock
+
+        clock.pin(clock.parse_day(value, what="--as-of"))
+    return value
+
+
+AsOfOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as-of",
+        metavar="DATE",
+        callback=_pin_as_of,
+        help="Treat DATE (YYYY-MM-DD) as today (default: today, or OFFERCTL_TODAY).",
+        show_default=False,
+    ),
+]
 NoInputOption = Annotated[
     bool, typer.Option("--no-input", help="Never prompt; fail with every missing field listed.")
 ]

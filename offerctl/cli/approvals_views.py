@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from offerctl.model import to_jsonable
+from offerctl.core.model import to_jsonable
 
 
 def _people(people: Sequence[str]) -> str:

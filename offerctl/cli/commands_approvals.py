@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from offerctl.cli._app import (
+    AsOfOption,
     Format,
     FormatOption,
     NoCommitOption,
@@ -22,7 +23,7 @@ OfferId = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2
 
 
 def _json(value: Any) -> None:
-    from offerctl.reporters import as_json
+    from offerctl.checks.reporters import as_json
 
     echo(as_json(value))
 
@@ -42,16 +43,17 @@ def route_cmd(
     format: FormatOption = Format.text,
 ) -> None:
     """Explain who must approve an offer, why, in which order, and which approvals hold."""
-    from offerctl import intake, loader
-    from offerctl.policy import load_policy_set
+    from offerctl.lifecycle import intake
+    from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
-    from offerctl.repo import open_repo
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     overrides = intake.parse_assignments(set_ or [])
     for path in overrides:
         if not intake.known_field(path):
-            from offerctl.errors import UsageError
+            from offerctl.core.errors import UsageError
 
             raise UsageError(f"--set {path}: unknown field", hint="paths look like compensation.base_salary")
     offer = loader.load_offer(target, offer_id)
@@ -91,9 +93,10 @@ def approve(
     With --push, two approvers approving at the same moment from two clones both land: the
     approval is decided again on the latest remote version and pushed, retried on rejection.
     """
-    from offerctl import approval_flow, git
-    from offerctl.errors import UsageError
-    from offerctl.repo import open_repo
+    from offerctl.core.errors import UsageError
+    from offerctl.lifecycle import approval_flow
+    from offerctl.store import git
+    from offerctl.store.repo import open_repo
 
     if push and no_commit:
         raise UsageError("--push needs a commit; drop --no-commit")
@@ -107,7 +110,7 @@ def approve(
 
     pushed = None
     if push:
-        from offerctl import sync
+        from offerctl.lifecycle import sync
 
         result, pushed = sync.run_and_push(target, attempt, retries=push_retries)
     else:
@@ -146,8 +149,9 @@ def reject(
     format: FormatOption = Format.text,
 ) -> None:
     """Send an offer back to draft with the reason; approvals must then be given afresh."""
-    from offerctl import approval_flow, git
-    from offerctl.repo import open_repo
+    from offerctl.lifecycle import approval_flow
+    from offerctl.store import git
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     result = approval_flow.reject(
@@ -169,8 +173,9 @@ def submit(
     format: FormatOption = Format.text,
 ) -> None:
     """Submit a draft for approval (draft → pending_approval) and say who acts first."""
-    from offerctl import approval_flow, git
-    from offerctl.repo import open_repo
+    from offerctl.lifecycle import approval_flow
+    from offerctl.store import git
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     result = approval_flow.submit(target, offer_id, git.identity(target.root), commit=not no_commit)
@@ -187,10 +192,10 @@ def submit(
 
 
 @app.command()
-def status(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
+def status(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOption = Format.text) -> None:
     """Every open offer: stage, who it waits on, business days waiting, SLA breaches (!)."""
-    from offerctl import approval_flow
-    from offerctl.repo import open_repo
+    from offerctl.lifecycle import approval_flow
+    from offerctl.store.repo import open_repo
 
     rows = approval_flow.status_rows(open_repo(repo))
     if format == Format.json:
@@ -202,10 +207,11 @@ def status(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
 
 
 @app.command()
-def inbox(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
+def inbox(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOption = Format.text) -> None:
     """What awaits you (the current git identity), oldest first."""
-    from offerctl import approval_flow, git
-    from offerctl.repo import open_repo
+    from offerctl.lifecycle import approval_flow
+    from offerctl.store import git
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     me = git.identity(target.root).email
@@ -223,10 +229,10 @@ def inbox(repo: RepoOption = None, format: FormatOption = Format.text) -> None:
 @app.command()
 def headroom(offer_id: OfferId, repo: RepoOption = None, format: FormatOption = Format.text) -> None:
     """How far base, sign-on and equity can move before another approval is needed, and whose."""
-    from offerctl import loader
-    from offerctl.policy import load_policy_set
     from offerctl.policy import routing as routing_mod
-    from offerctl.repo import open_repo
+    from offerctl.policy.load import load_policy_set
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     offer = loader.load_offer(target, offer_id)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from offerctl.cli._app import RepoOption, app, echo
+from offerctl.cli._app import AsOfOption, RepoOption, app, echo
 
 
 class CheckFormat(StrEnum):
@@ -59,6 +60,7 @@ def check(
             "or offerctl.yaml changed); history is verified from REF on.",
         ),
     ] = None,
+    as_of: AsOfOption = None,
     policy_ref: Annotated[
         str | None,
         typer.Option(
@@ -75,9 +77,9 @@ def check(
     Exit 0 when there are no errors (warnings allowed), 1 when there are, 2 when the
     repository cannot be read (or is a shallow clone where history is needed).
     """
-    from offerctl import check as core
-    from offerctl import reporters
-    from offerctl.repo import open_repo
+    from offerctl.checks import reporters
+    from offerctl.checks import runner as core
+    from offerctl.store.repo import open_repo
 
     if format is None:
         format = CheckFormat.github if os.environ.get("GITHUB_ACTIONS") == "true" else CheckFormat.text
@@ -100,7 +102,19 @@ def check(
         echo(reporters.github(result.findings, result.checked))
     else:
         echo(reporters.text(result.findings, result.checked))
+        _say_pinned_date()
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _say_pinned_date() -> None:
+    """A pinned clock changes what `check` finds (expiries): say so, on stderr."""
+    from offerctl.cli._app import stderr_console
+    from offerctl.core import clock
+
+    pinned = clock.current_pin()
+    if pinned is not None:
+        sys.stdout.flush()
+        stderr_console().print(f"note: checked as of {pinned.day} ({pinned.source})", highlight=False)
 
 
 class SchemaName(StrEnum):
@@ -124,8 +138,8 @@ def schema(
     Point yaml-language-server at it with a modeline:
     `# yaml-language-server: $schema=../schemas/offer.schema.json`
     """
-    from offerctl import schema as schemas
-    from offerctl.yamlio import atomic_write
+    from offerctl.store import schema as schemas
+    from offerctl.store.yamlio import atomic_write
 
     if write is not None:
         for each in schemas.SCHEMA_NAMES:

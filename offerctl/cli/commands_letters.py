@@ -64,9 +64,10 @@ def render(
 
     Exit 2 with the template file and line when a template is broken; nothing is written.
     """
-    from offerctl import letters, reporters
-    from offerctl.errors import UsageError
-    from offerctl.repo import open_repo
+    from offerctl.checks import reporters
+    from offerctl.core.errors import UsageError
+    from offerctl.letters import render as letters
+    from offerctl.store.repo import open_repo
 
     date = None
     if written_on is not None:

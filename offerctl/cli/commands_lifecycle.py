@@ -27,7 +27,7 @@ IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OF
 
 
 def _report(outcome: Any, format: Format) -> None:
-    from offerctl.reporters import as_json
+    from offerctl.checks.reporters import as_json
 
     applied = outcome.applied
     pushed = outcome.pushed
@@ -66,7 +66,7 @@ def _report(outcome: Any, format: Format) -> None:
 
 
 def _open(repo: Path | None) -> Any:
-    from offerctl.repo import open_repo
+    from offerctl.store.repo import open_repo
 
     return open_repo(repo)
 
@@ -83,11 +83,11 @@ def _transition(
 ) -> None:
     """The shape every one-offer lifecycle command shares: open the repository, build the
     decision (``decide(repo)``, which may read options or the repository's settings), apply it
-    with ``lifecycle.transition`` (commit, optional push) and report the outcome."""
-    from offerctl import lifecycle
+    with ``transitions.transition`` (commit, optional push) and report the outcome."""
+    from offerctl.lifecycle import transitions
 
     target = _open(repo)
-    outcome = lifecycle.transition(
+    outcome = transitions.transition(
         target, offer_id, decide(target), commit=not no_commit, push=push, retries=push_retries
     )
     _report(outcome, format)
@@ -109,12 +109,12 @@ def revise(
     format: FormatOption = Format.text,
 ) -> None:
     """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
-    from offerctl import intake, lifecycle
+    from offerctl.lifecycle import intake, transitions
 
     _transition(
         repo,
         offer_id,
-        lambda _: lifecycle.decide_revise(intake.parse_assignments(set_), reason),
+        lambda _: transitions.decide_revise(intake.parse_assignments(set_), reason),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,
@@ -140,17 +140,17 @@ def accept(
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate accepted: sent → accepted."""
-    from offerctl import lifecycle
-    from offerctl.errors import UsageError
+    from offerctl.core.errors import UsageError
+    from offerctl.lifecycle import transitions
 
     def decide(_: Any) -> Any:
         digest = None
         if document is not None:
             try:
-                digest = lifecycle.sha256_file(document.read_bytes())
+                digest = transitions.sha256_file(document.read_bytes())
             except OSError as exc:
                 raise UsageError(f"--document {document}: {exc.strerror}") from None
-        return lifecycle.decide_accept(signed_on, digest)
+        return transitions.decide_accept(signed_on, digest)
 
     _transition(
         repo, offer_id, decide, no_commit=no_commit, push=push, push_retries=push_retries, format=format
@@ -175,12 +175,12 @@ def decline(
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
-    from offerctl import lifecycle
+    from offerctl.lifecycle import transitions
 
     _transition(
         repo,
         offer_id,
-        lambda target: lifecycle.decide_decline(target, reason, detail, competing_employer),
+        lambda target: transitions.decide_decline(target, reason, detail, competing_employer),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,
@@ -189,9 +189,9 @@ def decline(
 
 
 def _with_reason(action: str, reason: str | None) -> Callable[[Any], Any]:
-    from offerctl import lifecycle
+    from offerctl.lifecycle import transitions
 
-    return lambda _: lifecycle.decide_with_reason(action, reason)
+    return lambda _: transitions.decide_with_reason(action, reason)
 
 
 @app.command()
@@ -278,16 +278,16 @@ def expire(
     """Close every open offer past its expires_on (idempotent; safe on a schedule)."""
     import datetime as dt
 
-    from offerctl import lifecycle
-    from offerctl.errors import UsageError
-    from offerctl.repo import today
+    from offerctl.core.clock import today
+    from offerctl.core.errors import UsageError
+    from offerctl.lifecycle import transitions
 
     try:
         date = dt.date.fromisoformat(as_of) if as_of else today()
     except ValueError:
         raise UsageError(f"--as-of {as_of!r} is not a date (YYYY-MM-DD)") from None
     target = _open(repo)
-    _report(lifecycle.expire(target, date, commit=not no_commit, push=push, retries=push_retries), format)
+    _report(transitions.expire(target, date, commit=not no_commit, push=push, retries=push_retries), format)
 
 
 @app.command()
@@ -297,11 +297,11 @@ def log(
     format: FormatOption = Format.text,
 ) -> None:
     """One offer's timeline: created, field changes (old → new, commit), approvals, sends, outcome."""
-    from offerctl import timeline
+    from offerctl.reports import timeline
 
     result = timeline.build(_open(repo), offer_id)
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         echo(as_json(result.as_json()))
     else:
@@ -323,7 +323,7 @@ def export(
     ] = ExportFormat.json,
 ) -> None:
     """Onboarding/HRIS handoff: accepted offers with start date, role, manager, location, pay."""
-    from offerctl import export as export_core
+    from offerctl.reports import export as export_core
 
     result = export_core.collect(_open(repo), status=status, since=since)
     if format == ExportFormat.csv:
@@ -331,8 +331,8 @@ def export(
 
         sys.stdout.write(export_core.to_csv(result.rows))
     else:
-        from offerctl.model import to_jsonable
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
+        from offerctl.core.model import to_jsonable
 
         echo(as_json([to_jsonable(dict(r)) for r in result.rows]))
     if result.findings:
@@ -350,7 +350,7 @@ def merge_driver(
     name: Annotated[str | None, typer.Argument(help="%P: the file's path in the repository.")] = None,
 ) -> None:
     """git merge driver for offers: union of approvals/events by time, 3-way merge of fields."""
-    from offerctl import sync
+    from offerctl.lifecycle import sync
 
     outcome = sync.merge_driver(base, ours, theirs, name)
     if not outcome.clean:
@@ -363,7 +363,7 @@ def merge_driver(
 @app.command("git-setup")
 def git_setup(repo: RepoOption = None) -> None:
     """Register offerctl's merge driver in this clone's .git/config (init does it for new repos)."""
-    from offerctl import sync
+    from offerctl.lifecycle import sync
 
     target = _open(repo)
     sync.install_merge_driver(target.root)
@@ -398,7 +398,7 @@ def send(
     format: FormatOption = Format.text,
 ) -> None:
     """Send the letter: refused unless every required approval is present and fresh."""
-    from offerctl import delivery
+    from offerctl.lifecycle import delivery
 
     result = delivery.send(
         _open(repo),
@@ -410,7 +410,7 @@ def send(
         retries=push_retries,
     )
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         payload: dict[str, Any] = {
             "offer": result.offer_id,

@@ -37,10 +37,10 @@ def init(
     ] = None,
 ) -> None:
     """Create a new offer repository: git, offerctl.yaml, starter policies and templates."""
-    from offerctl.ci import PROVIDERS, add_workflow
-    from offerctl.errors import UsageError
-    from offerctl.repo import CONFIG_NAME
-    from offerctl.scaffold import init_repo
+    from offerctl.core.errors import UsageError
+    from offerctl.setup.ci import PROVIDERS, add_workflow
+    from offerctl.setup.scaffold import init_repo
+    from offerctl.store.repo import CONFIG_NAME
 
     if ci is not None and ci not in PROVIDERS:
         raise UsageError(f"--ci {ci}: unknown CI provider", hint=f"choose one of: {', '.join(PROVIDERS)}")
@@ -79,8 +79,10 @@ def new(
     format: FormatOption = Format.text,
 ) -> None:
     """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
-    from offerctl import git, intake, loader, offers
-    from offerctl.repo import open_repo
+    from offerctl.checks.offer import reference_checks
+    from offerctl.lifecycle import intake, offers
+    from offerctl.store import git, loader
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     policies = loader.load_policies(target)
@@ -90,7 +92,8 @@ def new(
         user_email: str | None = git.identity(target.root).email
     except Exception:
         user_email = None
-    draft = offers.assemble(target, policies, base, values, user_email=user_email)
+    checks = reference_checks(target, policies)
+    draft = offers.assemble(target, policies, base, values, user_email=user_email, reference_checks=checks)
     if not draft.ok and interactive(no_input):
         draft = _prompt_until_valid(target, policies, base, values, user_email, draft)
     if not draft.ok:
@@ -105,7 +108,7 @@ def new(
     actor = git.identity(target.root)
     created = offers.create(target, policies, draft, actor=actor, commit=not no_commit)
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         echo(as_json({"id": created.offer_id, "path": created.path, "commit": created.commit}))
         return
@@ -123,8 +126,9 @@ def _prompt_until_valid(
     user_email: str | None,
     draft: Any,
 ) -> Any:
-    from offerctl import intake, offers
-    from offerctl.model import get_path
+    from offerctl.checks.offer import reference_checks
+    from offerctl.core.model import get_path
+    from offerctl.lifecycle import intake, offers
 
     answers = dict(values)
     console = stderr_console()
@@ -151,7 +155,10 @@ def _prompt_until_valid(
                     answers[field.path] = value
                     break
                 console.print(f"  [red]{problem_text}[/]", markup=True)
-        draft = offers.assemble(target, policies, base, answers, user_email=user_email)
+        checks = reference_checks(target, policies)
+        draft = offers.assemble(
+            target, policies, base, answers, user_email=user_email, reference_checks=checks
+        )
         if draft.ok:
             break
     return draft
@@ -164,14 +171,14 @@ def show(
     format: FormatOption = Format.text,
 ) -> None:
     """Show one offer: candidate, role, compensation, approvals and events."""
-    from offerctl import loader
-    from offerctl.model import to_jsonable
-    from offerctl.repo import open_repo
+    from offerctl.core.model import to_jsonable
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     offer = loader.load_offer(target, offer_id)
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         echo(as_json(to_jsonable(dict(offer.data))))
         return
@@ -190,18 +197,18 @@ def list_(
     format: FormatOption = Format.text,
 ) -> None:
     """List offers (id, status, candidate, role, department, level, country, expiry)."""
-    from offerctl import offers
-    from offerctl.model import Status
-    from offerctl.repo import open_repo
+    from offerctl.core.model import Status
+    from offerctl.lifecycle import offers
+    from offerctl.store.repo import open_repo
 
     if status is not None and status not in {s.value for s in Status}:
-        from offerctl.errors import UsageError
+        from offerctl.core.errors import UsageError
 
         raise UsageError(f"--status {status!r}: not a status; one of {', '.join(s.value for s in Status)}")
     target = open_repo(repo)
     rows, findings = offers.summaries(target, status=status, department=department)
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         echo(as_json([r.as_json() for r in rows]))
     else:

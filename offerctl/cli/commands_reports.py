@@ -9,7 +9,16 @@ from typing import Annotated, Any
 
 import typer
 
-from offerctl.cli._app import Format, FormatOption, RepoOption, app, echo, stderr_console, stdout_console
+from offerctl.cli._app import (
+    AsOfOption,
+    Format,
+    FormatOption,
+    RepoOption,
+    app,
+    echo,
+    stderr_console,
+    stdout_console,
+)
 
 
 class ReportFormat(StrEnum):
@@ -57,6 +66,7 @@ def _progress() -> tuple[Any, Any]:
 @app.command()
 def report(
     repo: RepoOption = None,
+    as_of: AsOfOption = None,
     since: Annotated[
         str | None,
         typer.Option(
@@ -94,19 +104,19 @@ def report(
     Definitions: docs/metrics.md. With --since/--until the previous window of the same
     length is computed too and compared.
     """
-    from offerctl import report as core
-    from offerctl.repo import open_repo
+    from offerctl.reports import report as core
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     bar, update = _progress()
     with bar:
         result = core.build(target, since=since, until=until, by=by or (), progress=update)
     if format == ReportFormat.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         text = as_json(result.as_json()) + "\n"
     elif format == ReportFormat.html:
-        from offerctl.dashboard import render
+        from offerctl.reports.dashboard import render
 
         text = render(result)
     else:
@@ -124,12 +134,12 @@ def report(
         text = console.export_text()
     if output is None:
         if format == ReportFormat.html and sys.stdout.isatty():
-            from offerctl.errors import UsageError
+            from offerctl.core.errors import UsageError
 
             raise UsageError("the HTML dashboard is a 5 MB file", hint="write it with -o report.html")
         echo(text)
         return
-    from offerctl.yamlio import atomic_write
+    from offerctl.store.yamlio import atomic_write
 
     atomic_write(output, text)
     stderr_console().print(f"wrote {output}")
@@ -141,32 +151,19 @@ def remind(
     send: Annotated[
         bool, typer.Option("--send", help="Email each approver one digest (offerctl.yaml smtp: settings).")
     ] = False,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of", help="Count business days up to this date (default: today).", show_default=False
-        ),
-    ] = None,
+    as_of: AsOfOption = None,
     format: FormatOption = Format.text,
 ) -> None:
     """Approvals waiting past their SLA (business days, public holidays skipped); escalated
     to the escalation contact after twice the SLA. Never prompts, never commits: safe on a
     CI schedule. Exit 0 even when approvals are overdue; 2 when mail cannot be delivered."""
-    import datetime as dt
 
-    from offerctl import remind as core
-    from offerctl.errors import UsageError
-    from offerctl.repo import open_repo
+    from offerctl.reports import remind as core
+    from offerctl.store.repo import open_repo
 
-    day = None
-    if as_of is not None:
-        try:
-            day = dt.date.fromisoformat(as_of)
-        except ValueError:
-            raise UsageError(f"--as-of {as_of!r} is not a date", hint="use YYYY-MM-DD") from None
-    result = core.run(open_repo(repo), as_of=day, send=send)
+    result = core.run(open_repo(repo), send=send)  # --as-of pinned the clock
     if format == Format.json:
-        from offerctl.reporters import as_json
+        from offerctl.checks.reporters import as_json
 
         echo(as_json(result.as_json()))
         return

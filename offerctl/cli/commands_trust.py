@@ -20,9 +20,9 @@ def codeowners(
 ) -> None:
     """Print (or --write) a CODEOWNERS file: policies/, offerctl.yaml, templates and .github/
     to the policy owners, each offer to its hiring manager, recruiter and approvers."""
-    from offerctl import codeowners as core
-    from offerctl import reporters
-    from offerctl.repo import open_repo
+    from offerctl.checks import reporters
+    from offerctl.setup import codeowners as core
+    from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     result = core.build(target)

@@ -10,7 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from offerctl.model import Offer
+from offerctl.core.model import Offer
 
 _STATUS_STYLE = {
     "draft": "dim",
@@ -42,7 +42,7 @@ def _kv(rows: Sequence[tuple[str, Any]]) -> Table:
 
 
 def offer_view(offer: Offer) -> Group:
-    from offerctl.money import format_money, percent
+    from offerctl.core.money import format_money, percent
 
     cand, comp = offer.candidate(), offer.compensation()
     currency = str(comp.get("currency", ""))

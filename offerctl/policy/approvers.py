@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from offerctl import yamlio
-from offerctl.model import Finding
+from offerctl.core.model import Finding
+from offerctl.store import yamlio
 
 PATH = "policies/approvers.yaml"
 

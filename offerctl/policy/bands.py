@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from offerctl import yamlio
-from offerctl.model import Finding, Offer, to_decimal
+from offerctl.core.model import Finding, Offer, to_decimal
+from offerctl.store import yamlio
 
 PATH = "policies/bands.yaml"
 

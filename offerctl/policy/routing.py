@@ -4,7 +4,7 @@ needed (``headroom``).
 
 Stages run in order; a stage opens when every triggered rule of the earlier stages is
 satisfied; rules inside a stage run in parallel. ``when`` is CEL, compiled once per rule
-when the policy set is loaded (``offerctl.policy.load_policy_set``).
+when the policy set is loaded (``offerctl.policy.load.load_policy_set``).
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from offerctl import approvals
-from offerctl.model import Offer, get_path, to_decimal, to_jsonable
+from offerctl.approvals import binding
+from offerctl.core.clock import today
+from offerctl.core.model import Offer, get_path, to_decimal, to_jsonable
 from offerctl.policy.approvers import Approvers
 from offerctl.policy.bands import Band, BandTable
-from offerctl.repo import Repo, today
+from offerctl.store.repo import Repo
 
 CEL_VARIABLES = (
     "offer",
@@ -394,7 +395,7 @@ def route_data(
     view = Offer(offer.path, data)
     match = policy.bands.lookup(view)
     env: dict[str, Any] = {"offer": data, "band": band_value(match.band), **derived(policy, data, match.band)}
-    from offerctl.policy import cel_runtime
+    from offerctl.policy.cel import cel_runtime
 
     cel_env = cel_runtime().Context()
     used = offer_fields_used(tuple(rule.when for rule in policy.rules))
@@ -406,10 +407,10 @@ def route_data(
     digests: dict[tuple[str, ...], str] = {}
 
     def digest(covers: Iterable[str]) -> str:
-        """``approvals.digest`` of ``data``, once per set of covered fields in this routing."""
+        """``binding.digest`` of ``data``, once per set of covered fields in this routing."""
         key = tuple(covers)
         if key not in digests:
-            digests[key] = approvals.digest(data, key)
+            digests[key] = binding.digest(data, key)
         return digests[key]
 
     # Separation of duties across roles: a person's first role on this offer is theirs.
@@ -558,12 +559,12 @@ def _check_approval(
         if digest(rule.covers) == a.get("digest"):
             return state("valid")
         return state("stale", "a covered field changed (the approved version is not in the offer's history)")
-    changed = approvals.changed_fields(approved, data, rule.covers)
+    changed = binding.changed_fields(approved, data, rule.covers)
     beyond = [
         f
         for f in changed
         if f not in rule.tolerance
-        or not approvals.within_tolerance(get_path(approved, f), get_path(data, f), rule.tolerance[f])
+        or not binding.within_tolerance(get_path(approved, f), get_path(data, f), rule.tolerance[f])
     ]
     if not beyond:
         kept = ", ".join(changed)
@@ -593,11 +594,11 @@ def snapshots(repo: Repo | None, offer: Offer) -> Snapshot:
         if index in cache:
             return cache[index]
         wanted = str(a.get("digest", ""))
-        result: Mapping[str, Any] | None = approvals.undo_revisions(data, events, str(a.get("at", "")))
-        if result is not None and approvals.digest(result, covers) != wanted:
+        result: Mapping[str, Any] | None = binding.undo_revisions(data, events, str(a.get("at", "")))
+        if result is not None and binding.digest(result, covers) != wanted:
             result = None
         if result is None and repo is not None:
-            result = approvals.approved_version_from_history(repo.root, offer.path, wanted)
+            result = binding.approved_version_from_history(repo.root, offer.path, wanted)
         cache[index] = result
         return result
 
@@ -617,7 +618,7 @@ def route(
     if overrides:
         import copy
 
-        from offerctl.intake import set_path
+        from offerctl.core.model import set_path
 
         changed: dict[str, Any] = copy.deepcopy(dict(offer.data))
         for path, value in overrides.items():
@@ -717,7 +718,7 @@ def headroom(
     snap = snapshots(repo, offer)
     import copy
 
-    from offerctl.intake import set_path
+    from offerctl.core.model import set_path
 
     def needs_at(path: str, value: int) -> dict[str, tuple[set[str], tuple[str, ...], bool]]:
         data = copy.deepcopy(dict(offer.data))

@@ -1,0 +1,306 @@
+"""`offerctl check`: load everything, run every check, collect every finding.
+
+Checks are small functions in a registry (``checks.registry``). An offer check takes the
+context and one offer that passed schema validation and yields findings; a repository check
+sees all offers. Each check's docstring documents its codes (the catalogue in
+docs/findings.md lists them). This module selects the files, runs the checks (cached, in
+parallel when there are many files) and collects the findings.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from offerctl.checks import selection, trust
+from offerctl.checks.context import Context, RepoCheck
+from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS
+from offerctl.core.clock import today
+from offerctl.core.model import (
+    Finding,
+    Offer,
+    Severity,
+    get_path,
+)
+from offerctl.store import loader
+from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult
+from offerctl.store.repo import OFFERS_DIR, Repo
+
+if TYPE_CHECKING:
+    pass
+
+
+SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")
+"""Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
+
+PARALLEL_MIN_FILES = 400
+"""Below this many files to (re)check, one process is faster than starting a pool."""
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    checked: int
+    findings: tuple[Finding, ...]
+    cached: int = 0
+    """How many offer files were answered from the cache (not part of the JSON contract)."""
+
+    @property
+    def ok(self) -> bool:
+        return not any(f.severity == Severity.ERROR for f in self.findings)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "checked": self.checked,
+            "findings": [f.as_json() for f in self.findings],
+        }
+
+
+def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for dotted in SUMMARY_FIELDS:
+        value = get_path(data, dotted, _ABSENT)
+        if value is not _ABSENT:
+            node = out
+            parts = dotted.split(".")
+            for part in parts[:-1]:
+                node = node.setdefault(part, {})
+            node[parts[-1]] = value
+    return out
+
+
+_ABSENT = object()
+
+
+def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
+    """Read, validate and run every offer check on one file: the unit of work that is
+    cached by content and spread over processes. Pure given (file, context)."""
+    if raw is None:
+        doc = loader.read_file("offer", ctx.repo.root, rel)
+    else:
+        doc = loader.read_document("offer", rel, raw)
+    findings = list(doc.findings)
+    if not isinstance(doc.data, dict):
+        return FileResult(tuple(findings), None)
+    offer = Offer(rel, doc.data, extra={"valid": doc.ok})
+    if doc.ok:
+        try:
+            for offer_check in OFFER_CHECKS:
+                findings.extend(offer_check(ctx, offer))
+        finally:
+            ctx._texts.pop(rel, None)  # line lookups read the file again; keep memory flat
+    return FileResult(tuple(findings), _summary(doc.data))
+
+
+_WORKER: dict[str, Context] = {}
+"""The context of a pool worker process (set once by ``_init_worker``; never in the parent)."""
+
+
+def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date) -> None:
+    _WORKER["ctx"] = Context(repo, policies, [], as_of)
+
+
+def _check_chunk(rels: Sequence[str]) -> list[tuple[str, FileResult]]:
+    ctx = _WORKER["ctx"]
+    return [(rel, check_file(ctx, rel)) for rel in rels]
+
+
+def _default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[str, FileResult]:
+    """Check ``rels``; in a process pool when there are enough of them and several cores.
+
+    Results are returned by path, so the output never depends on scheduling.
+    """
+    workers = jobs or _default_jobs()
+    if workers <= 1 or len(rels) < PARALLEL_MIN_FILES:
+        return {rel: check_file(ctx, rel) for rel in rels}
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = max(50, min(500, len(rels) // (workers * 4) + 1))
+    chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
+    results: dict[str, FileResult] = {}
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(ctx.repo, ctx.policies, ctx.as_of)
+    ) as pool:
+        for chunk_results in pool.map(_check_chunk, chunks):
+            results.update(chunk_results)
+    return results
+
+
+def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
+    from offerctl.store import git
+    from offerctl.store.cache import cache_file, fingerprint
+
+    location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
+    if location is None:
+        return None
+    cached_repo = sorted(_check_name(c) for c in CACHED_REPO_CHECKS)
+    extra: tuple[str, ...] = (*SUMMARY_FIELDS, *cached_repo)
+    if repo.policy_root is not None:
+        # --policy-ref: the configuration and policies in force are the ref's, not the tree's
+        extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
+    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
+
+
+POLICY_FINDINGS = "offerctl.policy.load_policy_set"
+"""Cache name of the findings of loading the routing policy (see ``run``)."""
+
+
+def _check_name(check: Callable[..., Any]) -> str:
+    return f"{check.__module__}.{check.__qualname__}"
+
+
+def _run_repo_check(
+    ctx: Context, repo_check: RepoCheck, store: CheckCache | None, ids: Mapping[str, str]
+) -> Iterable[Finding]:
+    """A repository check's findings, from/into the cache when it is in ``CACHED_REPO_CHECKS``."""
+    key_of = CACHED_REPO_CHECKS.get(repo_check)
+    key = key_of(ctx, ids) if store is not None and key_of is not None else None
+    if store is None or key is None:
+        return list(repo_check(ctx))
+    name = _check_name(repo_check)
+    hit = store.get_repo(name, key)
+    if hit is not None:
+        return hit
+    found = list(repo_check(ctx))
+    store.put_repo(name, found, key)
+    return found
+
+
+def run(
+    repo: Repo,
+    paths: Sequence[Path] = (),
+    as_of: dt.date | None = None,
+    *,
+    jobs: int | None = None,
+    cache: bool = True,
+    verify_history: bool = False,
+    changed_since: str | None = None,
+    policy_ref: str | None = None,
+) -> CheckResult:
+    """Check the configuration, the policies and every offer (or the files in ``paths``).
+
+    Per-offer work (parse, schema, every check in ``OFFER_CHECKS``) is a pure function of
+    the file's content and the context, so its result is cached by content id (see
+    ``offerctl.store.cache``) and computed in parallel above ``PARALLEL_MIN_FILES`` files
+    (``jobs``: processes, default one per core; 1 = serial). Repository checks then run in
+    this process on ``ctx.offers``, which holds for every readable offer only the
+    ``SUMMARY_FIELDS`` (add a field there if a repository check needs it). Offer checks
+    must depend only on the file and the context (config, policies, templates, as-of date),
+    not on git history or other offers: that is what makes the cache correct.
+
+    CI trust (``offerctl.checks.trust``): ``policy_ref`` reads ``offerctl.yaml`` and ``policies/``
+    as they stand on that ref (a pull request's target) and reports policy changes since it
+    (G555); ``changed_since`` checks only the offers changed since that ref (all when
+    policies, templates or configuration changed); ``verify_history`` runs the append-only
+    and authorship checks (only on the commits after ``changed_since`` when given).
+    """
+    import contextlib
+
+    as_of = as_of or today()
+    with contextlib.ExitStack() as stack:
+        if policy_ref is not None:
+            repo = stack.enter_context(selection.policy_snapshot(repo, policy_ref))
+        since: str | None = None
+        if paths and selection.governs_every_offer(repo, paths):
+            paths = ()  # a policy, template or offerctl.yaml among the paths: every offer
+        complete = not paths  # every offer of the repository is checked
+        if changed_since is None:
+            rels = loader.offer_files(repo, paths)
+        else:
+            changed = selection.changed_offers(repo, changed_since)
+            since = changed.base
+            if changed.everything:
+                rels = loader.offer_files(repo, paths)
+            else:  # never list (or load) the offers that did not change
+                complete = False
+                rels = changed.offer_files(repo)
+                if paths:
+                    wanted = set(loader.offer_files(repo, paths))
+                    rels = [r for r in rels if r in wanted]
+        findings: list[Finding] = list(repo.config_findings)
+        policies = loader.load_policies(repo)
+        findings.extend(policies.findings)
+        if policy_ref is not None:
+            from offerctl.store import git
+
+            owners = [str(e) for e in policies.approvers.get("policy_owners") or []]
+            changed_paths = git.changed_since(repo.root, policy_ref)
+            findings.extend(trust.policy_changes(repo, changed_paths, policy_ref, owners))
+        ctx = Context(repo, policies, [], as_of)
+
+        store: CheckCache | None = None
+        ids: dict[str, str] = {}
+        if cache and rels:
+            from offerctl.core.errors import GitError
+            from offerctl.store import git
+
+            try:
+                store = _open_cache(repo, as_of)
+                ids = git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {}
+            except GitError:
+                store, ids = None, {}
+        results: dict[str, FileResult] = {}
+        todo: list[str] = []
+        for rel in rels:
+            hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
+            if hit is not None:
+                results[rel] = hit
+            else:
+                todo.append(rel)
+        # The policy findings (P2xx) are a pure function of the fingerprint: a run with
+        # nothing to recompute takes them from the cache and never compiles the CEL rules.
+        cached_policy = store.get_repo(POLICY_FINDINGS) if store is not None else None
+        if todo or cached_policy is None:
+            from offerctl.policy.load import load_policy_set
+
+            policy_set, policy_findings = load_policy_set(repo, policies)
+            ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
+            findings.extend(policy_findings)
+            if store is not None and cached_policy is None:
+                store.put_repo(POLICY_FINDINGS, policy_findings)
+        else:
+            findings.extend(cached_policy)
+        computed = _check_files(ctx, todo, jobs)
+        results.update(computed)
+        if store is not None:
+            for rel, result in computed.items():
+                if rel in ids:
+                    store.put(rel, ids[rel], result)
+            if complete:
+                store.prune(rels)
+
+        offers: list[Offer] = []
+        for rel in rels:
+            result = results[rel]
+            findings.extend(result.findings)
+            if result.summary is not None:
+                offers.append(Offer(rel, result.summary))
+        ctx.offers = offers
+        for repo_check in REPO_CHECKS:
+            findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+        if store is not None:
+            store.save()
+        if verify_history:
+            findings.extend(trust.verify_history(repo, offers, since=since))
+        findings.extend(trust.copied_approvals(repo, offers, everything_loaded=complete))
+    unique = sorted(set(findings), key=_order)
+    return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))
+
+
+def _order(f: Finding) -> tuple[str, int, str, str, str, str]:
+    """A total order, so output never depends on set or process ordering."""
+    return (f.path, f.line or 0, f.code, f.message, str(f.severity), f.offer or "")
+
+
+__all__ = ["SUMMARY_FIELDS", "CheckResult", "check_file", "run"]

@@ -1,0 +1,158 @@
+"""Immutable values shared by every part of the core."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, order=True)
+class Finding:
+    """One problem found in the repository. Collected, never raised."""
+
+    path: str
+    line: int | None
+    code: str
+    message: str
+    severity: Severity = Severity.ERROR
+    offer: str | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "severity": str(self.severity),
+            "offer": self.offer,
+            "path": self.path,
+            "line": self.line,
+            "message": self.message,
+        }
+
+    def sort_key(self) -> tuple[str, int, str]:
+        return (self.path, self.line or 0, self.code)
+
+
+class Status(StrEnum):
+    DRAFT = "draft"
+    PENDING_APPROVAL = "pending_approval"
+    APPROVED = "approved"
+    SENT = "sent"
+    NEGOTIATING = "negotiating"
+    ACCEPTED = "accepted"
+    STARTED = "started"
+    DECLINED = "declined"
+    RENEGED = "reneged"
+    RESCINDED = "rescinded"
+    EXPIRED = "expired"
+
+
+OPEN_STATUSES = frozenset(
+    {Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, Status.SENT, Status.NEGOTIATING}
+)
+CLOSED_STATUSES = frozenset(set(Status) - OPEN_STATUSES - {Status.ACCEPTED})
+"""Statuses after which an offer file is immutable (accepted may still become reneged/started)."""
+
+# Statuses in which the offer's terms must be fully and freshly approved.
+APPROVED_STATUSES = frozenset({Status.APPROVED, Status.SENT, Status.ACCEPTED, Status.STARTED})
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer as loaded from its file: the plain data plus where it came from.
+
+    ``data`` is the parsed document (dicts, lists, str, int, Decimal, bool, None).
+    Dates are ISO strings; money is int or Decimal, never float.
+    """
+
+    path: str
+    data: Mapping[str, Any]
+    blob: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        value = self.data.get("id")
+        return value if isinstance(value, str) else ""
+
+    @property
+    def status(self) -> str:
+        value = self.data.get("status")
+        return value if isinstance(value, str) else ""
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        return get_path(self.data, dotted, default)
+
+    # Confidential subtrees: every read goes through these two accessors so that
+    # per-role encryption can later be added in one place (DESIGN.md).
+    def candidate(self) -> Mapping[str, Any]:
+        value = self.data.get("candidate")
+        return value if isinstance(value, Mapping) else {}
+
+    def compensation(self) -> Mapping[str, Any]:
+        value = self.data.get("compensation")
+        return value if isinstance(value, Mapping) else {}
+
+
+_MISSING = object()
+
+
+def get_path(data: Any, dotted: str, default: Any = None) -> Any:
+    """Read ``a.b.c`` (list items by index: ``a.0.b``) from nested mappings."""
+    node: Any = data
+    for part in dotted.split("."):
+        if type(node) is dict or isinstance(node, Mapping):  # dict first: the ABC check is slow
+            node = node.get(part, _MISSING)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return default
+        if node is _MISSING:
+            return default
+    return node
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
+    """Set ``a.b.c`` in nested dicts, creating the dicts on the way."""
+    parts = dotted.split(".")
+    node = data
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = {}
+            node[part] = child
+        node = child
+    node[parts[-1]] = value
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """Money and percentages as Decimal; None for anything that is not a number."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, str):
+        try:
+            return Decimal(value)
+        except ArithmeticError:
+            return None
+    return None
+
+
+def to_jsonable(value: Any) -> Any:
+    """Data for JSON output: Decimal becomes int when whole, else its exact string."""
+    if isinstance(value, Mapping):
+        return {str(k): to_jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_jsonable(v) for v in value]
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else str(value)
+    return value

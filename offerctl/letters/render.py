@@ -1,0 +1,630 @@
+"""Offer letters: sandboxed rendering to md/html/pdf (selection: ``letters.select``).
+
+Templates live in ``letter_templates/`` and are Markdown with Jinja: a letter template
+(``us/full_time.md.j2``) extends ``base.md.j2``, which extends the *layout* for the output
+format (``layouts/markdown.j2`` or ``layouts/html.j2``; the renderer passes its name as
+``layout``). HTML is the Markdown body converted by markdown-it inside the HTML layout; PDF
+is that HTML printed by WeasyPrint.
+
+Rendering runs in Jinja's ``ImmutableSandboxedEnvironment`` with ``StrictUndefined``: a
+misspelled variable, a syntax error, an attribute the sandbox refuses (``''.__class__``) or a
+blank where a value belongs is a ``LetterError`` (exit 2) naming the template file and line.
+
+The **letter version** (``RenderedLetter.sha256``) is the sha256 of the UTF-8 bytes of the
+Markdown rendering. It is the same for md, html and pdf output of one letter (so the PDF's
+footer can print it) and changes whenever the wording, a value, the template or a clause
+changes. ``RenderedLetter.content_sha256`` is the hash of the exact output bytes.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from offerctl.core.model import Offer
+from offerctl.letters.errors import LetterError
+from offerctl.letters.select import Selection, rules, select
+from offerctl.store import yamlio
+from offerctl.store.clauses import CLAUSES_DIR, Clause, load_clauses, split_front_matter
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
+
+    from offerctl.store.repo import Repo
+
+Format = Literal["md", "html", "pdf"]
+FORMATS: tuple[str, ...] = ("md", "html", "pdf")
+TEMPLATE_SUFFIX = ".md.j2"
+LAYOUTS = {"md": "layouts/markdown.j2", "html": "layouts/html.j2"}
+LETTER_PAPER_COUNTRIES = frozenset({"US", "CA", "MX", "PH", "CL", "CO"})
+
+
+@dataclass(frozen=True)
+class RenderedLetter:
+    content: bytes
+    sha256: str
+    """Letter version: sha256 of the Markdown rendering (same for md, html and pdf)."""
+    template: str
+    """Template path relative to ``letter_templates/``."""
+    fmt: str
+    content_sha256: str = ""
+    """sha256 of ``content`` itself."""
+    locale: str = "en_US"
+    selection: Selection | None = None
+
+
+# --- rendering ---------------------------------------------------------------------------
+
+
+class _EmptyValue(Exception):
+    pass
+
+
+def _finalize_md(value: Any) -> Any:
+    if value is None:
+        raise _EmptyValue()
+    return value
+
+
+_MD_ACTIVE = re.compile(r"[\\`*_\[\]#!|~]")
+
+
+def _finalize_html(value: Any) -> Any:
+    """Autoescape, and neutralise Markdown syntax in values: data can never become markup."""
+    from markupsafe import Markup, escape
+
+    if value is None:
+        raise _EmptyValue()
+    if isinstance(value, Markup):
+        return value
+    escaped = str(escape(value))
+    return Markup(_MD_ACTIVE.sub(lambda m: f"&#{ord(m.group(0))};", escaped))
+
+
+def _markdown_to_html(value: Any) -> Any:
+    from markdown_it import MarkdownIt
+    from markupsafe import Markup
+
+    # A printed letter needs no Markdown links or images; without them, text a template
+    # builds with `~` (HTML-escaped but not Markdown-neutralised) cannot become a link either.
+    parser = MarkdownIt("commonmark", {"html": True, "typographer": False}).enable("table")
+    parser.disable(["link", "image", "autolink"])
+    return Markup(parser.render(str(value)))
+
+
+def _environment(templates_dir: Path, fmt: str) -> Environment:
+    from jinja2 import FileSystemLoader, StrictUndefined, pass_context
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    from offerctl.letters import filters
+
+    class Loader(FileSystemLoader):
+        def get_source(self, environment: Any, template: str) -> Any:
+            source, filename, uptodate = super().get_source(environment, template)
+            if template.startswith(f"{CLAUSES_DIR}/"):
+                source = split_front_matter(source)[1]
+            return source, filename, uptodate
+
+    html = fmt != "md"
+    env = ImmutableSandboxedEnvironment(
+        loader=Loader(str(templates_dir)),
+        undefined=StrictUndefined,
+        autoescape=html,
+        finalize=_finalize_html if html else _finalize_md,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        auto_reload=False,
+    )
+    for name, function in filters.context_filters().items():
+        env.filters[name] = pass_context(_strict(function, context=True))
+    for name, function in filters.plain_filters().items():
+        env.filters[name] = _strict(function)
+    env.filters["markdown"] = _markdown_to_html
+    env.filters["with_defaults"] = _with_defaults
+    env.filters["css_string"] = _css_string
+    return env
+
+
+def _strict(function: Callable[..., Any], *, context: bool = False) -> Callable[..., Any]:
+    """A filter that fails like StrictUndefined when given an undefined name (L402), instead of
+    formatting the Undefined object."""
+    from jinja2 import Undefined
+
+    def strict(*args: Any, **kwargs: Any) -> Any:
+        for value in [*args[1 if context else 0 :], *kwargs.values()]:
+            if isinstance(value, Undefined):
+                value._fail_with_undefined_error()
+        return function(*args, **kwargs)
+
+    strict.__name__ = getattr(function, "__name__", "filter")
+    strict.__doc__ = function.__doc__
+    return strict
+
+
+def _with_defaults(values: Any, defaults: Mapping[str, Any]) -> dict[str, Any]:
+    """``{% set words = words | default({}) | with_defaults({...}) %}``: a child's words win."""
+    return {**defaults, **(values if isinstance(values, Mapping) else {})}
+
+
+def _css_string(value: Any) -> Any:
+    """A quoted CSS string (for ``@page`` footers): cannot close the string or the style."""
+    from markupsafe import Markup
+
+    if isinstance(value, Markup):
+        value = value.unescape()
+    text = str(value).replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+    text = text.replace("<", "\\3C ").replace(">", "\\3E ")
+    return Markup(f'"{text}"')
+
+
+def problem_from(exc: BaseException, repo_root: Path, fallback: str) -> LetterError:
+    """Any exception raised while rendering → LetterError with the template file and line."""
+    from jinja2 import TemplateNotFound, TemplateSyntaxError, UndefinedError
+    from jinja2.exceptions import SecurityError
+
+    from offerctl.letters.filters import FilterProblem
+
+    templates = (repo_root / "letter_templates").resolve()
+    path, line = fallback, None
+    tb = exc.__traceback__
+    while tb is not None:
+        filename = tb.tb_frame.f_code.co_filename
+        try:
+            rel = Path(filename).resolve().relative_to(templates)
+        except (ValueError, OSError):
+            rel = None
+        if rel is not None:
+            path, line = f"letter_templates/{rel.as_posix()}", tb.tb_lineno
+        tb = tb.tb_next
+    if isinstance(exc, TemplateSyntaxError):
+        if exc.filename:
+            with contextlib.suppress(ValueError):
+                path = "letter_templates/" + Path(exc.filename).resolve().relative_to(templates).as_posix()
+        return LetterError(
+            f"template syntax error: {exc.message}",
+            hint="fix the Jinja syntax at this line",
+            path=path,
+            line=exc.lineno,
+            code="L401",
+        )
+    if isinstance(exc, TemplateNotFound):
+        return LetterError(
+            f"template {exc.name!r} not found in letter_templates/",
+            hint="check the name (paths are relative to letter_templates/)",
+            path=path,
+            line=line,
+            code="L403",
+        )
+    if isinstance(exc, SecurityError):
+        return LetterError(
+            f"the template sandbox refused: {exc}",
+            hint="templates may only read offer data and use the documented filters",
+            path=path,
+            line=line,
+            code="L408",
+        )
+    if isinstance(exc, UndefinedError):
+        return LetterError(
+            f"undefined variable: {exc.message}",
+            hint="check the spelling; README 'Letters' lists the variables templates can use",
+            path=path,
+            line=line,
+            code="L402",
+        )
+    if isinstance(exc, _EmptyValue):
+        return LetterError(
+            "the template prints an empty value (an optional field this offer does not have)",
+            hint="guard it: {% if compensation.sign_on_bonus %}…{% endif %}",
+            path=path,
+            line=line,
+            code="L413",
+        )
+    if isinstance(exc, FilterProblem):
+        return LetterError(exc.message, path=path, line=line, code=exc.code)
+    return LetterError(f"template error: {type(exc).__name__}: {exc}", path=path, line=line, code="L412")
+
+
+class Letters:
+    """One repository's letter machinery: environments, clauses and rules, built once."""
+
+    def __init__(self, root: Path, config: Mapping[str, Any]) -> None:
+        self.root = Path(root)
+        self.config = config
+        self.templates_dir = self.root / "letter_templates"
+        self.clauses, self.clause_findings = load_clauses(self.root)
+        self._envs: dict[str, Environment] = {}
+        self._template_exists: dict[str, bool] = {}
+
+    @classmethod
+    def for_repo(cls, repo: Repo) -> Letters:
+        return cls(repo.root, repo.config)
+
+    def env(self, fmt: str) -> Environment:
+        kind = "md" if fmt == "md" else "html"
+        if kind not in self._envs:
+            self._envs[kind] = _environment(self.templates_dir, kind)
+        return self._envs[kind]
+
+    # --- context -------------------------------------------------------------------------
+
+    def locale_for(self, offer: Offer) -> str:
+        explicit = offer.get("letter.locale")
+        if isinstance(explicit, str) and explicit:
+            return explicit
+        country = offer.get("role.location.country")
+        value = get_setting(self.config, f"defaults.locale_by_country.{country}")
+        return str(value) if value else "en_US"
+
+    def page_size_for(self, country: Any) -> str:
+        configured = get_setting(self.config, f"letters.page_size_by_country.{country}")
+        if isinstance(configured, str):
+            return configured
+        return "letter" if country in LETTER_PAPER_COUNTRIES else "A4"
+
+    def check_inputs(self, offer: Offer) -> list[LetterError]:
+        """Problems with the offer's letter inputs (clauses, currency, locale), each with its line."""
+        from babel import UnknownLocaleError
+
+        from offerctl.letters.filters import babel_locale, is_known_currency
+
+        problems: list[LetterError] = []
+        country, region = offer.get("role.location.country"), offer.get("role.location.region")
+        for index, clause_id in enumerate(offer.get("clauses") or []):
+            clause = self.clauses.get(clause_id)
+            if clause is None:
+                known = ", ".join(sorted(self.clauses)) or "none"
+                problems.append(
+                    LetterError(
+                        f"unknown clause {clause_id!r} (known: {known})",
+                        hint="fix the id or add letter_templates/clauses/<id>.md",
+                        path=offer.path,
+                        line=yamlio.line_in_file(self.root / offer.path, ["clauses", index]),
+                        code="L404",
+                    )
+                )
+            elif not clause.applies_to(country, region):
+                problems.append(
+                    LetterError(
+                        f"clause {clause_id!r} applies to {', '.join(clause.jurisdictions)}, "
+                        f"not to {country}-{region}",
+                        hint="remove it from this offer, or extend the clause's jurisdictions",
+                        path=offer.path,
+                        line=yamlio.line_in_file(self.root / offer.path, ["clauses", index]),
+                        code="L405",
+                    )
+                )
+        currency = offer.compensation().get("currency")
+        if isinstance(currency, str) and not is_known_currency(currency):
+            problems.append(
+                LetterError(
+                    f"currency {currency!r} is not an ISO 4217 currency Babel knows",
+                    hint="use a three-letter ISO 4217 code such as USD or EUR",
+                    path=offer.path,
+                    line=yamlio.line_in_file(self.root / offer.path, ["compensation", "currency"]),
+                    code="L409",
+                )
+            )
+        locale = self.locale_for(offer)
+        try:
+            babel_locale(locale)
+        except (UnknownLocaleError, ValueError):
+            problems.append(
+                LetterError(
+                    f"locale {locale!r} is unknown to Babel",
+                    hint="use a locale like en_US or de_DE (letter.locale or defaults.locale_by_country)",
+                    path=offer.path,
+                    line=yamlio.line_in_file(self.root / offer.path, ["letter", "locale"]),
+                    code="L409",
+                )
+            )
+        return problems
+
+    def context(
+        self, offer: Offer, template: str, fmt: str, *, written_on: dt.date | None = None
+    ) -> dict[str, Any]:
+        from offerctl.store import schema
+
+        data = _normalise(offer.data, schema.schema("offer"))
+        locale = self.locale_for(offer)
+        country = offer.get("role.location.country")
+        company = _normalise(self.config.get("company") or {}, schema.subschema("config", ["company"]))
+        letter = {
+            "id": offer.id,
+            "date": letter_date(offer, written_on).isoformat(),
+            "locale": locale,
+            "language": locale.split("_")[0],
+            "currency": offer.compensation().get("currency"),
+            "page_size": self.page_size_for(country),
+            "template": template,
+            "format": fmt,
+        }
+        return {
+            "offer": data,
+            "candidate": data.get("candidate"),
+            "role": data.get("role"),
+            "compensation": data.get("compensation"),
+            "start_date": data.get("start_date"),
+            "expires_on": data.get("expires_on"),
+            "company": company,
+            "signatory": company.get("signatory"),
+            "letter": letter,
+        }
+
+    def _clauses(self, env: Environment, offer: Offer, context: Mapping[str, Any], html: bool) -> list[Any]:
+        return [self._clause(env, self.clauses[c], context, html) for c in offer.get("clauses") or []]
+
+    def _clause(self, env: Environment, clause: Clause, context: Mapping[str, Any], html: bool) -> Any:
+        from markupsafe import Markup
+
+        name, title = clause.template_for(context["letter"]["language"])
+        text = env.get_template(name).render(context).strip() + "\n"
+        return {
+            "id": clause.id,
+            "title": title,
+            "standard": clause.standard,
+            "text": Markup(text) if html else text,
+        }
+
+    def _clause_function(self, env: Environment, context: Mapping[str, Any], html: bool) -> Any:
+        """``{{ clause("at_will").text }}``: a template includes a clause by id (L404 if unknown)."""
+        from offerctl.letters.filters import FilterProblem
+
+        def clause(clause_id: str) -> Any:
+            found = self.clauses.get(clause_id)
+            if found is None:
+                known = ", ".join(sorted(self.clauses)) or "none"
+                raise FilterProblem(f"unknown clause {clause_id!r} (known: {known})", "L404")
+            return self._clause(env, found, context, html)
+
+        return clause
+
+    def render_text(
+        self,
+        offer: Offer,
+        template: str,
+        fmt: str,
+        *,
+        written_on: dt.date | None = None,
+        version: str | None = None,
+        data_override: Mapping[str, Any] | None = None,
+    ) -> str:
+        """The md or html text of one letter. Raises ``LetterError``."""
+        source = Offer(offer.path, data_override, offer.blob) if data_override is not None else offer
+        env = self.env(fmt)
+        fallback = f"letter_templates/{template}"
+        try:
+            context = self.context(source, template, fmt, written_on=written_on)
+            context["layout"] = LAYOUTS["md" if fmt == "md" else "html"]
+            if version is not None:
+                context["letter"]["version"] = version
+            context["clauses"] = self._clauses(env, source, context, fmt != "md")
+            context["clause"] = self._clause_function(env, context, fmt != "md")
+            text = env.get_template(template).render(context)
+        except LetterError:
+            raise
+        except Exception as exc:
+            raise problem_from(exc, self.root, fallback) from None
+        return _tidy(text)
+
+    def selection(self, offer: Offer) -> Selection:
+        """``select`` plus a check that the chosen template exists (L403 at the line that chose it)."""
+        chosen = select(self.config, offer)
+        exists = self._template_exists.get(chosen.template)
+        if exists is None:  # resolved once per template name and Letters (one check run)
+            candidate = (self.templates_dir / chosen.template).resolve()
+            inside = candidate.is_relative_to(self.templates_dir.resolve()) and ".." not in chosen.template
+            exists = self._template_exists[chosen.template] = inside and candidate.is_file()
+        if not exists:
+            if chosen.rule is None:
+                path, line = offer.path, yamlio.line_in_file(self.root / offer.path, ["letter", "template"])
+                hint = "fix letter.template in the offer (paths are relative to letter_templates/)"
+            else:
+                index = next((r.index for r in rules(self.config) if r.id == chosen.rule), 0)
+                path = "offerctl.yaml"
+                line = yamlio.line_in_file(self.root / path, ["letters", "rules", index, "template"])
+                hint = f"create letter_templates/{chosen.template} or fix the rule in offerctl.yaml"
+            raise LetterError(
+                f"letter template {chosen.template!r} does not exist in letter_templates/",
+                hint=hint,
+                path=path,
+                line=line,
+                code="L403",
+            )
+        return chosen
+
+    def render(self, offer: Offer, fmt: str, *, written_on: dt.date | None = None) -> RenderedLetter:
+        if fmt not in FORMATS:
+            raise LetterError(f"unknown letter format {fmt!r}; use md, html or pdf", code="L412")
+        problems = self.check_inputs(offer)
+        if problems:
+            raise problems[0]
+        selection = self.selection(offer)
+        template = selection.template
+        markdown = self.render_text(offer, template, "md", written_on=written_on)
+        version = hashlib.sha256(markdown.encode("utf-8")).hexdigest()
+        if fmt == "md":
+            content = markdown.encode("utf-8")
+        else:
+            html = self.render_text(offer, template, "html", written_on=written_on, version=version)
+            dated = letter_date(offer, written_on)
+            content = html.encode("utf-8") if fmt == "html" else self._pdf(html, dated)
+        return RenderedLetter(
+            content,
+            version,
+            template,
+            fmt,
+            hashlib.sha256(content).hexdigest(),
+            self.locale_for(offer),
+            selection,
+        )
+
+    def _pdf(self, html: str, dated: dt.date) -> bytes:
+        try:
+            from weasyprint import HTML
+        except (ImportError, OSError) as exc:  # pragma: no cover - depends on system libraries
+            raise LetterError(
+                f"PDF output needs WeasyPrint and its system libraries (pango): {exc}",
+                hint="install pango (Debian: libpango-1.0-0 libpangoft2-1.0-0), or render --format html",
+                code="L412",
+            ) from None
+        document = HTML(string=html, base_url=str(self.templates_dir), url_fetcher=self._fetch)
+        with _source_date(dated):
+            pdf: bytes = document.write_pdf()
+        return pdf
+
+    def _fetch(self, url: str, *args: Any, **kwargs: Any) -> Any:
+        """Only files inside letter_templates/ (logos, fonts): rendering never uses the network."""
+        from weasyprint.urls import default_url_fetcher
+
+        if url.startswith("data:"):
+            return default_url_fetcher(url, *args, **kwargs)
+        if url.startswith("file://"):
+            path = Path(url[len("file://") :]).resolve()
+            if path.is_relative_to(self.templates_dir.resolve()):
+                return default_url_fetcher(url, *args, **kwargs)
+        raise LetterError(
+            f"letter refers to {url}; only files inside letter_templates/ may be used",
+            code="L408",
+        )
+
+
+def render(
+    repo: Repo, offer: Offer, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
+) -> RenderedLetter:
+    """Render ``offer``'s letter.
+
+    ``written_on`` dates the letter (default: the ``written_on`` of the last ``sent`` event,
+    else the date of the latest approval or event). Raises ``LetterError`` (an InputError,
+    exit 2) naming the template file and line.
+    """
+    return Letters.for_repo(repo).render(offer, fmt, written_on=written_on)
+
+
+@contextlib.contextmanager
+def _source_date(day: dt.date) -> Iterator[None]:
+    """Date embedded font subsets by the letter, not the clock.
+
+    Without the HarfBuzz subsetting library WeasyPrint subsets fonts with fontTools, which
+    stamps each subset's ``head.modified`` with the current time unless ``SOURCE_DATE_EPOCH``
+    is set (the reproducible-builds convention), so two renders differed. With it set to the
+    letter's date the PDF is byte-identical whichever subsetter runs.
+    """
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(dt.datetime.combine(day, dt.time(), dt.UTC).timestamp()))
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["SOURCE_DATE_EPOCH"]
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
+
+
+def letter_date(offer: Offer, written_on: dt.date | None = None) -> dt.date:
+    """The date printed on the letter and stored in the PDF metadata — never the clock."""
+    if written_on is not None:
+        return written_on
+    events = [e for e in offer.get("events") or [] if isinstance(e, Mapping)]
+    for event in reversed(events):
+        if event.get("type") == "sent":
+            value = event.get("written_on") or str(event.get("at", ""))[:10]
+            return dt.date.fromisoformat(value)
+    stamps = [str(item.get("at", ""))[:10] for item in [*events, *(offer.get("approvals") or [])]]
+    stamps = [s for s in stamps if re.match(r"^\d{4}-\d{2}-\d{2}$", s)]
+    if stamps:
+        return dt.date.fromisoformat(max(stamps))
+    for key in ("verbal.date", "expires_on", "start_date"):
+        value = offer.get(key)
+        if isinstance(value, str):
+            return dt.date.fromisoformat(value)
+    return dt.date(1970, 1, 1)
+
+
+def get_setting(config: Mapping[str, Any], dotted: str) -> Any:
+    from offerctl.core.model import get_path
+
+    return get_path(config, dotted)
+
+
+def _normalise(data: Any, schema_node: Mapping[str, Any] | None) -> Any:
+    """Offer data with every optional field the schema knows present (None when absent),
+    so templates can test ``{% if compensation.sign_on_bonus %}`` while a misspelled name
+    is still an error under StrictUndefined."""
+    if not isinstance(data, Mapping):
+        return data
+    props = schema_node.get("properties") if isinstance(schema_node, Mapping) else None
+    result: dict[str, Any] = {}
+    if isinstance(props, Mapping):
+        for key, sub in props.items():
+            result[key] = _normalise(data[key], sub) if key in data else None
+    for key, value in data.items():
+        if key not in result:
+            result[key] = value
+    return result
+
+
+def _tidy(text: str) -> str:
+    """Stable bytes: no trailing spaces, at most one blank line in a row, one final newline."""
+    lines = [line.rstrip() for line in text.splitlines()]
+    out: list[str] = []
+    for line in lines:
+        if line == "" and (not out or out[-1] == ""):
+            continue
+        out.append(line)
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out) + "\n"
+
+
+def letter_templates(root: Path) -> list[str]:
+    """Every letter template (``*.md.j2`` outside ``layouts/`` and ``clauses/``)."""
+    directory = root / "letter_templates"
+    if not directory.is_dir():
+        return []
+    names = []
+    for path in sorted(directory.rglob(f"*{TEMPLATE_SUFFIX}")):
+        rel = path.relative_to(directory).as_posix()
+        if rel.startswith(("layouts/", f"{CLAUSES_DIR}/")) or path.name.startswith("_"):
+            continue
+        names.append(rel)
+    return names
+
+
+def render_offer(
+    repo: Repo, offer_id: str, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
+) -> tuple[Offer, RenderedLetter]:
+    """``offerctl render``: load one offer by id and render its letter."""
+    from offerctl.store import loader
+
+    offer = loader.load_offer(repo, offer_id)
+    return offer, render(repo, offer, fmt, written_on=written_on)
+
+
+def write_output(path: Path, content: bytes) -> None:
+    """Write a rendered letter atomically (``yamlio.atomic_write_bytes``: temp file, rename)."""
+    from offerctl.store import yamlio
+
+    yamlio.atomic_write_bytes(path, content)
+
+
+def summary(offer: Offer, letter: RenderedLetter, output: str | None) -> dict[str, Any]:
+    """What ``render --format json`` prints."""
+    return {
+        "offer": offer.id,
+        "template": letter.template,
+        "format": letter.fmt,
+        "locale": letter.locale,
+        "letter_version": letter.sha256,
+        "content_sha256": letter.content_sha256,
+        "bytes": len(letter.content),
+        "output": output,
+        "selection": letter.selection.as_json() if letter.selection else None,
+    }

@@ -1,0 +1,237 @@
+"""`offerctl log ID`: one offer's story from its events and its git history.
+
+``git log -- <file>`` lists the commits that changed the offer; every version is read with
+the fast loader (one ``git cat-file --batch`` process for all of them) and consecutive
+versions are compared: field changes (old → new, with the commit), approval lines that
+appeared, event lines that appeared, and — routing each version with the approvals engine
+— the version in which each approval went stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from offerctl.core.model import get_path, to_jsonable
+from offerctl.store import git, loader, yamlio
+from offerctl.store.repo import Repo
+
+_SKIP = ("approvals", "events")
+
+
+@dataclass(frozen=True)
+class Entry:
+    at: str
+    kind: str
+    """created | changed | approval | stale | event"""
+    by: str | None
+    commit: str | None
+    summary: str
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "kind": self.kind,
+            "by": self.by,
+            "commit": self.commit,
+            "summary": self.summary,
+            "details": to_jsonable(dict(self.details)),
+        }
+
+
+@dataclass(frozen=True)
+class Timeline:
+    offer_id: str
+    path: str
+    status: str
+    entries: tuple[Entry, ...]
+    revisions: int
+    commits: int
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "offer": self.offer_id,
+            "path": self.path,
+            "status": self.status,
+            "revisions": self.revisions,
+            "commits": self.commits,
+            "entries": [e.as_json() for e in self.entries],
+        }
+
+
+def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(data, Mapping):
+        for key, value in data.items():
+            if not prefix and key in _SKIP:
+                continue
+            out.update(_leaves(value, f"{prefix}{key}."))
+    else:
+        out[prefix[:-1]] = data
+    return out
+
+
+def _key(item: Any) -> str:
+    import json
+
+    return json.dumps(to_jsonable(item), sort_keys=True)
+
+
+def _event_summary(event: Mapping[str, Any]) -> str:
+    kind = str(event.get("type"))
+    parts = [kind]
+    if event.get("from") and event.get("to"):
+        parts.append(f"{event['from']} → {event['to']}")
+    for key in ("channel", "reason", "competing_employer", "signed_on", "written_on", "as_of"):
+        if event.get(key):
+            parts.append(f"{key.replace('_', ' ')}: {event[key]}")
+    if event.get("letter_sha256"):
+        parts.append(f"letter {str(event['letter_sha256'])[:12]}")
+    if event.get("letter_version"):
+        parts.append(f"version {event['letter_version']}")
+    if event.get("document_sha256"):
+        parts.append(f"signed document {str(event['document_sha256'])[:12]}")
+    for change in event.get("changes") or []:
+        if isinstance(change, Mapping):
+            parts.append(f"{change.get('field')}: {change.get('old')} → {change.get('new')}")
+    return "; ".join(parts)
+
+
+def build(repo: Repo, offer_id: str) -> Timeline:
+    path = loader.find_offer_path(repo, offer_id)
+    rel = repo.rel(path)
+    commits = git.log_file(repo.root, rel)
+    blobs = git.read_blobs(repo.root, [f"{c[0]}:{rel}" for c in commits])
+    versions: list[tuple[tuple[str, str, str, str, str], Any]] = []
+    for meta, raw in zip(commits, blobs, strict=True):
+        data: Any = None
+        if raw is not None:
+            try:
+                data = yamlio.load(raw)
+            except yamlio.YamlProblem:
+                data = None
+        versions.append((meta, data if isinstance(data, Mapping) else None))
+    current = yamlio.load_path(path)
+    staleness = _staleness_fn(repo, rel)
+    entries: list[Entry] = []
+    previous: Any = None
+    stale_before: set[int] = set()
+    for (commit, _name, email, iso_date, subject), data in versions:
+        date = _utc(iso_date)
+        if data is None:
+            entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
+            continue
+        if previous is None:
+            entries.append(
+                Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")
+            )
+        else:
+            old, new = _leaves(previous), _leaves(data)
+            for key in sorted(set(old) | set(new)):
+                if _key(old.get(key)) != _key(new.get(key)):
+                    entries.append(
+                        Entry(
+                            date,
+                            "changed",
+                            email,
+                            commit,
+                            f"{key}: {old.get(key)} → {new.get(key)}",
+                            {"field": key, "old": old.get(key), "new": new.get(key)},
+                        )
+                    )
+        seen_before = {_key(a) for a in (previous or {}).get("approvals") or []}
+        for approval in data.get("approvals") or []:
+            if isinstance(approval, Mapping) and _key(approval) not in seen_before:
+                entries.append(
+                    Entry(
+                        str(approval.get("at") or date),
+                        "approval",
+                        str(approval.get("by")),
+                        commit,
+                        f"approved as {approval.get('role')}"
+                        + (f" ({approval.get('comment')})" if approval.get("comment") else ""),
+                        dict(approval),
+                    )
+                )
+        if staleness is not None:
+            now_stale = staleness(data)
+            approvals_now = data.get("approvals") or []
+            for index, why in sorted(now_stale.items()):
+                if index in stale_before or index >= len(approvals_now):
+                    continue
+                approval = approvals_now[index]
+                entries.append(
+                    Entry(
+                        date,
+                        "stale",
+                        email,
+                        commit,
+                        f"approval by {approval.get('by')} as {approval.get('role')} went stale"
+                        + (f": {why}" if why else ""),
+                        dict(approval),
+                    )
+                )
+            stale_before = set(now_stale)
+        seen_events = {_key(e) for e in (previous or {}).get("events") or []}
+        for event in data.get("events") or []:
+            if isinstance(event, Mapping) and _key(event) not in seen_events:
+                entries.append(
+                    Entry(
+                        str(event.get("at") or date),
+                        "event",
+                        str(event.get("by")),
+                        commit,
+                        _event_summary(event),
+                        dict(event),
+                    )
+                )
+        previous = data
+    if isinstance(current, Mapping) and previous is not None and _key(current) != _key(previous):
+        entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
+    events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
+    revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
+    status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
+    return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))
+
+
+def _utc(iso: str) -> str:
+    """git's ``%aI`` (any offset) as offerctl stores times: UTC with ``Z``."""
+    import datetime as dt
+
+    try:
+        parsed = dt.datetime.fromisoformat(iso)
+    except ValueError:
+        return iso
+    return parsed.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _staleness_fn(repo: Repo, rel: str) -> Any:
+    """``(version data) -> {approval index: why}`` for approvals the approvals engine finds
+    stale in that version (policy as it is now); None when the policy has errors."""
+    from offerctl.core.model import Offer, Severity
+    from offerctl.policy.load import load_policy_set
+    from offerctl.policy.routing import route
+
+    policy, findings = load_policy_set(repo)
+    if any(f.severity == Severity.ERROR for f in findings):
+        return None
+
+    def stale(data: Mapping[str, Any]) -> dict[int, str]:
+        result = route(repo, policy, Offer(rel, data))
+        return {a.index: a.detail for r in result.rules for a in r.approvals if a.state == "stale"}
+
+    return stale
+
+
+def render_text(timeline: Timeline) -> str:
+    lines = [
+        f"{timeline.offer_id} ({timeline.path}) — {timeline.status}; "
+        f"{timeline.revisions} revision(s), {timeline.commits} commit(s)"
+    ]
+    for entry in timeline.entries:
+        commit = entry.commit[:10] if entry.commit else "-" * 10
+        who = f" [{entry.by}]" if entry.by else ""
+        lines.append(f"{entry.at or '(now)':20}  {commit}  {entry.kind:8}  {entry.summary}{who}")
+    return "\n".join(lines)

@@ -1,0 +1,188 @@
+"""Reading offer and policy files into values plus findings.
+
+``read_document`` is the unit of work: bytes in, (data, findings) out, no shared state, so
+many files can be read in parallel and cached by content.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offerctl.core.errors import InputError, UsageError
+from offerctl.core.model import Finding, Offer, Severity
+from offerctl.store import schema, yamlio
+from offerctl.store.repo import POLICY_FILES, Repo
+
+
+@dataclass(frozen=True)
+class Document:
+    path: str
+    data: Any
+    findings: tuple[Finding, ...]
+
+    @property
+    def ok(self) -> bool:
+        return self.data is not None and not any(f.severity == Severity.ERROR for f in self.findings)
+
+
+def read_document(kind: str, rel: str, raw: bytes) -> Document:
+    """Parse and schema-validate one file. ``kind`` is a schema name (offer, routing…)."""
+    try:
+        text = yamlio.decode(raw)
+        data, decimals = yamlio.load_text_numbers(text)
+    except yamlio.YamlProblem as exc:
+        message = exc.message + (f"; {exc.hint}" if exc.hint else "")
+        return Document(rel, None, (Finding(rel, exc.line, exc.code, message),))
+    if not isinstance(data, dict):
+        return Document(
+            rel,
+            None,
+            (
+                Finding(
+                    rel,
+                    1,
+                    "S104",
+                    f"the document must be a mapping of fields, not {type(data).__name__}",
+                ),
+            ),
+        )
+    offer_id = data.get("id") if kind == "offer" and isinstance(data.get("id"), str) else None
+    findings = tuple(schema.iter_findings(kind, data, rel, text, offer_id, decimals))
+    return Document(rel, data, findings)
+
+
+def read_file(kind: str, root: Path, rel: str) -> Document:
+    try:
+        raw = (root / rel).read_bytes()
+    except OSError as exc:
+        return Document(rel, None, (Finding(rel, None, "Y601", f"cannot read file: {exc.strerror}"),))
+    return read_document(kind, rel, raw)
+
+
+def read_data(root: Path, rel: str) -> Any:
+    """The parsed document of one file, without schema validation: what ``read_file``
+    gives as ``data`` (None when the file cannot be read or parsed). For readers that need
+    the values, not the findings (reports)."""
+    try:
+        data, _ = yamlio.load_text_numbers(yamlio.decode((root / rel).read_bytes()))
+    except (OSError, yamlio.YamlProblem):
+        return None
+    return data
+
+
+def offer_files(repo: Repo, paths: Sequence[Path] = ()) -> list[str]:
+    """Offer files (relative paths) under ``offers/``, or the given subset."""
+    if paths:
+        rels: list[str] = []
+        for path in paths:
+            full = path if path.is_absolute() else Path.cwd() / path
+            if full.is_dir():
+                rels.extend(repo.rel(p) for p in sorted(full.rglob("*.yaml")))
+            elif full.exists():
+                rels.append(repo.rel(full))
+            else:
+                raise UsageError(f"{path}: no such file or directory")
+        return [r for r in rels if r.startswith("offers/")]
+    if not repo.offers_dir.is_dir():
+        return []
+    return _walk_yaml(repo.offers_dir, f"{repo.rel(repo.offers_dir)}/")
+
+
+def _walk_yaml(top: Path, prefix: str) -> list[str]:
+    """Relative paths of ``*.yaml`` files below ``top``, sorted (scandir: no per-file
+    ``resolve()``, which cost seconds on 10k files)."""
+    found: list[str] = []
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames.sort()
+        rel_dir = Path(dirpath).relative_to(top).as_posix()
+        base = prefix if rel_dir == "." else f"{prefix}{rel_dir}/"
+        found.extend(base + name for name in filenames if name.endswith(".yaml"))
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Policies:
+    """The three policy files as validated data (empty mapping where a file is broken)."""
+
+    routing: Mapping[str, Any] = field(default_factory=dict)
+    bands: Mapping[str, Any] = field(default_factory=dict)
+    approvers: Mapping[str, Any] = field(default_factory=dict)
+    findings: tuple[Finding, ...] = ()
+
+    def people(self) -> dict[str, Mapping[str, Any]]:
+        return {
+            str(p["email"]).lower(): p
+            for p in self.approvers.get("people", []) or []
+            if isinstance(p, Mapping) and "email" in p
+        }
+
+    def roles(self) -> dict[str, list[str]]:
+        roles = self.approvers.get("roles", {}) or {}
+        return {
+            str(name): [str(e).lower() for e in (spec.get("people") or [])]
+            for name, spec in roles.items()
+            if isinstance(spec, Mapping)
+        }
+
+
+def load_policies(repo: Repo) -> Policies:
+    docs: dict[str, Any] = {}
+    findings: list[Finding] = []
+    for kind, filename in POLICY_FILES.items():
+        rel = f"policies/{filename}"
+        if not (repo.policy_base / rel).is_file():
+            findings.append(
+                Finding(
+                    rel,
+                    None,
+                    "P201",
+                    f"policy file {rel} is missing; `offerctl init` writes a starter one",
+                )
+            )
+            docs[kind] = {}
+            continue
+        doc = read_file(kind, repo.policy_base, rel)
+        findings.extend(doc.findings)
+        docs[kind] = doc.data if doc.ok else {}
+    return Policies(docs["routing"], docs["bands"], docs["approvers"], tuple(findings))
+
+
+def load_offer(repo: Repo, offer_id: str) -> Offer:
+    """One offer by id, for commands that act on it. Unreadable or invalid: exit 2."""
+    path = find_offer_path(repo, offer_id)
+    rel = repo.rel(path)
+    doc = read_file("offer", repo.root, rel)
+    errors = [f for f in doc.findings if f.severity == Severity.ERROR]
+    if doc.data is None or errors:
+        first = errors[0]
+        more = f" (and {len(errors) - 1} more; run `offerctl check {rel}`)" if len(errors) > 1 else ""
+        raise InputError(first.message + more, path=rel, line=first.line, hint="fix the file, then retry")
+    return Offer(rel, doc.data)
+
+
+def find_offer_path(repo: Repo, offer_id: str) -> Path:
+    direct = repo.offer_path(offer_id)
+    if direct.is_file():
+        return direct
+    matches = sorted(repo.offers_dir.rglob(f"{offer_id}.yaml")) if repo.offers_dir.is_dir() else []
+    if matches:
+        return matches[0]
+    raise UsageError(
+        f"no offer {offer_id!r} in {repo.rel(repo.offers_dir)}/",
+        hint="`offerctl list` shows the offers; ids look like OFF-2026-7K3QXM",
+    )
+
+
+def load_offers(repo: Repo, rels: Iterable[str]) -> tuple[list[Offer], list[Finding]]:
+    offers: list[Offer] = []
+    findings: list[Finding] = []
+    for rel in rels:
+        doc = read_file("offer", repo.root, rel)
+        findings.extend(doc.findings)
+        if doc.data is not None and isinstance(doc.data, dict):
+            offers.append(Offer(rel, doc.data, extra={"valid": doc.ok}))
+    return offers, findings
