@@ -18,7 +18,7 @@ import pyrage
 import pytest
 import yaml
 
-from offerctl.approvals import canonical
+from offerctl.approvals.binding import canonical
 from offerctl.privacy import config as pconfig
 from offerctl.privacy import digest, document, keys, keystore, values
 from offerctl.privacy.document import ErasureKey

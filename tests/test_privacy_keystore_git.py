@@ -10,7 +10,7 @@ from pathlib import Path
 import pyrage
 
 from offerctl.privacy import keys, keystore
-from offerctl.privacy.gitstore import GitRefBackend
+from offerctl.store.keyref import GitRefBackend
 
 
 def sh(*args: str, cwd: Path) -> str:

@@ -12,9 +12,10 @@ from pathlib import Path
 import pyrage
 import pytest
 
-from offerctl import yamlio
-from offerctl.privacy import keys, rtyaml
-from offerctl.privacy.session import PrivacySession
+from offerctl.privacy import keys
+from offerctl.store import sealing as rtyaml
+from offerctl.store import yamlio
+from offerctl.store.privacy import PrivacySession
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLE = ROOT / "offers" / "OFF-2026-0TB8WD5K.yaml"

@@ -132,7 +132,7 @@ class ReaderRule:
     when: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def applies(self, offer: Mapping[str, Any]) -> bool:
-        from offerctl.model import get_path
+        from offerctl.core.model import get_path
 
         for name, allowed in self.when.items():
             value = get_path(offer, WHEN_FIELDS[name])

@@ -30,7 +30,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from offerctl.errors import UsageError
+from offerctl.core.errors import UsageError
 
 SOPS_PREFIX = "ENC[AES256_GCM,"
 ERASABLE_PREFIX = "ENC[OFFERCTL_ERASABLE,"

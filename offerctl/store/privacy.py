@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offerctl.errors import InputError, UsageError
+from offerctl.core.errors import InputError, UsageError
 from offerctl.privacy import config as pconfig
 from offerctl.privacy import digest as pdigest
 from offerctl.privacy import document, keystore, values
@@ -77,7 +77,7 @@ class PrivacySession:
 
     def store(self) -> keystore.KeyStore:
         if self._store is None:
-            from offerctl.privacy.gitstore import GitRefBackend
+            from offerctl.store.keyref import GitRefBackend
 
             self._store = keystore.KeyStore(GitRefBackend(self.root))
         return self._store

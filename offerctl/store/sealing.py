@@ -15,7 +15,7 @@ from offerctl.privacy import document, values
 
 
 def _plain(value: Any) -> Any:
-    from offerctl.edit import _plain as plain
+    from offerctl.store.edit import _plain as plain
 
     return plain(value)
 
@@ -26,7 +26,7 @@ def _is_flow(node: Any) -> bool:
 
 
 def _scalar(value: Any, flow: bool) -> Any:
-    from offerctl import yamlio
+    from offerctl.store import yamlio
 
     if isinstance(value, str) and (values.is_token(value) or (flow and yamlio._needs_quotes(value))):
         return yamlio.quoted(value) if flow else value

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from offerctl import git
 from offerctl.privacy.keystore import KEYS_REF
+from offerctl.store import git
 
 _STORE_IDENTITY = {
     "GIT_AUTHOR_NAME": "offerctl key store",
