@@ -127,7 +127,7 @@ def test_reader_decrypts_non_reader_does_not() -> None:
     assert sealed["candidate"]["name"].startswith("ENC[OFFERCTL_ERASABLE,kid:k1,")
     assert sealed["candidate"]["source"] == "referral"  # not configured: stays readable
     assert sealed["sops"]["mac_only_encrypted"] is True
-    assert sealed["sops"]["encrypted_regex"] == "^(compensation|promises|notes|digest_key)$"
+    assert sealed["sops"]["encrypted_regex"] == "^(compensation|promises|notes|digest_key|old|new)$"
 
     assert document.data_key_of(sealed, [outsider]) is None
     key = document.data_key_of(sealed, [reader])

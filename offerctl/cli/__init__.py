@@ -17,6 +17,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_letters,
     commands_lifecycle,
     commands_offers,
+    commands_privacy,
     commands_reports,
     commands_trust,
 )
@@ -54,6 +55,9 @@ COMMAND_ORDER = (
     "report",
     "remind",
     "codeowners",
+    "readers",
+    "rekey",
+    "erase",
 )
 PLUMBING_ORDER = ("merge-driver", "git-setup")
 

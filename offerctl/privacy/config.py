@@ -39,6 +39,9 @@ DEFAULT_ENCRYPT: tuple[str, ...] = (
     "notes",
 )
 DEFAULT_ERASABLE: tuple[str, ...] = ("candidate",)
+CHANGE_VALUE_KEYS: tuple[str, ...] = ("old", "new")
+"""``events[].changes[].old/new``: a revision records the values it changed; they are
+encrypted like the fields themselves (SOPS matches key names, so every ``old``/``new``)."""
 DIGEST_KEY_FIELD = "digest_key"
 """``privacy.digest_key`` in an offer: the approval-digest root, a SOPS field."""
 
@@ -162,7 +165,9 @@ class PrivacyConfig:
         return tuple(p for p in self.encrypt if not _under_any(p, self.erasable))
 
     def layout(self) -> Layout:
-        names = dict.fromkeys([p.split(".")[-1] for p in self.sops_paths()] + [DIGEST_KEY_FIELD])
+        names = dict.fromkeys(
+            [p.split(".")[-1] for p in self.sops_paths()] + [DIGEST_KEY_FIELD, *CHANGE_VALUE_KEYS]
+        )
         return Layout(sops_keys=tuple(names), erasable=self.erasable_paths())
 
     def is_encrypted(self, dotted: str) -> bool:

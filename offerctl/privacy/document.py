@@ -15,7 +15,7 @@ File layout (SOPS 3.9+ YAML store; our implementation, checked against sops-age)
             -----BEGIN AGE ENCRYPTED FILE-----
       lastmodified: "2026-11-20T17:02:11Z"
       mac: ENC[AES256_GCM,…,type:str]  # additional data: lastmodified
-      encrypted_regex: ^(compensation|promises|notes|digest_key)$
+      encrypted_regex: ^(compensation|promises|notes|digest_key|old|new)$
       mac_only_encrypted: true
       version: 3.9.0
 
@@ -136,8 +136,8 @@ def seal(
         nonlocal passthrough_unknown
         tier = layout.tier(keys)
         where = _dotted(pos)
-        if isinstance(node, Sealed):
-            raise CipherProblem(f"{where}: an unreadable value cannot be written back as plaintext")
+        if isinstance(node, Sealed):  # a value nobody here could read, put somewhere new
+            raise node.needs_key()
         if tier is None:
             if values.is_token(node):
                 raise CipherProblem(

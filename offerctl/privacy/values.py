@@ -31,6 +31,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from offerctl.core.errors import UsageError
+from offerctl.core.model import Unreadable
 
 SOPS_PREFIX = "ENC[AES256_GCM,"
 ERASABLE_PREFIX = "ENC[OFFERCTL_ERASABLE,"
@@ -224,7 +225,7 @@ class NeedsKey(UsageError):
 
 
 @dataclass(frozen=True, eq=False)
-class Sealed:
+class Sealed(Unreadable):
     """What the loader leaves where a value could not be decrypted.
 
     Printing it shows the marker (angle-quoted "encrypted" or "erased"): listing and status work.
@@ -257,6 +258,9 @@ class Sealed:
             "lists them. Keys are read from OFFERCTL_AGE_KEY_FILE, OFFERCTL_AGE_KEY, SOPS_AGE_KEY_FILE, "
             "SOPS_AGE_KEY, the sops keys.txt or ~/.ssh/id_ed25519",
         )
+
+    def refuse(self) -> Exception:
+        return self.needs_key()
 
     def _refuse(self, *_args: Any) -> Any:
         raise self.needs_key()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +52,7 @@ class PrivacySession:
     _identities: tuple[keymod.Identity, ...] | None = None
     _looked_at: tuple[str, ...] = ()
     _store: keystore.KeyStore | None = None
-    _opened: dict[tuple[str, int], document.Opened] = field(default_factory=dict)
+    _opened: dict[tuple[str, int], tuple[Mapping[str, Any], document.Opened]] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -102,8 +102,9 @@ class PrivacySession:
     def open(self, offer_id: str, raw: Mapping[str, Any]) -> document.Opened:
         """The single accessor: an offer's data with everything our keys open decrypted."""
         memo = (offer_id, id(raw))
-        if memo in self._opened:
-            return self._opened[memo]
+        cached = self._opened.get(memo)
+        if cached is not None and cached[0] is raw:
+            return cached[1]
         identities = self.identities()
         data_key = document.data_key_of(raw, identities)
         erasure: dict[str, bytes] = {}
@@ -114,7 +115,7 @@ class PrivacySession:
         opened = document.open_document(
             raw, offer_id=offer_id, data_key=data_key, erasure_keys=erasure, readers=self.readers_text(raw)
         )
-        self._opened[memo] = opened
+        self._opened[memo] = (raw, opened)
         return opened
 
     def data_key(self, raw: Mapping[str, Any]) -> bytes | None:
@@ -203,18 +204,18 @@ def _has_erasable(raw: Any) -> bool:
     return values.is_erasable_token(raw)
 
 
-def _walk_leaves(node: Any, keys: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
+def walk_leaves(node: Any, keys: tuple[str, ...] = ()) -> list[tuple[tuple[str, ...], Any]]:
     if isinstance(node, Mapping):
-        return [x for k, v in node.items() for x in _walk_leaves(v, (*keys, str(k)))]
+        return [x for k, v in node.items() for x in walk_leaves(v, (*keys, str(k)))]
     if isinstance(node, list):
-        return [x for v in node for x in _walk_leaves(v, keys)]
+        return [x for v in node for x in walk_leaves(v, keys)]
     return [(keys, node)]
 
 
 def _has_plain_in(data: Any, layout: document.Layout) -> bool:
     return any(
         layout.tier(k) == "sops" and v is not None and v != "" and not values.is_sops_token(v)
-        for k, v in _walk_leaves(data)
+        for k, v in walk_leaves(data)
         if k[:1] != (document.METADATA_KEY,)
     )
 
@@ -225,7 +226,7 @@ def _has_erasable_plain(data: Any, layout: document.Layout) -> bool:
         and v is not None
         and not values.is_erasable_token(v)
         and v != values.ERASED
-        for k, v in _walk_leaves(data)
+        for k, v in walk_leaves(data)
     )
 
 
@@ -247,3 +248,132 @@ def _ensure_digest_root(data: Any) -> Any:
         ordered[key] = value
     ordered.setdefault("privacy", {pconfig.DIGEST_KEY_FIELD: root})
     return ordered
+
+
+# --- the repository's session and the one accessor ----------------------------------------
+
+
+def session(repo: Any) -> PrivacySession:
+    """The privacy session of ``repo`` (a ``Repo``), built once per run."""
+    found = repo.state.get("privacy")
+    if isinstance(found, PrivacySession):
+        return found
+    from offerctl.store import loader
+
+    approvers: Mapping[str, Any] = {}
+    rel = "policies/approvers.yaml"
+    if (repo.policy_base / rel).is_file():
+        doc = loader.read_file("approvers", repo.policy_base, rel)
+        approvers = doc.data if isinstance(doc.data, Mapping) else {}
+    made = PrivacySession.create(repo.root, repo.config.get("privacy"), approvers)
+    repo.state["privacy"] = made
+    return made
+
+
+def open_offer(repo: Any, rel: str, raw: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Any:
+    """THE accessor: an ``Offer`` whose data is opened with the user's keys. Plain offers
+    pass through untouched (no key is looked for); in an encrypted one every value no key
+    opens is a ``Sealed`` marker. ``offer.extra``: ``raw`` (as stored), ``sealed`` (paths
+    not opened), ``privacy_problems`` (tampering, never values)."""
+    from offerctl.core.model import Offer
+
+    if not has_encrypted_values(raw):
+        return Offer(rel, raw, extra=dict(extra or {}))
+    offer_id = raw.get("id") if isinstance(raw.get("id"), str) else Path(rel).stem
+    opened = session(repo).open(str(offer_id), raw)
+    more = {**(extra or {}), "raw": raw, "sealed": opened.sealed, "privacy_problems": opened.problems}
+    return Offer(rel, opened.data, extra=more)
+
+
+def raw_of(offer: Any) -> Mapping[str, Any]:
+    """The offer's data as stored (ciphertexts) — what keyless checks compare."""
+    raw = offer.extra.get("raw") if isinstance(offer.extra, Mapping) else None
+    return raw if isinstance(raw, Mapping) else offer.data
+
+
+def encrypted_path_test(data: Any) -> Callable[[Sequence[str | int]], bool] | None:
+    """For schema validation of a stored offer: True for paths at or under an encrypted
+    value (None for a plain offer: nothing to skip)."""
+    if not has_encrypted_values(data):
+        return None
+
+    def sealed(path: Sequence[str | int]) -> bool:
+        node: Any = data
+        for part in path:
+            if isinstance(node, Mapping) and isinstance(part, str):
+                node = node.get(part)
+            elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+                node = node[part]
+            else:
+                return False
+            if values.is_token(node) or node == values.ERASED:
+                return True
+        return values.is_token(node) or node == values.ERASED
+
+    return sealed
+
+
+def keyless_offer(rel: str, raw: Mapping[str, Any], extra: Mapping[str, Any] | None = None) -> Any:
+    """An ``Offer`` opened with no key at all: what a cached check may see (plain offers as
+    they are; encrypted values as markers)."""
+    from offerctl.core.model import Offer
+
+    if not has_encrypted_values(raw):
+        return Offer(rel, raw, extra=dict(extra or {}))
+    offer_id = raw.get("id") if isinstance(raw.get("id"), str) else Path(rel).stem
+    opened = document.open_document(raw, offer_id=str(offer_id), data_key=None)
+    return Offer(rel, opened.data, extra={**(extra or {}), "raw": raw, "sealed": opened.sealed})
+
+
+def applies(repo: Any, previous: Mapping[str, Any] | None) -> bool:
+    """Whether writing an offer goes through sealing: privacy is enabled, or the offer is
+    already encrypted (a later ``enabled: false`` never silently writes plaintext)."""
+    return session(repo).config.enabled or (previous is not None and has_encrypted_values(previous))
+
+
+def seal_into(
+    repo: Any,
+    offer_id: str,
+    rt_doc: Any,
+    previous_text: str | None,
+    approvers: Mapping[str, Sequence[str]] | None = None,
+    *,
+    rotate: bool = False,
+    exact_readers: bool = False,
+) -> tuple[str, ...]:
+    """Encrypt ``rt_doc`` (ruamel's round-trip tree of an offer, edited) in place, reusing
+    every unchanged ciphertext of ``previous_text``. Readers: the configuration's readers of
+    the offer, ``approvers`` (email -> reasons), and — unless ``exact_readers`` (``rekey``)
+    — everyone the file was already encrypted for. Returns the recipients."""
+    from offerctl.core.clock import utc_now
+    from offerctl.store import sealing, yamlio
+    from offerctl.store.edit import _plain
+
+    previous = yamlio.load(previous_text.encode("utf-8")) if previous_text else None
+    if not applies(repo, previous if isinstance(previous, Mapping) else None):
+        return ()
+    s = session(repo)
+    plain = _plain(rt_doc)
+    readers = s.readers(plain, approvers or {})
+    recipients = list(readers.recipients)
+    if isinstance(previous, Mapping) and not exact_readers:
+        recipients = list(dict.fromkeys([*document.recipients_of(previous), *recipients]))
+    if not recipients:
+        missing = "; ".join(r.problem or r.who for r in readers.missing) or "no reader group matches"
+        raise UsageError(
+            f"{offer_id}: nobody could read this offer once encrypted ({missing})",
+            path="offerctl.yaml",
+            hint="give the people an age_key (or ssh-ed25519 ssh_key) in policies/approvers.yaml, "
+            "or add a reader group with a key under privacy.groups",
+        )
+    sealed = s.seal(
+        offer_id,
+        plain,
+        previous if isinstance(previous, Mapping) else None,
+        recipients,
+        utc_now(),
+        rotate=rotate,
+    )
+    sealing.apply(rt_doc, sealed, s.config.layout())
+    s._opened.clear()
+    return tuple(recipients)

@@ -1,0 +1,210 @@
+"""Confidential offers end to end on a copy of the bundled example, with real age keys:
+privacy enabled, `rekey`, the keyless and keyed views, a revision, an erasure — and what
+git's object store holds afterwards."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pyrage
+import pytest
+
+from offerctl.privacy import document, values
+from offerctl.privacy import keys as keymod
+from offerctl.store import yamlio
+
+PEOPLE = re.compile(r"\{email: ([^,]+),")
+
+
+def objects(root: Path) -> bytes:
+    return subprocess.run(
+        ["git", "cat-file", "--batch-all-objects", "--batch"], cwd=root, check=True, capture_output=True
+    ).stdout
+
+
+def commit_all(root: Path, message: str) -> None:
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-q", "-m", message], cwd=root, check=True)
+
+
+@pytest.fixture
+def confidential(example_repo: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    """The example with privacy enabled (not yet rekeyed): keys for every person, HR and CI."""
+    ids: dict[str, Any] = {}
+    approvers = example_repo / "policies" / "approvers.yaml"
+    text = approvers.read_text()
+
+    def with_key(match: re.Match[str]) -> str:
+        ident = pyrage.x25519.Identity.generate()
+        ids[match.group(1)] = ident
+        return f"{{email: {match.group(1)}, age_key: {ident.to_public()},"
+
+    text = PEOPLE.sub(with_key, text)
+    oscar = pyrage.x25519.Identity.generate()
+    ids["oscar.grant@acme.example"] = oscar
+    text = text.replace(
+        "    email: oscar.grant@acme.example\n",
+        f"    email: oscar.grant@acme.example\n    age_key: {oscar.to_public()}\n",
+    )
+    approvers.write_text(text)
+    ci = pyrage.x25519.Identity.generate()
+    ids["ci"] = ci
+    config = example_repo / "offerctl.yaml"
+    config.write_text(
+        config.read_text()
+        + f"""privacy:
+  enabled: true
+  groups:
+    hr: [morgan.blake@acme.example]
+    engineering_heads: [dana.whit@acme.example]
+    ci: ['{ci.to_public()}']
+  readers:
+    - {{groups: [hr, ci]}}
+    - {{groups: [engineering_heads], when: {{department: Engineering}}}}
+  retention_days: {{declined: 30, rescinded: 30, expired: 30}}
+"""
+    )
+    commit_all(example_repo, "enable privacy")
+    monkeypatch.delenv("OFFERCTL_AGE_KEY", raising=False)
+    return {"root": example_repo, "ids": ids}
+
+
+def as_(monkeypatch: pytest.MonkeyPatch, ident: Any | None) -> None:
+    if ident is None:
+        monkeypatch.delenv("OFFERCTL_AGE_KEY", raising=False)
+    else:
+        monkeypatch.setenv("OFFERCTL_AGE_KEY", str(ident))
+
+
+def test_confidential_example_end_to_end(
+    confidential: dict[str, Any], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, ids = confidential["root"], confidential["ids"]
+    as_(monkeypatch, ids["morgan.blake@acme.example"])
+    result = cli("rekey", cwd=root)
+    assert result.code == 0, result.err + result.out
+    assert "rekeyed 16 offer(s)" in result.out
+    assert "stay readable in git history" in result.out  # the honest warning
+    eng = yamlio.load((root / "offers" / "OFF-2026-6RM1PQ9C.yaml").read_bytes())
+    assert values.is_sops_token(eng["compensation"]["base_salary"])
+    assert values.is_erasable_token(eng["candidate"]["name"])
+    assert eng["role"]["department"] == "Engineering" and eng["status"] == "sent"
+    recipients = set(document.recipients_of(eng))
+    assert str(ids["dana.whit@acme.example"].to_public()) in recipients  # engineering head
+    assert str(ids["leo.park@acme.example"].to_public()) not in recipients  # product manager
+    last = subprocess.run(
+        ["git", "log", "-1", "--format=%B"], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert "Offer-Action: rekey" in last and "Offer-Id: OFF-2026-6RM1PQ9C" in last
+
+    # With a key: the HR view; the CI key verifies everything, history included.
+    result = cli("list", "--format", "json", cwd=root)
+    assert result.code == 0 and "Elena García" in result.out
+    as_(monkeypatch, ids["ci"])
+    result = cli("check", "--format", "json", cwd=root)
+    report = json.loads(result.out)
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert errors == [], errors
+    assert not [f for f in report["findings"] if f["code"] == "V701"]
+
+    # Without a key: list works with markers; check says what it skipped; route refuses.
+    as_(monkeypatch, None)
+    result = cli("list", cwd=root)
+    assert result.code == 0, result.err
+    assert "Elena" not in result.out
+    result = cli("check", "--format", "json", cwd=root)
+    report = json.loads(result.out)
+    assert result.code == 0, report
+    skipped = [f for f in report["findings"] if f["code"] == "V701"]
+    assert skipped and all("readers:" in f["message"] for f in skipped)
+    assert not any("Elena" in f["message"] for f in report["findings"])
+    result = cli("route", "OFF-2026-6RM1PQ9C", cwd=root)
+    assert result.code == 2 and "encrypted" in result.err and "readers" in result.err.lower()
+    result = cli("status", cwd=root)
+    assert result.code == 0, result.err
+
+    # A non-reader (the product manager) cannot read an engineering offer
+    as_(monkeypatch, ids["leo.park@acme.example"])
+    result = cli("show", "OFF-2026-6RM1PQ9C", "--format", "json", cwd=root)
+    assert "Elena" not in result.out
+
+    # A revision as the recruiter: only the changed field (and the MAC) in the diff, and the
+    # new salary in no git object
+    as_(monkeypatch, ids["rita.ramos@acme.example"])
+    before = (root / "offers" / "OFF-2026-6RM1PQ9C.yaml").read_text()
+    result = cli(
+        "revise",
+        "OFF-2026-6RM1PQ9C",
+        "--set",
+        "compensation.base_salary=173457",
+        "--reason",
+        "counter",
+        cwd=root,
+    )
+    assert result.code == 0, result.err + result.out
+    after = (root / "offers" / "OFF-2026-6RM1PQ9C.yaml").read_text()
+    removed = [line for line in before.splitlines() if line not in after.splitlines()]
+    assert sorted(line.split(":")[0].strip() for line in removed) == [
+        "base_salary",
+        "lastmodified",
+        "mac",
+        "status",
+    ]
+    assert b"173457" not in objects(root)
+    shown = cli("show", "OFF-2026-6RM1PQ9C", "--format", "json", cwd=root)
+    assert "173457" in shown.out
+
+    # Erasure of a declined offer: nothing in the repository yields the candidate's data
+    declined = root / "offers" / "OFF-2026-8PL4NV2S.yaml"
+    history_blobs = subprocess.run(
+        ["git", "log", "--all", "--format=%H", "--", "offers/OFF-2026-8PL4NV2S.yaml"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    as_(monkeypatch, ids["morgan.blake@acme.example"])
+    result = cli("erase", "OFF-2026-8PL4NV2S", "--reason", "candidate's erasure request", cwd=root)
+    assert result.code == 0, result.err + result.out
+    now = yamlio.load(declined.read_bytes())
+    assert now["candidate"]["name"] == "ERASED" and now["status"] == "declined"
+    last = subprocess.run(
+        ["git", "log", "-1", "--format=%B"], cwd=root, capture_output=True, text=True
+    ).stdout
+    assert "Offer-Action: erase" in last and "Nora" not in last
+    every_identity = [keymod.age_identity(str(i), "t") for i in ids.values()]
+    every_key: set[bytes] = set()
+    blob = objects(root).decode("utf-8", "replace").replace("\\n", "\n")
+    for armored in re.findall(
+        r"-----BEGIN AGE ENCRYPTED FILE-----.*?-----END AGE ENCRYPTED FILE-----", blob, re.S
+    ):
+        key = keymod.unwrap(armored, every_identity)
+        if key is not None:
+            every_key.add(key)
+    assert every_key
+    versions = []
+    for commit in history_blobs:
+        shown_file = subprocess.run(
+            ["git", "show", f"{commit}:offers/OFF-2026-8PL4NV2S.yaml"], cwd=root, capture_output=True
+        ).stdout
+        if shown_file:
+            versions.append(yamlio.load(shown_file))
+    tokens = [
+        v["candidate"]["name"] for v in versions if values.is_erasable_token(v["candidate"].get("name"))
+    ]
+    assert tokens
+    for token in tokens:
+        for key in every_key:
+            with pytest.raises(values.CipherProblem):
+                values.decrypt_erasable(token, key, "OFF-2026-8PL4NV2S", "candidate:name:")
+    # ... and history verification accepts the erasure and the rekey. (The fixture commits
+    # the whole example as one person, so its approval lines carry A350 from the start.)
+    as_(monkeypatch, ids["ci"])
+    result = cli("check", "--format", "json", "--verify-history", cwd=root)
+    errors = [
+        f for f in json.loads(result.out)["findings"] if f["severity"] == "error" and f["code"] != "A350"
+    ]
+    assert errors == [], errors
