@@ -208,3 +208,48 @@ def test_confidential_example_end_to_end(
         f for f in json.loads(result.out)["findings"] if f["severity"] == "error" and f["code"] != "A350"
     ]
     assert errors == [], errors
+
+
+def test_confidential_approvals(
+    confidential: dict[str, Any], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approval of a confidential offer: keyed digest, a ciphertext digest that a keyless
+    check verifies, and a refusal for an approver who cannot decrypt what they approve."""
+    root, ids = confidential["root"], confidential["ids"]
+    as_(monkeypatch, ids["morgan.blake@acme.example"])
+    assert cli("rekey", cwd=root).code == 0
+    offer_id = "OFF-2026-5NB2RC8P"
+    route = json.loads(cli("route", offer_id, "--format", "json", cwd=root).out)
+    waiting = [r for r in route["rules"] if r["triggered"] and r["open"] and not r["satisfied"]]
+    approver = waiting[0]["acting"][0]
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", approver)
+    monkeypatch.setenv("GIT_COMMITTER_EMAIL", approver)
+    monkeypatch.setenv("GIT_AUTHOR_NAME", "Approver")
+    monkeypatch.setenv("GIT_COMMITTER_NAME", "Approver")
+
+    as_(monkeypatch, pyrage.x25519.Identity.generate())  # not a key the offer is encrypted for
+    refused = cli("approve", offer_id, "--role", waiting[0]["role"], cwd=root)
+    assert refused.code == 1 and "cannot approve" in refused.err and "readers:" in refused.err
+
+    as_(monkeypatch, ids[approver])
+    result = cli("approve", offer_id, "--role", waiting[0]["role"], cwd=root)
+    assert result.code == 0, result.err + result.out
+    data = yamlio.load((root / "offers" / f"{offer_id}.yaml").read_bytes())
+    line = data["approvals"][-1]
+    assert line["digest"].startswith("hmac-sha256:") and line["sealed"].startswith("sha256:")
+
+    # keyless check: the ciphertexts the approval covers are the approved ones...
+    as_(monkeypatch, None)
+    report = json.loads(cli("check", f"offers/{offer_id}.yaml", "--format", "json", cwd=root).out)
+    assert not [f for f in report["findings"] if f["code"] in ("V705", "V702")], report
+    # ... and a changed ciphertext is caught without a key (V705), and with one (V702)
+    path = root / "offers" / f"{offer_id}.yaml"
+    text = path.read_text()
+    salary = data["compensation"]["base_salary"]
+    currency = data["compensation"]["currency"]
+    path.write_text(text.replace(salary, currency))
+    report = json.loads(cli("check", f"offers/{offer_id}.yaml", "--format", "json", cwd=root).out)
+    assert [f for f in report["findings"] if f["code"] == "V705"]
+    as_(monkeypatch, ids["ci"])
+    report = json.loads(cli("check", f"offers/{offer_id}.yaml", "--format", "json", cwd=root).out)
+    assert [f for f in report["findings"] if f["code"] == "V702"]

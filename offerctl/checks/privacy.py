@@ -104,6 +104,8 @@ def privacy_pass(ctx: Context, rels: Sequence[str], value_checks: Iterable[Offer
         for problem in offer.extra.get("privacy_problems") or ():
             out.append(ctx.finding(offer, "sops", "V702", problem))
         sealed = [p for p in offer.extra.get("sealed") or () if not _erased(doc.data, p)]
+        if sealed:
+            out.extend(covered_ciphertexts(ctx, offer))
         secrets = _plain_leaves(doc.data, offer.data)
         for check in checks:
             name = check.__name__.removeprefix("check_").replace("_", " ")
@@ -118,6 +120,33 @@ def privacy_pass(ctx: Context, rels: Sequence[str], value_checks: Iterable[Offer
             for f in found:
                 out.append(Finding(f.path, f.line, f.code, _redact(f.message, secrets), f.severity, f.offer))
     return out
+
+
+def covered_ciphertexts(ctx: Context, offer: Offer) -> Iterator[Finding]:
+    """V705 (error), without a key: an approval's covered fields as stored (ciphertexts)
+    differ from what it recorded (``sealed``): a covered encrypted field changed since the
+    approval. Unchanged values keep their ciphertext, so no key is needed to see this.
+
+    Passing: an approved offer whose compensation ciphertexts are the approved ones.
+    Failing: the same offer after `base_salary` was re-encrypted with another value."""
+    from offerctl.approvals import binding
+
+    raw = store_privacy.raw_of(offer)
+    policy = ctx.policy_set
+    for index, line in enumerate(raw.get("approvals") or []):
+        if not isinstance(line, dict) or not isinstance(line.get("sealed"), str):
+            continue
+        rules = [r for r in line.get("rules") or [] if isinstance(r, str)]
+        covers = sorted({c for rid in rules if (rule := policy.rule(rid)) for c in rule.covers})
+        if covers and binding.sealed_digest(raw, covers) != line["sealed"]:
+            yield ctx.finding(
+                offer,
+                f"approvals.{index}",
+                "V705",
+                f"approval by {line.get('by')} as {line.get('role')}: a field it covers "
+                f"({', '.join(covers)}) changed since it was given (ciphertexts differ); "
+                "a reader's key shows which",
+            )
 
 
 def _erased(raw: Any, dotted: str) -> bool:

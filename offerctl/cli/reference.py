@@ -38,6 +38,7 @@ GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("Letters", ("render",)),
     ("Lifecycle", ("send", "revise", "accept", "decline", "rescind", "renege", "start", "expire", "log")),
     ("Reports", ("report", "remind", "export")),
+    ("Privacy", ("readers", "rekey", "erase")),
     ("CI and setup", ("init", "codeowners", "git-setup", "merge-driver")),
 )
 OTHER = "Other commands"
