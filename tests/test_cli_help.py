@@ -33,6 +33,9 @@ EXPECTED = [
     "report",
     "remind",
     "codeowners",
+    "readers",
+    "rekey",
+    "erase",
     "merge-driver",
     "git-setup",
 ]

@@ -253,3 +253,29 @@ def test_confidential_approvals(
     as_(monkeypatch, ids["ci"])
     report = json.loads(cli("check", f"offers/{offer_id}.yaml", "--format", "json", cwd=root).out)
     assert [f for f in report["findings"] if f["code"] == "V702"]
+
+
+def test_readme_confidential_tour_with_demo_keys(
+    example_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's tour: the example made confidential with the demo keys of examples/keys/."""
+    root = example_repo
+    source = Path(__file__).resolve().parents[1] / "examples" / "keys"
+    config = root / "offerctl.yaml"
+    config.write_text(config.read_text() + (source / "privacy.yaml").read_text())
+    commit_all(root, "Enable confidential offers")
+    monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(source / "hr-demo.agekey"))
+    plain_list = cli("list", cwd=root).out
+    result = cli("rekey", cwd=root)
+    assert result.code == 0, result.err + result.out
+    assert cli("list", cwd=root).out == plain_list  # HR's view: as before
+    readers = cli("readers", "OFF-2026-6RM1PQ9C", cwd=root)
+    assert readers.code == 0 and "group hr" in readers.out
+    monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", "")
+    blind = cli("list", cwd=root)
+    assert blind.code == 0 and "\u2039encrypted\u203a" in blind.out and "Elena" not in blind.out
+    check = cli("check", cwd=root)
+    assert check.code == 0 and "V701" in check.out
+    monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(source / "ci-demo.agekey"))
+    check = cli("check", "--format", "json", cwd=root)
+    assert check.code == 0 and "V701" not in check.out
