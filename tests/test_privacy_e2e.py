@@ -265,10 +265,34 @@ def test_readme_confidential_tour_with_demo_keys(
     config.write_text(config.read_text() + (source / "privacy.yaml").read_text())
     commit_all(root, "Enable confidential offers")
     monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(source / "hr-demo.agekey"))
-    plain_list = cli("list", cwd=root).out
+    before = {
+        args: cli(*args, cwd=root).out
+        for args in (
+            ("list",),
+            ("log", "OFF-2026-7CG5XB2R"),
+            ("headroom", "OFF-2026-6RM1PQ9C"),
+            ("report", "--format", "json"),
+            ("export", "--format", "json"),
+            ("render", "OFF-2026-0TB8WD5K", "--format", "md"),
+        )
+    }
     result = cli("rekey", cwd=root)
     assert result.code == 0, result.err + result.out
-    assert cli("list", cwd=root).out == plain_list  # HR's view: as before
+    for args, out in before.items():  # HR's view: every command as before
+        now = cli(*args, cwd=root).out
+        if args[0] == "log":  # the rekey is one more commit in the offer's story, nothing else
+            extra = [line for line in now.splitlines() if line not in out.splitlines()]
+            assert len(extra) <= 2 and not any("compensation" in line for line in extra), extra
+            continue
+        if args[0] == "report":  # the rekey is one more commit in history; the metrics are the same
+            new, old = json.loads(now), json.loads(out)
+            history = [k for k, v in new.items() if '"rekey"' in json.dumps(v)]
+            assert len(history) == 1, history
+            for report in (new, old):
+                del report[history[0]]
+            assert new == old
+            continue
+        assert now == out, args
     readers = cli("readers", "OFF-2026-6RM1PQ9C", cwd=root)
     assert readers.code == 0 and "group hr" in readers.out
     monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", "")
@@ -276,6 +300,17 @@ def test_readme_confidential_tour_with_demo_keys(
     assert blind.code == 0 and "\u2039encrypted\u203a" in blind.out and "Elena" not in blind.out
     check = cli("check", cwd=root)
     assert check.code == 0 and "V701" in check.out
+    log = cli("log", "OFF-2026-7CG5XB2R", cwd=root)
+    # (versions from before the rekey are plaintext in history: the log shows them as they were)
+    assert log.code == 0 and "ENC[" not in log.out and "\u2039encrypted\u203a" in log.out
+    for args in (
+        ("render", "OFF-2026-0TB8WD5K"),
+        ("report",),
+        ("export",),
+        ("headroom", "OFF-2026-6RM1PQ9C"),
+    ):
+        refused = cli(*args, cwd=root)
+        assert refused.code == 2 and "readers" in refused.err.lower(), (args, refused.err)
     monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(source / "ci-demo.agekey"))
     check = cli("check", "--format", "json", cwd=root)
     assert check.code == 0 and "V701" not in check.out
