@@ -72,6 +72,14 @@ class Unreadable:
         raise NotImplementedError
 
 
+class Secret(str):
+    """Key material a reader's data carries for offerctl's own use (the approval-digest root
+    of a confidential offer): usable as text in code, never printed in output."""
+
+    def __repr__(self) -> str:
+        return "Secret(\u2039redacted\u203a)"
+
+
 def unreadable_in(value: Any) -> Unreadable | None:
     """The first unreadable value inside ``value`` (None when everything is readable)."""
     if isinstance(value, Unreadable):
@@ -181,6 +189,8 @@ def to_jsonable(value: Any) -> Any:
     unreadable (encrypted) value becomes its marker text."""
     if isinstance(value, Unreadable):
         return str(value)
+    if isinstance(value, Secret):
+        return "\u2039redacted\u203a"
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

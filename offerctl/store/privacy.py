@@ -282,7 +282,13 @@ def open_offer(repo: Any, rel: str, raw: Mapping[str, Any], extra: Mapping[str, 
     offer_id = raw.get("id") if isinstance(raw.get("id"), str) else Path(rel).stem
     opened = session(repo).open(str(offer_id), raw)
     more = {**(extra or {}), "raw": raw, "sealed": opened.sealed, "privacy_problems": opened.problems}
-    return Offer(rel, opened.data, extra=more)
+    data = opened.data
+    block = data.get("privacy")
+    if isinstance(block, Mapping) and isinstance(block.get(pconfig.DIGEST_KEY_FIELD), str):
+        from offerctl.core.model import Secret
+
+        data = {**data, "privacy": {**block, pconfig.DIGEST_KEY_FIELD: Secret(block[pconfig.DIGEST_KEY_FIELD])}}
+    return Offer(rel, data, extra=more)
 
 
 def raw_of(offer: Any) -> Mapping[str, Any]:
