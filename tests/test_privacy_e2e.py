@@ -314,3 +314,37 @@ def test_readme_confidential_tour_with_demo_keys(
     monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(source / "ci-demo.agekey"))
     check = cli("check", "--format", "json", cwd=root)
     assert check.code == 0 and "V701" not in check.out
+
+
+def test_new_offer_is_encrypted_before_its_first_write(
+    confidential: dict[str, Any], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With privacy enabled, `new` writes the offer encrypted: its candidate and pay are in no
+    git object, the commit message included."""
+    root, ids = confidential["root"], confidential["ids"]
+    as_(monkeypatch, ids["rita.ramos@acme.example"])
+    (root / "intake.yaml").write_text(
+        """candidate: {name: Zed Quimby-Unique, email: zed.quimby@example.com, source: referral}
+role:
+  title: Senior Backend Engineer
+  department: Engineering
+  job_family: engineering
+  level: L5
+  employment_type: full_time
+  location: {country: US, region: CA, city: San Francisco}
+  hiring_manager: sam.lee@acme.example
+recruiter: rita.ramos@acme.example
+start_date: 2027-01-11
+compensation: {base_salary: 187_654, sign_on_bonus: 20000}
+""".replace("187_654", "187654")
+    )
+    result = cli("new", "--no-input", "--from", "intake.yaml", "--format", "json", cwd=root)
+    assert result.code == 0, result.err
+    (root / "intake.yaml").unlink()
+    offer_id = result.json()["id"]
+    stored = yamlio.load((root / "offers" / f"{offer_id}.yaml").read_bytes())
+    assert values.is_sops_token(stored["compensation"]["base_salary"])
+    blob = objects(root)
+    assert b"187654" not in blob and b"Quimby" not in blob
+    shown = cli("show", offer_id, "--format", "json", cwd=root)
+    assert "Zed Quimby-Unique" in shown.out and "187654" in shown.out
