@@ -287,7 +287,8 @@ def open_offer(repo: Any, rel: str, raw: Mapping[str, Any], extra: Mapping[str, 
     if isinstance(block, Mapping) and isinstance(block.get(pconfig.DIGEST_KEY_FIELD), str):
         from offerctl.core.model import Secret
 
-        data = {**data, "privacy": {**block, pconfig.DIGEST_KEY_FIELD: Secret(block[pconfig.DIGEST_KEY_FIELD])}}
+        root = Secret(block[pconfig.DIGEST_KEY_FIELD])
+        data = {**data, "privacy": {**block, pconfig.DIGEST_KEY_FIELD: root}}
     return Offer(rel, data, extra=more)
 
 
