@@ -348,3 +348,48 @@ compensation: {base_salary: 187_654, sign_on_bonus: 20000}
     assert b"187654" not in blob and b"Quimby" not in blob
     shown = cli("show", offer_id, "--format", "json", cwd=root)
     assert "Zed Quimby-Unique" in shown.out and "187654" in shown.out
+
+
+def test_retention_rotation_readers_and_cache(
+    confidential: dict[str, Any], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, ids = confidential["root"], confidential["ids"]
+    hr = ids["morgan.blake@acme.example"]
+    as_(monkeypatch, hr)
+    assert cli("rekey", cwd=root).code == 0
+
+    # readers, as JSON: the engineering head reads Engineering offers, with the reason
+    report = json.loads(cli("readers", "OFF-2026-6RM1PQ9C", "--format", "json", cwd=root).out)
+    dana = [r for r in report["readers"] if r["who"] == "dana.whit@acme.example"]
+    assert dana and any("engineering_heads" in why for why in dana[0]["reasons"])
+    assert report["missing_from_file"] == [] and report["encrypted"] is True
+
+    # retention: past it, check warns (V703); erase --expired erases them, once
+    monkeypatch.setenv("OFFERCTL_TODAY", "2026-12-20")
+    found = json.loads(cli("check", "--format", "json", cwd=root).out)["findings"]
+    due = sorted(f["offer"] for f in found if f["code"] == "V703")
+    assert due == ["OFF-2026-4DH1YS8V", "OFF-2026-5WQ9GA1D", "OFF-2026-8PL4NV2S", "OFF-2026-9NX3CE6W"]
+    result = cli("erase", "--expired", "--format", "json", cwd=root)
+    assert result.code == 0, result.err
+    assert sorted(r["offer"] for r in json.loads(result.out)["erased"]) == due
+    assert "no offer is past its retention period" in cli("erase", "--expired", cwd=root).out
+    found = json.loads(cli("check", "--format", "json", cwd=root).out)["findings"]
+    assert not [f for f in found if f["code"] == "V703"]
+    assert not [f for f in found if f["severity"] == "error"], found
+
+    # the cache under .git/ holds no decrypted value after keyed checks
+    cache = b"".join(
+        p.read_bytes() for p in (root / ".git").rglob("*") if p.is_file() and "offerctl" in str(p)
+    )
+    assert cache and b"Elena" not in cache and b"garcia" not in cache.lower()
+
+    # rotation: new data keys; the old one opens none of the new values
+    path = root / "offers" / "OFF-2026-6RM1PQ9C.yaml"
+    before = yamlio.load(path.read_bytes())
+    old_key = document.data_key_of(before, [keymod.age_identity(str(hr), "t")])
+    result = cli("rekey", "--rotate", cwd=root)
+    assert result.code == 0, result.err
+    after = yamlio.load(path.read_bytes())
+    with pytest.raises(values.CipherProblem):
+        values.decrypt_sops(after["compensation"]["base_salary"], old_key or b"", "compensation:base_salary:")
+    assert cli("show", "OFF-2026-6RM1PQ9C", "--format", "json", cwd=root).code == 0

@@ -152,6 +152,12 @@ class PrivacySession:
             return dict(plain)
         layout = self.config.layout()
         work = document.restore_tokens(plain, previous or {})
+        old_key = self.data_key(previous) if previous is not None else None
+        if old_key is not None:
+            # Everything as plaintext first: values then keep their ciphertext when nothing
+            # changed (same key), or are encrypted afresh (rotation, a field changing tier).
+            old_erasure = self.store().unwrap(offer_id, self.identities()) if _has_erasable(work) else None
+            work = _decrypt_tokens(work, (), old_key, old_erasure, offer_id)
         data_key: bytes | None = None
         if previous is not None and not rotate:
             data_key = self.data_key(previous)
@@ -194,6 +200,33 @@ class PrivacySession:
             raise UsageError(f"{offer_id}: {exc}") from None
         except values.CipherProblem as exc:
             raise InputError(f"{offer_id}: {exc}") from None
+
+
+def _decrypt_tokens(
+    node: Any, keys: tuple[str, ...], data_key: bytes, erasure: document.ErasureKey | None, offer_id: str
+) -> Any:
+    if isinstance(node, Mapping):
+        return {
+            k: v
+            if k == document.METADATA_KEY
+            else _decrypt_tokens(v, (*keys, str(k)), data_key, erasure, offer_id)
+            for k, v in node.items()
+        }
+    if isinstance(node, list):
+        return [_decrypt_tokens(v, keys, data_key, erasure, offer_id) for v in node]
+    aad = values.sops_path(list(keys))
+    try:
+        if values.is_sops_token(node):
+            return values.decrypt_sops(node, data_key, aad)
+        if (
+            values.is_erasable_token(node)
+            and erasure is not None
+            and values.erasable_kid(node) == erasure.kid
+        ):
+            return values.decrypt_erasable(node, erasure.key, offer_id, aad)
+    except values.CipherProblem:
+        return node  # not ours to open (or damaged): passes through unchanged
+    return node
 
 
 def _has_erasable(raw: Any) -> bool:
