@@ -43,7 +43,9 @@ def readers(
     for reader in report.readers.readers:
         keys = ", ".join(_short(r) for r in reader.recipients) or "no key"
         mark = (
-            "" if not report.encrypted or set(reader.recipients) & now else "  (not in the file yet: rekey)"
+            ""
+            if not report.encrypted or not reader.recipients or set(reader.recipients) & now
+            else "  (not in the file yet: rekey)"
         )
         lines.append(f"  {reader.who} [{keys}]{mark}")
         lines.extend(f"      - {why}" for why in reader.reasons)
