@@ -14,12 +14,12 @@ from offerctl.cli._app import (
     Format,
     FormatOption,
     NoCommitOption,
-    NoInputOption,
     PushOption,
     RepoOption,
     RetriesOption,
     app,
     echo,
+    echo_pushed,
     stderr_console,
 )
 
@@ -35,10 +35,10 @@ def _report(outcome: Any, format: Format) -> None:
         payload: dict[str, Any] = {
             "changed": [
                 {
-                    "offer": a.plan.offer_id,
-                    "action": a.plan.action,
-                    "from": str(a.plan.source),
-                    "to": str(a.plan.target),
+                    "offer": a.change.offer_id,
+                    "action": a.change.action,
+                    "from": str(a.change.source),
+                    "to": str(a.change.target),
                     "path": a.path,
                     "commit": a.commit,
                 }
@@ -48,21 +48,15 @@ def _report(outcome: Any, format: Format) -> None:
         if outcome.as_of:
             payload["as_of"] = outcome.as_of
         if pushed is not None:
-            payload["pushed"] = {
-                "remote": pushed.remote,
-                "branch": pushed.branch,
-                "attempts": pushed.attempts,
-            }
+            payload["pushed"] = pushed.as_json()
         echo(as_json(payload))
         return
     for a in applied:
         where = f"committed {a.commit[:12]}" if a.commit else "staged, not committed"
-        echo(f"{a.plan.offer_id}: {a.plan.source} → {a.plan.target} ({a.plan.action}; {where})")
+        echo(f"{a.change.offer_id}: {a.change.source} → {a.change.target} ({a.change.action}; {where})")
     if outcome.as_of is not None and not applied:
         echo(f"nothing to expire as of {outcome.as_of}")
-    if pushed is not None:
-        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
-        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")
+    echo_pushed(pushed)
 
 
 def _open(repo: Path | None) -> Any:
@@ -105,7 +99,6 @@ def revise(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
@@ -136,7 +129,6 @@ def accept(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate accepted: sent → accepted."""
@@ -171,7 +163,6 @@ def decline(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
@@ -202,7 +193,6 @@ def rescind(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The company withdraws an open offer: → rescinded."""
@@ -225,7 +215,6 @@ def renege(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate withdrew after accepting: accepted → reneged."""
@@ -247,7 +236,6 @@ def start(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The new hire started: accepted → started (the offer is closed)."""
@@ -272,7 +260,6 @@ def expire(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Close every open offer past its expires_on (idempotent; safe on a schedule)."""
@@ -394,7 +381,6 @@ def send(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Send the letter: refused unless every required approval is present and fresh."""
@@ -424,6 +410,8 @@ def send(
         if result.outcome is not None:
             applied = result.outcome.applied[0]
             payload["commit"] = applied.commit
+            if result.outcome.pushed is not None:
+                payload["pushed"] = result.outcome.pushed.as_json()
         echo(as_json(payload))
         return
     for path in result.written:

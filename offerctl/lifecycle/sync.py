@@ -31,16 +31,16 @@ APPEND_ONLY = ("approvals", "events")
 
 @dataclass(frozen=True)
 class Pushed:
+    """Where ``--push`` put a change: the one "pushed" result of every mutating command."""
+
     remote: str
     branch: str
     attempts: int
     head: str
 
-
-@dataclass(frozen=True)
-class SyncResult:
-    value: Any
-    pushed: Pushed
+    def as_json(self) -> dict[str, Any]:
+        """The ``pushed`` object of every mutating command's ``--format json`` output."""
+        return {"remote": self.remote, "branch": self.branch, "attempts": self.attempts}
 
 
 def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT_RETRIES) -> tuple[T, Pushed]:

@@ -4,8 +4,9 @@ Every transition is a row of ``TRANSITIONS`` (action, from, to). A command runs 
 
 * **decide** (pure): the offer's current data + the command's parameters → a ``Plan`` (the
   fields to set and the one event line to append), or ``errors.Refused`` with the reason;
-* **apply**: ``OfferEdit`` opens the file, the plan is decided *again on that fresh text*,
-  applied, validated, written atomically and committed with trailers.
+* **apply**: ``change.apply`` (the path every change to an offer takes) opens the file,
+  the plan is decided *on that fresh text*, applied, validated, written atomically and
+  committed with trailers.
 
 Because the decide step is pure and re-run on the file as it is at apply time, ``sync``
 can re-apply a command on the latest remote version instead of rebasing text.
@@ -18,10 +19,13 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from offerctl.core.errors import InputError, Refused, UsageError
+from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import CLOSED_STATUSES, Finding, Offer, Status, get_path
+from offerctl.lifecycle import change, sync
+from offerctl.lifecycle.change import Actor
 from offerctl.store import git
 from offerctl.store.repo import Repo
 
@@ -133,12 +137,17 @@ class Plan:
     def subject(self) -> str:
         return f"{self.action} {self.offer_id}: {self.source} → {self.target}"
 
+    @property
+    def appends(self) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+        return (("events", self.event),)
 
-@dataclass(frozen=True)
-class Actor:
-    email: str
-    at: str
-    """UTC timestamp of the action (``clock.utc_now()``)."""
+    @property
+    def trailers(self) -> Mapping[str, str]:
+        return {}
+
+    @property
+    def body(self) -> str:
+        return ""
 
 
 Decide = Callable[[Offer, Actor], Plan]
@@ -307,11 +316,7 @@ def sha256_file(data: bytes) -> str:
 # --- applying plans -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Applied:
-    plan: Plan
-    path: str
-    commit: str | None
+Applied = change.Applied[Plan]
 
 
 def apply(
@@ -322,32 +327,11 @@ def apply(
     author: git.Identity,
     at: str,
     commit: bool = True,
+    path: Path | None = None,
 ) -> Applied:
-    """Open the offer, decide on exactly that text, apply, validate, write, commit.
-
-    A refusal (state machine, validation) raises before anything is written.
-    """
-    from offerctl.store import loader, yamlio
-    from offerctl.store.edit import OfferEdit
-
-    file = loader.find_offer_path(repo, offer_id)
-    try:
-        # The fast reader first: it reports broken files (duplicate keys, tabs…) with their
-        # line, where the round-trip reader would raise its own exception types.
-        yamlio.load(file.read_bytes())
-    except yamlio.YamlProblem as exc:
-        raise InputError(
-            exc.message, hint=exc.hint or "fix the file, then retry", path=repo.rel(file), line=exc.line
-        ) from None
-    edit = OfferEdit.open(repo, offer_id)
-    offer = Offer(edit.rel, yamlio.load_text(edit.original))
-    plan = decide(offer, Actor(author.email, at))
-    for path, value in plan.sets:
-        edit.set(path, yamlio.round_trip_value(value))
-    edit.append("events", {k: yamlio.round_trip_value(v) for k, v in plan.event.items()})
-    trailers = {"Offer-Id": plan.offer_id, "Offer-Action": plan.action}
-    commit_id = edit.save(plan.subject, author=author, trailers=trailers, commit=commit)
-    return Applied(plan, edit.rel, commit_id)
+    """One transition through ``change.apply``: decide on the file as it is, apply, validate,
+    write, commit. A refusal (state machine, validation) raises before anything is written."""
+    return change.apply(repo, offer_id, decide, author=author, at=at, commit=commit, path=path)
 
 
 @dataclass(frozen=True)
@@ -378,7 +362,17 @@ def expire_all(
                 continue
         except ValueError:
             continue
-        done.append(apply(repo, offer.id, decide_expire(as_of), author=author, at=at, commit=commit))
+        done.append(
+            apply(
+                repo,
+                offer.id,
+                decide_expire(as_of),
+                author=author,
+                at=at,
+                commit=commit,
+                path=repo.root / offer.path,
+            )
+        )
     return ExpireResult(as_of.isoformat(), tuple(done), tuple(findings))
 
 
@@ -398,7 +392,7 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- running a command: local, or on the remote tip with --push -----------------------------
+# --- running a command: local, or on the remote tip with --push (change.run) ---------------
 
 
 @dataclass(frozen=True)
@@ -406,33 +400,8 @@ class Outcome:
     """What a lifecycle command did: the applied plans and, with ``--push``, where they went."""
 
     applied: tuple[Applied, ...]
-    pushed: Any = None
-    """``sync.Pushed`` when ``--push`` was given."""
+    pushed: sync.Pushed | None = None
     as_of: str | None = None
-
-
-def run(
-    repo: Repo,
-    work: Callable[[git.Identity, str, bool], tuple[Applied, ...]],
-    *,
-    commit: bool = True,
-    push: bool = False,
-    retries: int | None = None,
-) -> Outcome:
-    """Run ``work(author, at, commit)`` as the current git identity; with ``push`` on the
-    remote tip, re-deciding on every retry (``sync.run_and_push``)."""
-    from offerctl.core.clock import utc_now
-    from offerctl.lifecycle import sync
-
-    if push and not commit:
-        raise UsageError("--push and --no-commit cannot be combined", hint="--push commits and pushes")
-    author = git.identity(repo.root)
-    if not push:
-        return Outcome(work(author, utc_now(), commit))
-    applied, pushed = sync.run_and_push(
-        repo, lambda: work(author, utc_now(), True), retries=retries or sync.DEFAULT_RETRIES
-    )
-    return Outcome(applied, pushed)
 
 
 def transition(
@@ -449,7 +418,8 @@ def transition(
     def work(author: git.Identity, at: str, do_commit: bool) -> tuple[Applied, ...]:
         return (apply(repo, offer_id, decide, author=author, at=at, commit=do_commit),)
 
-    return run(repo, work, commit=commit, push=push, retries=retries)
+    ran = change.run(repo, work, commit=commit, push=push, retries=retries)
+    return Outcome(ran.value, ran.pushed)
 
 
 def expire(
@@ -463,8 +433,8 @@ def expire(
     def work(author: git.Identity, at: str, do_commit: bool) -> tuple[Applied, ...]:
         return expire_all(repo, as_of, author=author, at=at, commit=do_commit).expired
 
-    outcome = run(repo, work, commit=commit, push=push, retries=retries)
-    return Outcome(outcome.applied, outcome.pushed, as_of.isoformat())
+    ran = change.run(repo, work, commit=commit, push=push, retries=retries)
+    return Outcome(ran.value, ran.pushed, as_of.isoformat())
 
 
 # --- check: closed offers are immutable ---------------------------------------------------

@@ -535,6 +535,56 @@ def round_trip_value(value: Any) -> Any:
     return value
 
 
+def set_in(doc: Any, dotted: str, value: Any) -> Any:
+    """Set ``a.b.c`` in a round-trip document, creating missing (or non-mapping) parents as
+    block mappings; returns the value it replaced (None when there was none)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    parts = dotted.split(".")
+    node = doc
+    for part in parts[:-1]:
+        child = node.get(part)
+        if not isinstance(child, dict):
+            child = CommentedMap()
+            node[part] = child
+        node = child
+    old = node.get(parts[-1])
+    node[parts[-1]] = value
+    return old
+
+
+def delete_in(doc: Any, dotted: str) -> Any:
+    """Remove ``a.b.c`` from a round-trip document; returns the removed value (None when
+    there was none)."""
+    parts = dotted.split(".")
+    node = doc
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and parts[-1] in node:
+        return node.pop(parts[-1])
+    return None
+
+
+def plain(value: Any) -> Any:
+    """Round-trip values as plain Python values (for events and digests): mappings and lists
+    rebuilt, floats as ``Decimal``, dates as ISO text, text subclasses as ``str``."""
+    import datetime as dt
+
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
 def _needs_quotes(value: str) -> bool:
     """Quote what any YAML reader (1.1 or 1.2, C or pure) could read differently.
 
