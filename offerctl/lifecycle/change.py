@@ -107,13 +107,13 @@ def require_clean(repo: Repo, rel: str) -> None:
         return
     if state == "untracked":
         raise Refused(
-            f"{rel} is not committed yet, so offerctl will not change it",
+            "the offer file is not committed yet, so offerctl will not change it",
             path=rel,
             hint=f"commit it first (`git add {rel} && git commit`), then retry",
         )
     raise Refused(
-        f"{rel} has uncommitted changes ({state}) that offerctl did not make in this command; "
-        "it will not commit them under your name",
+        f"the offer file has uncommitted changes ({state}) that this command did not make; "
+        "offerctl will not commit them under your name",
         path=rel,
         hint=(
             f"see them with `git diff HEAD -- {rel}`; keep them with `offerctl edit` or a commit of "
@@ -140,6 +140,7 @@ def apply(
     such a file is fixed); every other command needs a valid offer to decide on. The result
     must validate either way. A refusal raises before anything is written."""
     file = path if path is not None else loader.find_offer_path(repo, offer_id)
+    require_clean(repo, repo.rel(file))
     edit = OfferEdit.open_path(repo, file)
     if not repair:
         edit.require_valid()

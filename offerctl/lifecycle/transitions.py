@@ -351,29 +351,33 @@ def expire_all(
     from offerctl.store import loader
 
     offers, findings = loader.load_offers(repo, loader.offer_files(repo))
-    expirable = targets("expire")
-    done: list[Applied] = []
-    for offer in sorted(offers, key=lambda o: o.id):
-        expires = offer.get("expires_on")
-        if offer.status not in expirable or not isinstance(expires, str):
-            continue
-        try:
-            if dt.date.fromisoformat(expires) >= as_of:
-                continue
-        except ValueError:
-            continue
-        done.append(
-            apply(
-                repo,
-                offer.id,
-                decide_expire(as_of),
-                author=author,
-                at=at,
-                commit=commit,
-                path=repo.root / offer.path,
-            )
+    due = [offer for offer in sorted(offers, key=lambda o: o.id) if _expired(offer, as_of)]
+    for offer in due:  # refuse before the first commit, not halfway through
+        change.require_clean(repo, offer.path)
+    done = [
+        apply(
+            repo,
+            offer.id,
+            decide_expire(as_of),
+            author=author,
+            at=at,
+            commit=commit,
+            path=repo.root / offer.path,
         )
+        for offer in due
+    ]
     return ExpireResult(as_of.isoformat(), tuple(done), tuple(findings))
+
+
+def _expired(offer: Offer, as_of: dt.date) -> bool:
+    """An open offer whose ``expires_on`` lies before ``as_of``."""
+    expires = offer.get("expires_on")
+    if offer.status not in targets("expire") or not isinstance(expires, str):
+        return False
+    try:
+        return dt.date.fromisoformat(expires) < as_of
+    except ValueError:
+        return False
 
 
 # --- diagram ------------------------------------------------------------------------------
