@@ -137,6 +137,9 @@ COMMANDS = [
         id="revise",
     ),
     pytest.param(SENT, "rita.ramos@acme.example", ["rescind", SENT, "--reason", "budget"], id="rescind"),
+    pytest.param(
+        DRAFT, "rita.ramos@acme.example", ["edit", DRAFT, "--set", "role.title=Staff Engineer"], id="edit"
+    ),
 ]
 
 

@@ -29,6 +29,7 @@ from offerctl.core.errors import EXIT_USAGE, OfferctlError
 COMMAND_ORDER = (
     "init",
     "new",
+    "edit",
     "show",
     "list",
     "check",

@@ -41,7 +41,8 @@ from offerctl.store.repo import Repo
 BLOCKING_CODES = frozenset({"P202", "P203", "P204", "P205", "P206", "P209"})
 
 
-def _policy(repo: Repo) -> PolicySet:
+def approval_policy(repo: Repo) -> PolicySet:
+    """The routing policy, refused while it has problems that make routing untrustworthy."""
     policy, findings = load_policy_set(repo)
     blocking = [f for f in findings if f.code in BLOCKING_CODES or f.path == "policies/routing.yaml"]
     if blocking:
@@ -140,7 +141,9 @@ def _run(
     through the one change path; with ``--push`` both happen again on the remote tip."""
 
     def work(author: git.Identity, at: str, do_commit: bool) -> change.Applied[ApprovalChange]:
-        return change.apply(repo, offer_id, decide(_policy(repo)), author=author, at=at, commit=do_commit)
+        return change.apply(
+            repo, offer_id, decide(approval_policy(repo)), author=author, at=at, commit=do_commit
+        )
 
     ran = change.run(repo, work, commit=commit, push=push, retries=retries, author=actor)
     return ran.value.change.result(ran.value.commit, ran.pushed)

@@ -49,6 +49,10 @@ S = Status
 _OPEN_BEFORE_SEND = (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED)
 TRANSITIONS: tuple[Transition, ...] = (
     *_rows("submit", [S.DRAFT], S.PENDING_APPROVAL, "approvals"),
+    # edit before sending (drafts.py): an approved offer goes back to pending_approval when
+    # the edit leaves an approval missing or stale (it stays approved otherwise).
+    *_rows("edit", [S.DRAFT], S.DRAFT),
+    *_rows("edit", [S.PENDING_APPROVAL, S.APPROVED], S.PENDING_APPROVAL),
     *_rows("approve", [S.PENDING_APPROVAL], S.APPROVED, "approvals"),
     # send is guarded by the approvals engine (every required approval present and fresh),
     # so the approval lines, not the status field, decide: an offer whose last approval
@@ -67,6 +71,7 @@ keeps them equal)."""
 
 EVENT_TYPE = {
     "submit": "submitted",
+    "edit": "edited",
     "send": "sent",
     "revise": "revised",
     "accept": "accepted",
@@ -170,7 +175,7 @@ def _plan(
     return Plan(offer.id, action, source, target, event, (*status_set, *sets))
 
 
-def _text(value: str | None, what: str, limit: int = 200) -> str | None:
+def check_text(value: str | None, what: str, limit: int = 200) -> str | None:
     if value is None:
         return None
     value = value.strip()
@@ -213,8 +218,8 @@ def decide_decline(repo: Repo, reason: str, detail: str | None, competing_employ
         )
     extra = {
         "reason": reason,
-        "detail": _text(detail, "--detail", 4000),
-        "competing_employer": _text(competing_employer, "--competing-employer"),
+        "detail": check_text(detail, "--detail", 4000),
+        "competing_employer": check_text(competing_employer, "--competing-employer"),
     }
 
     def decide(offer: Offer, actor: Actor) -> Plan:
@@ -225,7 +230,7 @@ def decide_decline(repo: Repo, reason: str, detail: str | None, competing_employ
 
 def decide_with_reason(action: str, reason: str | None) -> Decide:
     """rescind / renege / start: a transition that records a free-text reason (or none)."""
-    text = _text(reason, "--reason") if reason is not None else None
+    text = check_text(reason, "--reason") if reason is not None else None
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         return _plan(offer, action, actor, {"reason": text})
@@ -242,13 +247,13 @@ def decide_revise(assignments: Mapping[str, Any], reason: str) -> Decide:
             f"revise cannot set {', '.join(bad)}",
             hint="id, status, approvals and events are changed only by offerctl's own commands",
         )
-    why = _text(reason, "--reason")
+    why = check_text(reason, "--reason")
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         changes = []
         for path, new in assignments.items():
             old = get_path(offer.data, path)
-            if _same(old, new):
+            if same_value(old, new):
                 continue
             changes.append({"field": path, "old": old, "new": new})
         if not changes:
@@ -267,7 +272,7 @@ def decide_revise(assignments: Mapping[str, Any], reason: str) -> Decide:
     return decide
 
 
-def _same(old: Any, new: Any) -> bool:
+def same_value(old: Any, new: Any) -> bool:
     from offerctl.core.model import to_decimal
 
     if isinstance(old, bool) or isinstance(new, bool):

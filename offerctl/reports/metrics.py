@@ -31,7 +31,7 @@ EXTENDED_STATUSES = frozenset(
 )
 ACCEPTED_STATUSES = frozenset({"accepted", "started", "reneged"})
 FALL_THROUGH_STATUSES = frozenset({"declined", "expired", "rescinded"})
-REOPENING_EVENTS = frozenset({"submitted", "revised", "reopened"})
+REOPENING_EVENTS = frozenset({"submitted", "revised", "edited", "reopened"})
 
 OFFER_FIELDS: dict[str, Any] = {
     "id": True,

@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
@@ -524,6 +525,8 @@ def round_trip_value(value: Any) -> Any:
     ``sha256:…`` stays quoted); nested mappings and lists stay on one line."""
     from ruamel.yaml.comments import CommentedSeq
 
+    if isinstance(value, Enum):  # a StrEnum such as core.model.Status: its text
+        value = value.value
     if isinstance(value, str):
         return quoted(value) if _needs_quotes(value) else value
     if isinstance(value, Mapping):
