@@ -17,7 +17,6 @@ Everything here returns values (findings, paths); nothing prints or exits.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +31,7 @@ if TYPE_CHECKING:
 
 APPEND_ONLY = ("approvals", "events")
 _NOUN = {"approvals": "approval", "events": "event"}
+
 
 def policy_changes(repo: Repo, changed: Sequence[str], ref: str, owners: Sequence[str] = ()) -> list[Finding]:
     """G555 (warning): a policy or configuration file changed in this pull request; the
@@ -56,12 +56,6 @@ def policy_changes(repo: Repo, changed: Sequence[str], ref: str, owners: Sequenc
 
 
 # --- history ------------------------------------------------------------------------------
-
-
-def _key(item: Any) -> str:
-    """A line's identity: its parsed content (formatting, quoting and flow/block style never
-    matter; any change of a value does)."""
-    return json.dumps(to_jsonable(item), sort_keys=True, ensure_ascii=False)
 
 
 def _lists(raw: bytes | None) -> dict[str, list[Any]] | None:
@@ -93,7 +87,7 @@ def _diff_fields(old: Any, new: Any) -> str:
         return f"{old!r} became {new!r}"
     parts = []
     for key in sorted(set(old) | set(new)):
-        if _key(old.get(key)) != _key(new.get(key)):
+        if yamlio.line_key(old.get(key)) != yamlio.line_key(new.get(key)):
             parts.append(f"{key} {to_jsonable(old.get(key))!r} → {to_jsonable(new.get(key))!r}")
     return "; ".join(parts) or "formatting only"
 
@@ -123,7 +117,9 @@ class _FileAudit:
 
     def _current_keys(self) -> dict[str, list[str]]:
         if self._current is None:
-            self._current = {kind: [_key(i) for i in (self.current.get(kind) or [])] for kind in APPEND_ONLY}
+            self._current = {
+                kind: [yamlio.line_key(i) for i in (self.current.get(kind) or [])] for kind in APPEND_ONLY
+            }
         return self._current
 
     def line(self, kind: str, item_key: str | None) -> int | None:
@@ -148,10 +144,10 @@ class _FileAudit:
         """Report edits/removals/reorders between parent version(s) and ``new``; return the
         lines this version introduced."""
         noun = _NOUN[kind]
-        new_keys = [_key(i) for i in new]
+        new_keys = [yamlio.line_key(i) for i in new]
         seen: set[str] = set()  # lines a parent had, and edited lines (reported once, as G550)
         for old in olds:
-            old_keys = [_key(i) for i in old]
+            old_keys = [yamlio.line_key(i) for i in old]
             seen.update(old_keys)
             for index, (item, key) in enumerate(zip(old, old_keys, strict=True)):
                 if not merge and index < len(new_keys) and new_keys[index] == key:
@@ -197,7 +193,7 @@ class _FileAudit:
             delegate = f" (acting for {item['on_behalf_of']})" if item.get("on_behalf_of") else ""
             self.add(
                 "approvals",
-                _key(item),
+                yamlio.line_key(item),
                 "A350",
                 f"approval {_describe(item)} names {by}{delegate} as approver but was committed by "
                 f"{version.author} in {version.label}; an approval counts only when its approver "

@@ -73,12 +73,6 @@ def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _key(item: Any) -> str:
-    import json
-
-    return json.dumps(to_jsonable(item), sort_keys=True)
-
-
 def _event_summary(event: Mapping[str, Any]) -> str:
     kind = str(event.get("type"))
     parts = [kind]
@@ -130,7 +124,7 @@ def build(repo: Repo, offer_id: str) -> Timeline:
         else:
             old, new = _leaves(previous), _leaves(data)
             for key in sorted(set(old) | set(new)):
-                if _key(old.get(key)) != _key(new.get(key)):
+                if yamlio.line_key(old.get(key)) != yamlio.line_key(new.get(key)):
                     entries.append(
                         Entry(
                             date,
@@ -141,9 +135,9 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                             {"field": key, "old": old.get(key), "new": new.get(key)},
                         )
                     )
-        seen_before = {_key(a) for a in (previous or {}).get("approvals") or []}
+        seen_before = {yamlio.line_key(a) for a in (previous or {}).get("approvals") or []}
         for approval in data.get("approvals") or []:
-            if isinstance(approval, Mapping) and _key(approval) not in seen_before:
+            if isinstance(approval, Mapping) and yamlio.line_key(approval) not in seen_before:
                 entries.append(
                     Entry(
                         str(approval.get("at") or date),
@@ -174,9 +168,9 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                     )
                 )
             stale_before = set(now_stale)
-        seen_events = {_key(e) for e in (previous or {}).get("events") or []}
+        seen_events = {yamlio.line_key(e) for e in (previous or {}).get("events") or []}
         for event in data.get("events") or []:
-            if isinstance(event, Mapping) and _key(event) not in seen_events:
+            if isinstance(event, Mapping) and yamlio.line_key(event) not in seen_events:
                 entries.append(
                     Entry(
                         str(event.get("at") or date),
@@ -188,7 +182,11 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                     )
                 )
         previous = data
-    if isinstance(current, Mapping) and previous is not None and _key(current) != _key(previous):
+    if (
+        isinstance(current, Mapping)
+        and previous is not None
+        and yamlio.line_key(current) != yamlio.line_key(previous)
+    ):
         entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
     events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
     revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")

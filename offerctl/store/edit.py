@@ -100,7 +100,7 @@ class OfferEdit:
         if len(seq) == 0 and getattr(seq, "fa", None) is not None and seq.fa.flow_style():
             # `approvals: []` becomes a block list so that each entry is one line.
             seq.fa.set_block_style()
-        seq.append(yamlio.round_trip_value(dict(item)))
+        seq.append(yamlio.flow_line(item))
 
     def set(self, dotted: str, value: Any) -> tuple[Any, Any]:
         """Set a field (creating parent mappings); returns (old, new) as plain values."""

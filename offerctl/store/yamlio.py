@@ -31,6 +31,8 @@ from typing import Any
 
 import yaml
 
+from offerctl.core.model import set_path, to_jsonable
+
 MAX_BYTES = 1024 * 1024
 """Largest file offerctl reads (an offer is ~3 KB; a 5 MB file is a mistake or an attack)."""
 MAX_DEPTH = 32
@@ -539,21 +541,11 @@ def round_trip_value(value: Any) -> Any:
 
 
 def set_in(doc: Any, dotted: str, value: Any) -> Any:
-    """Set ``a.b.c`` in a round-trip document, creating missing (or non-mapping) parents as
-    block mappings; returns the value it replaced (None when there was none)."""
+    """Set ``a.b.c`` in a round-trip document (``core.model.set_path`` with block mappings
+    for missing parents); returns the value it replaced (None when there was none)."""
     from ruamel.yaml.comments import CommentedMap
 
-    parts = dotted.split(".")
-    node = doc
-    for part in parts[:-1]:
-        child = node.get(part)
-        if not isinstance(child, dict):
-            child = CommentedMap()
-            node[part] = child
-        node = child
-    old = node.get(parts[-1])
-    node[parts[-1]] = value
-    return old
+    return set_path(doc, dotted, value, mapping=CommentedMap)
 
 
 def delete_in(doc: Any, dotted: str) -> Any:
@@ -586,6 +578,50 @@ def plain(value: Any) -> Any:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value)
+
+
+def flow_line(item: Mapping[str, Any]) -> Any:
+    """One approval or event line: a flow mapping (``{a: 1, b: [x, y]}``) whose values read
+    back as the same types."""
+    return round_trip_value(dict(item))
+
+
+def new_document(
+    data: Mapping[str, Any], *, line_lists: Iterable[str] = (), flow_lists: Iterable[str] = ()
+) -> Any:
+    """Plain data as a round-trip document for a new file: block mappings; the lists named
+    in ``line_lists`` one flow line per item (approvals, events), those in ``flow_lists`` on
+    one line (clauses, tags), other lists in block style."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    lines, flows = frozenset(line_lists), frozenset(flow_lists)
+
+    def convert(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, Mapping):
+            mapping = CommentedMap()
+            for k, v in value.items():
+                mapping[k] = convert(v, k)
+            return mapping
+        if isinstance(value, list):
+            if key in lines:
+                return CommentedSeq(flow_line(item) for item in value)
+            seq = CommentedSeq(convert(v) for v in value)
+            if key in flows:
+                seq.fa.set_flow_style()
+            return seq
+        return value
+
+    return convert(data)
+
+
+def line_key(item: Any) -> str:
+    """A line's identity: its parsed content as canonical JSON (sorted keys, exact
+    decimals), so formatting, quoting and flow/block style never matter and any changed
+    value does. For comparing approval/event lines and field values across versions — not
+    the approval digest, which has its own canonical form (``approvals.binding.canonical``)."""
+    import json
+
+    return json.dumps(to_jsonable(item), sort_keys=True, ensure_ascii=False)
 
 
 def _needs_quotes(value: str) -> bool:
