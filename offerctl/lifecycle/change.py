@@ -2,10 +2,10 @@
 
     load once → decide (pure) → edit → validate → commit with trailers → optionally push
 
-``apply`` does the first five for one offer: it finds the file once, refuses unless the file
-is clean (working tree and index equal HEAD for it, so offerctl never commits a change it
-did not make), reads it once, asks the command's ``decide`` function what to do with the
-offer as it is on disk, applies that ``Change`` to the round-trip text, validates the result
+``apply`` does the first five for one offer: it finds and reads the file once (a file that
+cannot be parsed is an input error), refuses unless the file is clean (working tree and
+index equal HEAD for it, so offerctl never commits a change it did not make), asks the
+command's ``decide`` function what to do with the offer as it is on disk, applies that ``Change`` to the round-trip text, validates the result
 and commits it as the actor with ``Offer-Id``/``Offer-Action`` trailers (``store.edit``
 rolls the file back when the commit fails). ``run`` wraps a command's work with the
 ``--no-commit``/``--push`` contract: commit locally, stage only, or (``sync.run_and_push``)
@@ -140,8 +140,8 @@ def apply(
     such a file is fixed); every other command needs a valid offer to decide on. The result
     must validate either way. A refusal raises before anything is written."""
     file = path if path is not None else loader.find_offer_path(repo, offer_id)
-    require_clean(repo, repo.rel(file))
-    edit = OfferEdit.open_path(repo, file)
+    edit = OfferEdit.open_path(repo, file)  # an unreadable file is an input error (exit 2) first
+    require_clean(repo, edit.rel)
     if not repair:
         edit.require_valid()
     change = decide(edit.offer, Actor(author.email, at))
