@@ -93,95 +93,36 @@ def _event_summary(event: Mapping[str, Any]) -> str:
     return "; ".join(parts)
 
 
+_Commit = tuple[str, str, str, str, str]
+"""(commit, author name, author email, author date, subject), as ``git.log_file`` gives it."""
+
+
 def build(repo: Repo, offer_id: str) -> Timeline:
+    """One offer's story: every committed version compared with the one before it (field
+    changes, new approval lines, approvals gone stale, new events), then whether the working
+    tree differs from the last commit."""
     path = loader.find_offer_path(repo, offer_id)
     rel = repo.rel(path)
     commits = git.log_file(repo.root, rel)
-    blobs = git.read_blobs(repo.root, [f"{c[0]}:{rel}" for c in commits])
-    versions: list[tuple[tuple[str, str, str, str, str], Any]] = []
-    for meta, raw in zip(commits, blobs, strict=True):
-        data: Any = None
-        if raw is not None:
-            try:
-                data = yamlio.load(raw)
-            except yamlio.YamlProblem:
-                data = None
-        versions.append((meta, data if isinstance(data, Mapping) else None))
-    current = yamlio.load_path(path)
     staleness = _staleness_fn(repo, rel)
     entries: list[Entry] = []
     previous: Any = None
     stale_before: set[int] = set()
-    for (commit, _name, email, iso_date, subject), data in versions:
+    for meta, data in _versions(repo, rel, commits):
+        commit, _name, email, iso_date, subject = meta
         date = _utc(iso_date)
         if data is None:
             entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
             continue
-        if previous is None:
-            entries.append(
-                Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")
-            )
-        else:
-            old, new = _leaves(previous), _leaves(data)
-            for key in sorted(set(old) | set(new)):
-                if yamlio.line_key(old.get(key)) != yamlio.line_key(new.get(key)):
-                    entries.append(
-                        Entry(
-                            date,
-                            "changed",
-                            email,
-                            commit,
-                            f"{key}: {old.get(key)} → {new.get(key)}",
-                            {"field": key, "old": old.get(key), "new": new.get(key)},
-                        )
-                    )
-        seen_before = {yamlio.line_key(a) for a in (previous or {}).get("approvals") or []}
-        for approval in data.get("approvals") or []:
-            if isinstance(approval, Mapping) and yamlio.line_key(approval) not in seen_before:
-                entries.append(
-                    Entry(
-                        str(approval.get("at") or date),
-                        "approval",
-                        str(approval.get("by")),
-                        commit,
-                        f"approved as {approval.get('role')}"
-                        + (f" ({approval.get('comment')})" if approval.get("comment") else ""),
-                        dict(approval),
-                    )
-                )
+        entries.extend(_field_entries(previous, data, date, email, commit))
+        entries.extend(_new_approvals(previous, data, date, commit))
         if staleness is not None:
             now_stale = staleness(data)
-            approvals_now = data.get("approvals") or []
-            for index, why in sorted(now_stale.items()):
-                if index in stale_before or index >= len(approvals_now):
-                    continue
-                approval = approvals_now[index]
-                entries.append(
-                    Entry(
-                        date,
-                        "stale",
-                        email,
-                        commit,
-                        f"approval by {approval.get('by')} as {approval.get('role')} went stale"
-                        + (f": {why}" if why else ""),
-                        dict(approval),
-                    )
-                )
+            entries.extend(_stale_entries(data, now_stale, stale_before, date, email, commit))
             stale_before = set(now_stale)
-        seen_events = {yamlio.line_key(e) for e in (previous or {}).get("events") or []}
-        for event in data.get("events") or []:
-            if isinstance(event, Mapping) and yamlio.line_key(event) not in seen_events:
-                entries.append(
-                    Entry(
-                        str(event.get("at") or date),
-                        "event",
-                        str(event.get("by")),
-                        commit,
-                        _event_summary(event),
-                        dict(event),
-                    )
-                )
+        entries.extend(_new_events(previous, data, date, commit))
         previous = data
+    current = yamlio.load_path(path)
     if (
         isinstance(current, Mapping)
         and previous is not None
@@ -192,6 +133,109 @@ def build(repo: Repo, offer_id: str) -> Timeline:
     revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
     status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
     return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))
+
+
+def _versions(repo: Repo, rel: str, commits: list[_Commit]) -> list[tuple[_Commit, Mapping[str, Any] | None]]:
+    """Every committed version of the file, read in one ``git cat-file --batch`` (None for a
+    version that is not a readable mapping)."""
+    blobs = git.read_blobs(repo.root, [f"{c[0]}:{rel}" for c in commits])
+    versions: list[tuple[_Commit, Mapping[str, Any] | None]] = []
+    for meta, raw in zip(commits, blobs, strict=True):
+        data: Any = None
+        if raw is not None:
+            try:
+                data = yamlio.load(raw)
+            except yamlio.YamlProblem:
+                data = None
+        versions.append((meta, data if isinstance(data, Mapping) else None))
+    return versions
+
+
+def _field_entries(previous: Any, data: Mapping[str, Any], date: str, email: str, commit: str) -> list[Entry]:
+    """The first version, or each leaf field whose value changed since the previous one."""
+    if previous is None:
+        return [Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")]
+    old, new = _leaves(previous), _leaves(data)
+    return [
+        Entry(
+            date,
+            "changed",
+            email,
+            commit,
+            f"{key}: {old.get(key)} → {new.get(key)}",
+            {"field": key, "old": old.get(key), "new": new.get(key)},
+        )
+        for key in sorted(set(old) | set(new))
+        if yamlio.line_key(old.get(key)) != yamlio.line_key(new.get(key))
+    ]
+
+
+def _new_lines(previous: Any, data: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    """Lines of ``approvals``/``events`` that the previous version did not have."""
+    seen = {yamlio.line_key(item) for item in (previous or {}).get(kind) or []}
+    return [
+        item
+        for item in data.get(kind) or []
+        if isinstance(item, Mapping) and yamlio.line_key(item) not in seen
+    ]
+
+
+def _new_approvals(previous: Any, data: Mapping[str, Any], date: str, commit: str) -> list[Entry]:
+    return [
+        Entry(
+            str(approval.get("at") or date),
+            "approval",
+            str(approval.get("by")),
+            commit,
+            f"approved as {approval.get('role')}"
+            + (f" ({approval.get('comment')})" if approval.get("comment") else ""),
+            dict(approval),
+        )
+        for approval in _new_lines(previous, data, "approvals")
+    ]
+
+
+def _stale_entries(
+    data: Mapping[str, Any],
+    now_stale: Mapping[int, str],
+    stale_before: set[int],
+    date: str,
+    email: str,
+    commit: str,
+) -> list[Entry]:
+    """Approvals that this version made stale (and were not stale already)."""
+    approvals_now = data.get("approvals") or []
+    entries = []
+    for index, why in sorted(now_stale.items()):
+        if index in stale_before or index >= len(approvals_now):
+            continue
+        approval = approvals_now[index]
+        entries.append(
+            Entry(
+                date,
+                "stale",
+                email,
+                commit,
+                f"approval by {approval.get('by')} as {approval.get('role')} went stale"
+                + (f": {why}" if why else ""),
+                dict(approval),
+            )
+        )
+    return entries
+
+
+def _new_events(previous: Any, data: Mapping[str, Any], date: str, commit: str) -> list[Entry]:
+    return [
+        Entry(
+            str(event.get("at") or date),
+            "event",
+            str(event.get("by")),
+            commit,
+            _event_summary(event),
+            dict(event),
+        )
+        for event in _new_lines(previous, data, "events")
+    ]
 
 
 def _utc(iso: str) -> str:
