@@ -83,6 +83,7 @@ def new(
 ) -> None:
     """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
     from offerctl.checks.offer import reference_checks
+    from offerctl.core.errors import GitError
     from offerctl.lifecycle import intake, offers
     from offerctl.store import git, loader
     from offerctl.store.repo import open_repo
@@ -93,7 +94,7 @@ def new(
     values = intake.parse_assignments(set_ or [])
     try:
         user_email: str | None = git.identity(target.root).email
-    except Exception:
+    except GitError:  # no identity yet: the intake asks for the recruiter
         user_email = None
     checks = reference_checks(target, policies)
     draft = offers.assemble(target, policies, base, values, user_email=user_email, reference_checks=checks)

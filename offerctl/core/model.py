@@ -90,7 +90,7 @@ class Offer:
         return get_path(self.data, dotted, default)
 
     # Confidential subtrees: every read goes through these two accessors so that
-    # per-role encryption can later be added in one place (DESIGN.md).
+    # per-role encryption can later be added in one place (docs/design.md, "Confidential data").
     def candidate(self) -> Mapping[str, Any]:
         value = self.data.get("candidate")
         return value if isinstance(value, Mapping) else {}

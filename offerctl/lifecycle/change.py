@@ -5,9 +5,10 @@
 ``apply`` does the first five for one offer: it finds and reads the file once (a file that
 cannot be parsed is an input error), refuses unless the file is clean (working tree and
 index equal HEAD for it, so offerctl never commits a change it did not make), asks the
-command's ``decide`` function what to do with the offer as it is on disk, applies that ``Change`` to the round-trip text, validates the result
-and commits it as the actor with ``Offer-Id``/``Offer-Action`` trailers (``store.edit``
-rolls the file back when the commit fails). ``run`` wraps a command's work with the
+command's ``decide`` function what to do with the offer as it is on disk, applies that
+``Change`` to the round-trip text, validates the result and commits it as the actor with
+``Offer-Id``/``Offer-Action`` trailers (``store.edit`` rolls the file back when the commit
+fails). ``run`` wraps a command's work with the
 ``--no-commit``/``--push`` contract: commit locally, stage only, or (``sync.run_and_push``)
 re-decide on the remote tip, commit and push, retrying when someone pushed first.
 

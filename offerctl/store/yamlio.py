@@ -477,7 +477,7 @@ def _line_in(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
 class RoundTrip:
     """ruamel.yaml round-trip reader/writer configured to reproduce offerctl files exactly.
 
-    Measured (DESIGN.md): with ``preserve_quotes``, ``indent(mapping=2, sequence=4,
+    Measured (docs/design.md, Measurements): with ``preserve_quotes``, ``indent(mapping=2, sequence=4,
     offset=2)`` and a wide line width, saving an unchanged file reproduces it byte for byte.
     """
 
@@ -628,7 +628,7 @@ def _needs_quotes(value: str) -> bool:
     """Quote what any YAML reader (1.1 or 1.2, C or pure) could read differently.
 
     Anything with ':' is quoted: libyaml rejects an unquoted ``sha256:…`` inside a flow
-    mapping (DESIGN.md), and timestamps stay text for every reader.
+    mapping (docs/design.md, Measurements), and timestamps stay text for every reader.
     """
     return value == "" or bool(_PLAIN_UNSAFE.search(value)) or bool(_LOOKS_TYPED.match(value))
 
