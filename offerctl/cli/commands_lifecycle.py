@@ -14,6 +14,7 @@ from offerctl.cli._app import (
     Format,
     FormatOption,
     NoCommitOption,
+    NoPromptsOption,
     PushOption,
     RepoOption,
     RetriesOption,
@@ -99,6 +100,7 @@ def revise(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
@@ -129,6 +131,7 @@ def accept(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate accepted: sent → accepted."""
@@ -163,6 +166,7 @@ def decline(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
@@ -193,6 +197,7 @@ def rescind(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The company withdraws an open offer: → rescinded."""
@@ -215,6 +220,7 @@ def renege(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate withdrew after accepting: accepted → reneged."""
@@ -236,6 +242,7 @@ def start(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The new hire started: accepted → started (the offer is closed)."""
@@ -260,6 +267,7 @@ def expire(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Close every open offer past its expires_on (idempotent; safe on a schedule)."""
@@ -381,6 +389,7 @@ def send(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Send the letter: refused unless every required approval is present and fresh."""

@@ -12,6 +12,14 @@ from rich.text import Text
 from offerctl.reports.formatting import BUCKET_LABELS, STAGE_LABELS, comparison_cells, num, pct, rate_text
 
 
+def count(n: Any, noun: str, plural: str | None = None) -> str:
+    """``1 offer``, ``2 offers``, ``1 business day``; ``—`` for no value."""
+    if n is None:
+        return f"— {plural or noun + 's'}"
+    text = num(n)
+    return f"{text} {noun if text == '1' else (plural or noun + 's')}"
+
+
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, column in enumerate(columns):
@@ -47,9 +55,18 @@ def acceptance_tables(metrics: Mapping[str, Any], by: Sequence[str]) -> list[Tab
 
 
 def report_view(report: Any) -> Group:
-    """The text report: one table per metric family, in the order of docs/reports.md."""
+    """The text report: one table per metric family, in the order of docs/reports.md (one
+    sentence instead of empty tables when the window has no offers)."""
     m = report.current
-    parts: list[Any] = [_title(report), _summary(m), *acceptance_tables(m, report.by)]
+    parts: list[Any] = [_title(report)]
+    if not m["offers"]:
+        parts.append(_no_offers(report))
+        if report.skipped_files:
+            parts.append(
+                Text(f"skipped unreadable files: {', '.join(report.skipped_files)} (run `offerctl check`)")
+            )
+        return Group(*parts)
+    parts.extend([_summary(m), *acceptance_tables(m, report.by)])
     parts.extend(_verbal_to_written(m["verbal_to_written"]))
     parts.append(_funnel(m["funnel"]))
     parts.append(_cycle_time(m["cycle_time"]))
@@ -70,12 +87,23 @@ def report_view(report: Any) -> Group:
     return Group(*parts)
 
 
-def _title(report: Any) -> Text:
+def _span(report: Any) -> str:
     window = report.window
-    span = "all offers"
     if window.since or window.until:
-        span = f"offers created {window.since or '…'} to {window.until or '…'}"
-    return Text.assemble((f"Offer report — {report.company}", "bold"), f"  ({span})")
+        return f"offers created {window.since or '…'} to {window.until or '…'}"
+    return "all offers"
+
+
+def _title(report: Any) -> Text:
+    return Text.assemble((f"Offer report — {report.company}", "bold"), f"  ({_span(report)})")
+
+
+def _no_offers(report: Any) -> Text:
+    return Text(
+        "no offers yet: create one with `offerctl new`"
+        if _span(report) == "all offers"
+        else "no offers were created in this window"
+    )
 
 
 def _summary(m: Mapping[str, Any]) -> Table:
@@ -91,8 +119,9 @@ def _summary(m: Mapping[str, Any]) -> Table:
 
 def _verbal_to_written(delay: Mapping[str, Any]) -> list[Table]:
     buckets = _table(
-        f"Verbal → written offer ({delay['offers']} offers; median {num(delay['median_business_days'])} "
-        f"business days, p90 {num(delay['p90_business_days'])}; "
+        f"Verbal → written offer ({count(delay['offers'], 'offer')}; "
+        f"median {count(delay['median_business_days'], 'business day')}, "
+        f"p90 {count(delay['p90_business_days'], 'business day')}; "
         f"{delay['without_verbal']} extended without a verbal date)",
         "delay",
         "extended",
@@ -225,17 +254,26 @@ def _comparison(comparison: Sequence[Mapping[str, Any]], prev: Any) -> Table:
     return table
 
 
-def remind_view(result: Any) -> Group:
+def remind_view(result: Any, *, sent: bool = False) -> Group:
+    """``offerctl remind``: the overdue approvals and, unless ``sent``, a plain statement that
+    this was a dry run and nothing was mailed."""
     if not result.overdue:
         return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+    noun = "approval" if len(result.overdue) == 1 else "approvals"
     table = Table(
-        title=f"{len(result.overdue)} approval(s) past SLA as of {result.as_of} (business days)",
+        title=f"{len(result.overdue)} {noun} past SLA as of {result.as_of} (business days)",
         title_justify="left",
         title_style="bold",
     )
-    for column in ("offer", "stage", "role", "waiting on", "since", "days", "SLA", "escalated to"):
+    for column in ("offer", "stage", "role", "waiting on", "since", "days", "SLA", "escalation"):
         table.add_column(column, no_wrap=column in {"offer", "since", "days", "SLA"})
     for item in result.overdue:
+        if not item.escalated:
+            escalation = ""
+        elif not item.escalation:
+            escalation = "no escalation contact"
+        else:
+            escalation = f"{'escalated' if sent else 'would escalate'} to {item.escalation}"
         table.add_row(
             item.offer_id,
             item.stage,
@@ -244,13 +282,22 @@ def remind_view(result: Any) -> Group:
             item.since[:10],
             str(item.business_days),
             str(item.sla),
-            (item.escalation or "(no escalation contact)") if item.escalated else "",
+            escalation,
         )
     notes = sorted({h for item in result.overdue for h in item.holidays})
     parts: list[Any] = [table]
     if notes:
         parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
-    parts.append(
-        Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
-    )
+    count = len(result.digests)
+    reminders = "reminder" if count == 1 else "reminders"
+    to = ", ".join(d.to for d in result.digests)
+    if sent:
+        parts.append(Text(f"sent {count} {reminders}: {to}"))
+    else:
+        parts.append(
+            Text(
+                f"dry run: {count} {reminders} would be sent ({to}); "
+                "nothing was sent — use --send to email them"
+            )
+        )
     return Group(*parts)
