@@ -103,8 +103,12 @@ def echo(text: str) -> None:
 
 
 def fail(message: str, hint: str | None = None, code: int = 2) -> NoReturn:
-    console = stderr_console()
-    console.print(f"[bold red]error:[/] {message}", markup=True)
-    if hint:
-        console.print(f"  [dim]hint:[/] {hint}", markup=True)
-    raise typer.Exit(code)
+    """Stop the command with an error; ``offerctl.cli.run`` prints it (text, or JSON under
+    ``--format json``) and exits with ``code``."""
+    from offerctl.core.errors import OfferctlError, Refused, UsageError
+
+    if code == 1:
+        raise Refused(message, hint=hint)
+    if code == 2:
+        raise UsageError(message, hint=hint)
+    raise OfferctlError(message, hint=hint, exit_code=code)

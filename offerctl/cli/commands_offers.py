@@ -80,6 +80,7 @@ def new(
 ) -> None:
     """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
     from offerctl.checks.offer import reference_checks
+    from offerctl.core.errors import UsageError
     from offerctl.lifecycle import intake, offers
     from offerctl.store import git, loader
     from offerctl.store.repo import open_repo
@@ -97,14 +98,13 @@ def new(
     if not draft.ok and interactive(no_input):
         draft = _prompt_until_valid(target, policies, base, values, user_email, draft)
     if not draft.ok:
-        console = stderr_console()
-        console.print(
-            f"[bold red]error:[/] the intake has {len(draft.problems)} problem(s); nothing was written"
+        count = len(draft.problems)
+        raise UsageError(
+            f"the intake has {count} problem{'' if count == 1 else 's'}; nothing was written",
+            details=tuple(p.message for p in draft.problems),
+            hint="add them with --set path=value or in the --from file"
+            + ("" if interactive(no_input) else ", or run `offerctl new` on a terminal to be asked"),
         )
-        for problem in draft.problems:
-            console.print(f"  - {problem.message}", markup=False)
-        console.print("  [dim]hint:[/] add them with --set path=value or in the --from file")
-        raise typer.Exit(2)
     actor = git.identity(target.root)
     created = offers.create(target, policies, draft, actor=actor, commit=not no_commit)
     if format == Format.json:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,21 +148,51 @@ class Problem:
     message: str
 
 
+def required_leaves(path: Sequence[str | int]) -> list[str]:
+    """The required leaf fields under ``path`` (``candidate`` → ``candidate.name``,
+    ``candidate.email``, ``candidate.source``): what a person has to type, not the mapping
+    that holds it. ``id`` and ``status`` are offerctl's own and never listed."""
+    parts = [str(p) for p in path]
+    if parts in (["id"], ["status"]):
+        return []
+    sub = schema.subschema("offer", parts)
+    required = sub.get("required") if isinstance(sub, Mapping) else None
+    if not isinstance(required, list) or not required:
+        return [".".join(parts)]
+    leaves: list[str] = []
+    for child in required:
+        leaves.extend(required_leaves([*parts, str(child)]))
+    return leaves
+
+
+_INTAKE_ORDER = {f.path: i for i, f in enumerate(INTAKE)}
+
+
 def problems(
     data: Mapping[str, Any], checks: Callable[[Offer], Iterable[Finding]] | None = None
 ) -> list[Problem]:
-    """Every missing or invalid field of an intake, schema first, then references."""
-    found: list[Problem] = []
+    """Every missing or invalid field of an intake, each once: schema first (a missing
+    mapping is listed as its missing leaf fields), then references; in intake order."""
+    found: dict[tuple[str, str], Problem] = {}
+
+    def add(problem: Problem) -> None:
+        found.setdefault((problem.field, problem.message), problem)
+
     for error in schema.validator("offer").iter_errors(data):
-        for _code, message, point in schema.explain_all(error):
-            found.append(Problem(".".join(map(str, point)), message))
+        for code, message, point in schema.explain_all(error):
+            if code == "S103":
+                for leaf in required_leaves(point):
+                    if get_path(data, leaf) is None:
+                        add(Problem(leaf, f"missing required field {leaf}"))
+            else:
+                add(Problem(".".join(map(str, point)), message))
     if checks is not None:
         offer = Offer(f"offers/{data.get('id', 'new')}.yaml", data)
         for finding in checks(offer):
             if finding.severity == "error":
                 field = _CODE_FIELDS.get(finding.code) or finding.message.split(" ")[0]
-                found.append(Problem(field, finding.message))
-    return sorted(found, key=lambda p: p.field)
+                add(Problem(field, finding.message))
+    return sorted(found.values(), key=lambda p: (_INTAKE_ORDER.get(p.field, len(INTAKE)), p.field))
 
 
 def missing_required(data: Mapping[str, Any]) -> list[Field]:

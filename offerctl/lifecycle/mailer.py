@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from offerctl.core.errors import OfferctlError, UsageError
 from offerctl.store.repo import Repo
@@ -27,6 +27,8 @@ from offerctl.store.repo import Repo
 
 class DeliveryError(OfferctlError):
     """A message could not be delivered (server down, refused login…); exit 2, nothing recorded."""
+
+    kind: ClassVar[str] = "delivery"
 
 
 @dataclass(frozen=True)
