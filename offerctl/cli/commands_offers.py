@@ -61,7 +61,25 @@ def init(
         console.print(f"committed {result.commit[:12]}")
     else:
         console.print("files are staged; commit them when ready")
-    console.print("next: edit offerctl.yaml and policies/, then `offerctl new`")
+    if result.person:
+        console.print(
+            f"added you ({result.person}) to policies/approvers.yaml as a person with the role "
+            f"{', '.join(result.roles)}, so you can be an offer's recruiter",
+            markup=False,
+        )
+    else:
+        console.print(
+            "[yellow]note:[/] git has no user.email here, so nobody was added to "
+            "policies/approvers.yaml. Before `offerctl new`, run\n"
+            "  git config user.email you@example.com && git config user.name 'Your Name'\n"
+            "and add yourself under people: ({email: you@example.com, name: Your Name}) "
+            "and roles: recruiter: people: in policies/approvers.yaml"
+        )
+    console.print(
+        "next: `offerctl new` (your colleagues, pay bands and approval rules go in policies/ "
+        "when you are ready; `offerctl check` validates them)",
+        markup=False,
+    )
 
 
 @app.command()
@@ -78,8 +96,12 @@ def new(
     no_commit: NoCommitOption = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
-    from offerctl.checks.offer import reference_checks
+    """Create an offer: validate the intake, prompt for what is missing, write and commit it.
+
+    On a terminal, each missing field is asked for (choices as a numbered menu, defaults in
+    [brackets], `<` goes back, Ctrl-D aborts) and a summary is confirmed before writing.
+    """
+    from offerctl.checks.offer import draft_warnings, reference_checks
     from offerctl.core.errors import UsageError
     from offerctl.lifecycle import intake, offers
     from offerctl.store import git, loader
@@ -94,9 +116,22 @@ def new(
     except Exception:
         user_email = None
     checks = reference_checks(target, policies)
-    draft = offers.assemble(target, policies, base, values, user_email=user_email, reference_checks=checks)
-    if not draft.ok and interactive(no_input):
-        draft = _prompt_until_valid(target, policies, base, values, user_email, draft)
+
+    def assemble(answers: dict[str, Any]) -> Any:
+        return offers.assemble(
+            target, policies, base, answers, user_email=user_email, reference_checks=checks
+        )
+
+    warn = draft_warnings(target, policies)
+
+    def warnings(draft: Any) -> list[str]:
+        return [f.message for f in warn(offers.preview(target, draft))]
+
+    draft = assemble(values)
+    if interactive(no_input) and not draft.ok:
+        from offerctl.cli.intake_prompts import prompt_intake
+
+        draft = prompt_intake(target, policies, base, values, user_email, draft, assemble, warnings)
     if not draft.ok:
         count = len(draft.problems)
         raise UsageError(
@@ -107,61 +142,29 @@ def new(
         )
     actor = git.identity(target.root)
     created = offers.create(target, policies, draft, actor=actor, commit=not no_commit)
+    later = warn(loader.load_offer(target, created.offer_id))
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 
-        echo(as_json({"id": created.offer_id, "path": created.path, "commit": created.commit}))
+        echo(
+            as_json(
+                {
+                    "id": created.offer_id,
+                    "path": created.path,
+                    "commit": created.commit,
+                    "warnings": [f.as_json() for f in later],
+                }
+            )
+        )
         return
     echo(f"created {created.path}")
     if created.commit:
         echo(f"committed {created.commit[:12]} (author: recruiter)")
-    echo(f"next: offerctl route {created.offer_id}")
-
-
-def _prompt_until_valid(
-    target: Any,
-    policies: Any,
-    base: dict[str, Any],
-    values: dict[str, Any],
-    user_email: str | None,
-    draft: Any,
-) -> Any:
-    from offerctl.checks.offer import reference_checks
-    from offerctl.core.model import get_path
-    from offerctl.lifecycle import intake, offers
-
-    answers = dict(values)
     console = stderr_console()
-    console.print("New offer — answer each question (Ctrl-C to abort; nothing is written until the end).")
-    for _ in range(3):
-        bad = {p.field for p in draft.problems}
-        fields = [f for f in intake.INTAKE if f.path in bad or get_path(draft.data, f.path) in (None, "")]
-        if not fields:
-            break
-        for field in fields:
-            choices = offers.choices_for(target, policies, field.path)
-            for problem in draft.problems:
-                if problem.field == field.path:
-                    console.print(f"  [yellow]{problem.message}[/]", markup=True)
-            while True:
-                label = field.prompt + (f" [{'/'.join(choices)}]" if choices else "")
-                current = get_path(draft.data, field.path)
-                raw = typer.prompt(label, default=str(current) if current not in (None, "") else None)
-                value = intake.parse_assignments([f"{field.path}={raw}"])[field.path]
-                problem_text = intake.answer_problem(field.path, value)
-                if problem_text is None and choices and str(value) not in choices:
-                    problem_text = f"choose one of: {', '.join(choices)}"
-                if problem_text is None:
-                    answers[field.path] = value
-                    break
-                console.print(f"  [red]{problem_text}[/]", markup=True)
-        checks = reference_checks(target, policies)
-        draft = offers.assemble(
-            target, policies, base, answers, user_email=user_email, reference_checks=checks
-        )
-        if draft.ok:
-            break
-    return draft
+    for finding in later:
+        text = f"warning: {finding.code} {finding.message}"
+        console.print(text, style="yellow", markup=False, highlight=False)
+    echo(f"next: offerctl submit {created.offer_id}")
 
 
 @app.command()
