@@ -145,10 +145,16 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
     finance = rows[("OFF-2026-9KD3VX6Q", "finance")]
     assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
     assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
+    # OFF-2026-7CG5XB2R was revised on 11-13 while negotiating: its hiring manager's approval
+    # went stale and is wanted again since then (9 business days, SLA 1: escalated).
+    stale = rows[("OFF-2026-7CG5XB2R", "hiring_manager")]
+    assert stale["stale"] and "compensation.base_salary changed" in stale["stale"][0]
+    assert (stale["since"][:10], stale["escalated"]) == ("2026-11-13", True)
     assert [d["to"] for d in data["digests"]] == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
+        "morgan.blake@acme.example",
         "oscar.grant@acme.example",
     ]
     assert data["sent"] == []
@@ -160,9 +166,10 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
         True,
         "oscar.grant@acme.example",
     )
-    # Before anything is due: nothing to do.
-    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-19")
-    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-19" in quiet.out
+    # Before anything is due (and before OFF-2026-7CG5XB2R's revision): nothing to do.
+    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12")
+    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-12" in quiet.out
+    assert "to give again" not in quiet.out
 
 
 def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp_inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
@@ -170,14 +177,18 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
     assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
-    assert "sent 4 digest(s)" in result.err
+    assert "sent 5 digest(s)" in result.err
     by_to = {m["To"]: m for m in smtp_inbox.mails}
     assert sorted(by_to) == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
+        "morgan.blake@acme.example",
         "oscar.grant@acme.example",
     ]
+    ana = by_to["ana.lopez@acme.example"].get_payload()
+    assert "OFF-2026-7CG5XB2R" in ana and "needed again: the terms changed (compensation.base_salary)" in ana
+    assert "156" not in ana and "150,000" not in ana  # field names, never amounts
     body = by_to["fiona.chen@acme.example"].get_payload()
     assert "OFF-2026-9KD3VX6Q (Account Executive): your finance approval" in body
     assert "waiting since 2026-11-18, 6 business days (SLA 3)" in body
@@ -187,7 +198,7 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
 
 def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
-    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12", "--send")
     assert result.code == 0 and "sent 0 digest(s)" in result.err
 
 

@@ -15,7 +15,10 @@ def _people(people: Sequence[str]) -> str:
 def waiting_lines(waiting: Iterable[Any]) -> list[str]:
     lines = []
     for w in waiting:
-        lines.append(f"waiting on {w.role} ({_people(w.people)}) for rule {w.rule_id} [stage {w.stage}]")
+        again = " to re-approve" if w.stale else ""
+        who = f"{w.role} ({_people(w.people)}){again}"
+        lines.append(f"waiting on {who} for rule {w.rule_id} [stage {w.stage}]")
+        lines.extend(f"  stale: {detail}" for detail in w.stale)
     return lines
 
 
@@ -85,7 +88,9 @@ def status_text(rows: Sequence[Any]) -> str:
             sla = f", SLA {w.sla_days}d" if w.sla_days is not None else ""
             mark = " !" if w.breached else ""
             esc = f", escalate to {w.escalation}" if w.breached and w.escalation else ""
-            out.append(f"    waiting on {w.role} ({_people(w.people)}) for {w.rule}{sla}{mark}{esc}")
+            again = " to re-approve" if w.stale else ""
+            out.append(f"    waiting on {w.role} ({_people(w.people)}){again} for {w.rule}{sla}{mark}{esc}")
+            out.extend(f"      stale: {detail}" for detail in w.stale)
         for b in getattr(row, "blockers", ()):
             if not row.waiting:
                 out.append(f"    blocked: {b}")

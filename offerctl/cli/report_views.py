@@ -239,8 +239,15 @@ def report_view(report: Any) -> Group:
 
 
 def remind_view(result: Any) -> Group:
+    again = getattr(result, "reapprovals", ())
     if not result.overdue:
-        return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+        if not again:
+            return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+        return Group(
+            Text(f"no approval is past its SLA as of {result.as_of}"),
+            _reapprovals_table(again),
+            Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim"),
+        )
     table = Table(
         title=f"{len(result.overdue)} approval(s) past SLA as of {result.as_of} (business days)",
         title_justify="left",
@@ -263,7 +270,29 @@ def remind_view(result: Any) -> Group:
     parts: list[Any] = [table]
     if notes:
         parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
+    if again:
+        parts.append(_reapprovals_table(again))
     parts.append(
         Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
     )
     return Group(*parts)
+
+
+def _reapprovals_table(items: Any) -> Table:
+    """Stale approvals wanted again: the terms changed after they were given."""
+    table = Table(
+        title=f"{len(items)} approval(s) to give again (terms changed after approval)",
+        title_justify="left",
+        title_style="bold",
+    )
+    for column in ("offer", "role", "approver", "since", "what changed"):
+        table.add_column(column, no_wrap=column in {"offer", "since"})
+    for item in items:
+        table.add_row(
+            item.offer_id,
+            item.role,
+            ", ".join(item.people),
+            item.since[:10],
+            "; ".join(d.partition(": ")[2] or d for d in item.stale),
+        )
+    return table
