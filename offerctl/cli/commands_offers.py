@@ -35,8 +35,23 @@ def init(
             "only the workflow is written.",
         ),
     ] = None,
+    ci_install: Annotated[
+        str | None,
+        typer.Option(
+            "--ci-install",
+            metavar="SPEC",
+            help="The pip requirement the workflow installs (default: the source this offerctl "
+            "came from, or its released version), e.g. 'offerctl @ git+https://host/offerctl@v1.2'.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a new offer repository: git, offerctl.yaml, starter policies and templates."""
+    """Create a new offer repository: git, offerctl.yaml, starter policies and templates.
+
+    Adds you (your git identity) to policies/approvers.yaml as a recruiter. For CI, run
+    `offerctl init --ci github` in the repository (a workflow running `offerctl check` on
+    every pull request); for checks before each commit, add offerctl's pre-commit hook
+    (id offerctl-check) to .pre-commit-config.yaml — docs/ci.md shows both.
+    """
     from offerctl.core.errors import UsageError
     from offerctl.setup.ci import PROVIDERS, add_workflow
     from offerctl.setup.scaffold import init_repo
@@ -44,15 +59,19 @@ def init(
 
     if ci is not None and ci not in PROVIDERS:
         raise UsageError(f"--ci {ci}: unknown CI provider", hint=f"choose one of: {', '.join(PROVIDERS)}")
+    if ci_install is not None and ci is None:
+        raise UsageError("--ci-install goes with --ci", hint="offerctl init --ci github --ci-install SPEC")
     if ci is not None and (directory / CONFIG_NAME).is_file():
-        added = add_workflow(directory.resolve(), ci, commit=not no_commit)
+        added = add_workflow(directory.resolve(), ci, commit=not no_commit, install=ci_install)
         done = f"committed {added.commit[:12]}" if added.commit else "staged"
         stderr_console().print(f"wrote {added.path} ({done})")
+        _say_workflow(added)
         return
     result = init_repo(directory, commit=not no_commit)
     if ci is not None:
-        added = add_workflow(result.root, ci, commit=result.commit is not None)
+        added = add_workflow(result.root, ci, commit=result.commit is not None, install=ci_install)
         stderr_console().print(f"wrote {added.path}")
+        _say_workflow(added)
     console = stderr_console()
     if result.git_initialised:
         console.print(f"initialised a git repository in {result.root}")
@@ -80,6 +99,17 @@ def init(
         "when you are ready; `offerctl check` validates them)",
         markup=False,
     )
+
+
+def _say_workflow(added: Any) -> None:
+    console = stderr_console()
+    branch = f"pushes to {added.branch}" if added.branch else "pushes to any branch"
+    console.print(
+        f"it checks every pull request and {branch}; CI installs: {added.install.requirement}",
+        markup=False,
+    )
+    if added.install.warning:
+        console.print(f"warning: {added.install.warning}", style="yellow", markup=False)
 
 
 @app.command()

@@ -50,6 +50,18 @@ class SmtpSettings:
         )
 
     @classmethod
+    def for_preview(cls, repo: Repo, fallback_sender: str) -> SmtpSettings:
+        """Settings for a message that is written, not sent (``send --dry-run``): the
+        repository's ``smtp:`` when it has one, else no server and ``fallback_sender`` (the
+        offer's recruiter) as From — a dry run needs no mail server."""
+        conf = repo.config.get("smtp")
+        if isinstance(conf, Mapping) and conf.get("host") and conf.get("from"):
+            return cls.from_config(conf)
+        sender = str(conf.get("from")) if isinstance(conf, Mapping) and conf.get("from") else fallback_sender
+        reply = conf.get("reply_to") if isinstance(conf, Mapping) else None
+        return cls(host="", port=0, security="none", sender=sender, reply_to=str(reply) if reply else None)
+
+    @classmethod
     def from_config(cls, conf: Any, *, needed_for: str = "--send", instead: str = "") -> SmtpSettings:
         """``offerctl.yaml`` ``smtp:``; a ``UsageError`` naming ``needed_for`` when host/from are missing."""
         if not isinstance(conf, Mapping) or not conf.get("host") or not conf.get("from"):
