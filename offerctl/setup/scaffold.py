@@ -87,15 +87,6 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
             hint="run `offerctl check` there instead",
         )
     files = starter_files()
-    try:
-        actor: git.Identity | None = git.identity(directory if directory.is_dir() else Path.cwd())
-    except Exception:
-        actor = None
-    if actor is not None:
-        files = [
-            (rel, with_person(text, actor.name, actor.email, INIT_ROLES) if rel == APPROVERS else text)
-            for rel, text in files
-        ]
     clashes = [rel for rel, _ in files if (directory / rel).exists()]
     if clashes:
         raise Refused(
@@ -108,6 +99,15 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
     if git.toplevel(root) is None:
         git.init(root)
         initialised = True
+    try:
+        actor: git.Identity | None = git.identity(root)  # who will commit here
+    except Exception:
+        actor = None
+    if actor is not None:
+        files = [
+            (rel, with_person(text, actor.name, actor.email, INIT_ROLES) if rel == APPROVERS else text)
+            for rel, text in files
+        ]
     for rel, text in files:
         yamlio.atomic_write(root / rel, text)
     from offerctl.lifecycle.sync import install_merge_driver
