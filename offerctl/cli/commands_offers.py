@@ -85,6 +85,7 @@ def init(
             f"added you ({result.person}) to policies/approvers.yaml as a person with the role "
             f"{', '.join(result.roles)}, so you can be an offer's recruiter",
             markup=False,
+            soft_wrap=False,
         )
     else:
         console.print(
@@ -92,12 +93,14 @@ def init(
             "policies/approvers.yaml. Before `offerctl new`, run\n"
             "  git config user.email you@example.com && git config user.name 'Your Name'\n"
             "and add yourself under people: ({email: you@example.com, name: Your Name}) "
-            "and roles: recruiter: people: in policies/approvers.yaml"
+            "and roles: recruiter: people: in policies/approvers.yaml",
+            soft_wrap=False,
         )
     console.print(
         "next: `offerctl new` (your colleagues, pay bands and approval rules go in policies/ "
         "when you are ready; `offerctl check` validates them)",
         markup=False,
+        soft_wrap=False,
     )
 
 
@@ -107,9 +110,10 @@ def _say_workflow(added: Any) -> None:
     console.print(
         f"it checks every pull request and {branch}; CI installs: {added.install.requirement}",
         markup=False,
+        soft_wrap=False,
     )
     if added.install.warning:
-        console.print(f"warning: {added.install.warning}", style="yellow", markup=False)
+        console.print(f"warning: {added.install.warning}", style="yellow", markup=False, soft_wrap=False)
 
 
 @app.command()
@@ -193,7 +197,7 @@ def new(
     console = stderr_console()
     for finding in later:
         text = f"warning: {finding.code} {finding.message}"
-        console.print(text, style="yellow", markup=False, highlight=False)
+        console.print(text, style="yellow", markup=False, highlight=False, soft_wrap=False)
     echo(f"next: offerctl submit {created.offer_id}")
 
 
