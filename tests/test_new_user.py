@@ -359,7 +359,8 @@ def test_drafts_that_cannot_be_submitted_are_warned_about(offer_repo: Path, cli:
     assert "warning: P240 this draft cannot be submitted: no pay band" in result.err
     check = cli("check", "--repo", str(offer_repo), "--format", "json")
     assert check.code == 0
-    assert [f["code"] for f in check.json()["findings"]] == ["P240"]
+    codes = [f["code"] for f in check.json()["findings"]]
+    assert "P240" in codes and all(f["severity"] == "warning" for f in check.json()["findings"])
     # a role without people: finance is needed above the band midpoint
     approvers = offer_repo / "policies" / "approvers.yaml"
     approvers.write_text(approvers.read_text().replace("people: [fin.lead@example.com]", "people: []"))
@@ -409,7 +410,7 @@ def test_revise_says_who_must_reapprove_and_inbox_and_remind_list_it(example_rep
     item = next(i for i in inbox["items"] if i["offer"] == "OFF-2026-6RM1PQ9C")
     assert item["status"] == "negotiating"
     assert "compensation.base_salary changed" in item["waiting"][0]["stale"][0]
-    assert "to re-approve" in text
+    assert "approve again as hiring_manager" in text and "your approval went stale" in text
     remind = cli("remind", "--format", "json", cwd=example_repo).json()
     again_items = {(o["offer"], o["role"]) for o in remind["reapprovals"] + remind["overdue"]}
     assert ("OFF-2026-6RM1PQ9C", "hiring_manager") in again_items
