@@ -148,10 +148,16 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
     finance = rows[("OFF-2026-9KD3VX6Q", "finance")]
     assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
     assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
+    # OFF-2026-7CG5XB2R was revised on 11-13 while negotiating: its hiring manager's approval
+    # went stale and is wanted again since then (9 business days, SLA 1: escalated).
+    stale = rows[("OFF-2026-7CG5XB2R", "hiring_manager")]
+    assert stale["stale"] and "compensation.base_salary changed" in stale["stale"][0]
+    assert (stale["since"][:10], stale["escalated"]) == ("2026-11-13", True)
     assert [d["to"] for d in data["digests"]] == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
+        "morgan.blake@acme.example",
         "oscar.grant@acme.example",
     ]
     assert data["sent"] == []
@@ -163,9 +169,10 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
         True,
         "oscar.grant@acme.example",
     )
-    # Before anything is due: nothing to do.
-    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-19")
-    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-19" in quiet.out
+    # Before anything is due (and before OFF-2026-7CG5XB2R's revision): nothing to do.
+    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12")
+    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-12" in quiet.out
+    assert "to give again" not in quiet.out
 
 
 def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli, smtp_inbox: Inbox) -> None:
@@ -173,14 +180,18 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli,
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
     assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
-    assert "sent 4 reminders: " in result.out and "dry run" not in result.out
+    assert "sent 5 reminders: " in result.out and "dry run" not in result.out
     by_to = {m["To"]: m for m in smtp_inbox.mails}
     assert sorted(by_to) == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
+        "morgan.blake@acme.example",
         "oscar.grant@acme.example",
     ]
+    ana = by_to["ana.lopez@acme.example"].get_payload()
+    assert "OFF-2026-7CG5XB2R" in ana and "needed again: the terms changed (compensation.base_salary)" in ana
+    assert "156" not in ana and "150,000" not in ana  # field names, never amounts
     body = by_to["fiona.chen@acme.example"].get_payload()
     assert "OFF-2026-9KD3VX6Q (Account Executive): your finance approval" in body
     assert "waiting since 2026-11-18, 6 business days (SLA 3)" in body
@@ -190,7 +201,7 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli,
 
 def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
-    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12", "--send")
     assert result.code == 0 and "sent 0 reminders" in result.err
 
 
@@ -211,7 +222,8 @@ def test_remind_without_send_says_it_is_a_dry_run(example_repo: Path, cli) -> No
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-07")
     assert result.code == 0, result.err
     text = " ".join(result.out.split())
-    assert "dry run: 4 reminders would be sent" in text and "use --send" in text
+    # 5: the four SLA reminders and OFF-2026-7CG5XB2R's stale approval (escalated to morgan.blake)
+    assert "dry run: 5 reminders would be sent" in text and "use --send" in text
     assert "would escalate" in text and "escalated" not in text
     assert "ESCALATED" not in result.out
 

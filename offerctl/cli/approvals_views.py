@@ -15,7 +15,10 @@ def _people(people: Sequence[str]) -> str:
 def waiting_lines(waiting: Iterable[Any]) -> list[str]:
     lines = []
     for w in waiting:
-        lines.append(f"waiting on {w.role} ({_people(w.people)}) for rule {w.rule_id} [stage {w.stage}]")
+        again = " to re-approve" if w.stale else ""
+        who = f"{w.role} ({_people(w.people)}){again}"
+        lines.append(f"waiting on {who} for rule {w.rule_id} [stage {w.stage}]")
+        lines.extend(f"  stale: {detail}" for detail in w.stale)
     return lines
 
 
@@ -106,7 +109,9 @@ def status_text(rows: Sequence[Any]) -> str:
             sla = f", SLA {w.sla_days}d" if w.sla_days is not None else ""
             mark = " !" if w.breached else ""
             esc = f", escalate to {w.escalation}" if w.breached and w.escalation else ""
-            out.append(f"    waiting on {w.role} ({_people(w.people)}) for {w.rule}{sla}{mark}{esc}")
+            again = " to re-approve" if w.stale else ""
+            out.append(f"    waiting on {w.role} ({_people(w.people)}){again} for {w.rule}{sla}{mark}{esc}")
+            out.extend(f"      stale: {detail}" for detail in w.stale)
         for b in getattr(row, "blockers", ()):
             if not row.waiting:
                 out.append(f"    blocked: {b}")
@@ -177,6 +182,11 @@ def ago(stamp: str | None, today: Any) -> str:
     return f"{when} ({local.date().isoformat()})"
 
 
+def _changed(detail: str) -> str:
+    """``who: what changed`` → ``what changed`` (the reader is who)."""
+    return detail.partition(": ")[2] or detail
+
+
 def inbox_text(me: str, rows: Sequence[Any], offers: Mapping[str, Any], today: Any) -> str:
     """``offerctl inbox``: per offer, the candidate, role and pay, then what is asked of
     ``me`` and since when."""
@@ -203,6 +213,8 @@ def inbox_text(me: str, rows: Sequence[Any], offers: Mapping[str, Any], today: A
         for w in row.waiting:
             sla = f"; SLA {w.sla_days} business day{'' if w.sla_days == 1 else 's'}" if w.sla_days else ""
             late = " — overdue" if w.breached else ""
-            out.append(f"    approve as {w.role} (rule {w.rule}){sla}{late}")
+            verb = "approve again" if w.stale else "approve"
+            out.append(f"    {verb} as {w.role} (rule {w.rule}){sla}{late}")
+            out.extend(f"      your approval went stale: {_changed(detail)}" for detail in w.stale)
         out.append(f"    offerctl show {row.offer_id}  ·  offerctl approve {row.offer_id}")
     return "\n".join(out)

@@ -255,10 +255,17 @@ def _comparison(comparison: Sequence[Mapping[str, Any]], prev: Any) -> Table:
 
 
 def remind_view(result: Any, *, sent: bool = False) -> Group:
-    """``offerctl remind``: the overdue approvals and, unless ``sent``, a plain statement that
-    this was a dry run and nothing was mailed."""
-    if not result.overdue:
+    """``offerctl remind``: the overdue approvals, the stale ones to give again, and unless
+    ``sent``, a plain statement that this was a dry run and nothing was mailed."""
+    again = getattr(result, "reapprovals", ())
+    if not result.overdue and not again:
         return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+    if not result.overdue:
+        return Group(
+            Text(f"no approval is past its SLA as of {result.as_of}"),
+            _reapprovals_table(again),
+            _delivery_line(result, sent),
+        )
     noun = "approval" if len(result.overdue) == 1 else "approvals"
     table = Table(
         title=f"{len(result.overdue)} {noun} past SLA as of {result.as_of} (business days)",
@@ -288,16 +295,38 @@ def remind_view(result: Any, *, sent: bool = False) -> Group:
     parts: list[Any] = [table]
     if notes:
         parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
+    if again:
+        parts.append(_reapprovals_table(again))
+    parts.append(_delivery_line(result, sent))
+    return Group(*parts)
+
+
+def _delivery_line(result: Any, sent: bool) -> Text:
     count = len(result.digests)
     reminders = "reminder" if count == 1 else "reminders"
     to = ", ".join(d.to for d in result.digests)
     if sent:
-        parts.append(Text(f"sent {count} {reminders}: {to}"))
-    else:
-        parts.append(
-            Text(
-                f"dry run: {count} {reminders} would be sent ({to}); "
-                "nothing was sent — use --send to email them"
-            )
+        return Text(f"sent {count} {reminders}: {to}")
+    return Text(
+        f"dry run: {count} {reminders} would be sent ({to}); nothing was sent — use --send to email them"
+    )
+
+
+def _reapprovals_table(items: Any) -> Table:
+    """Stale approvals wanted again: the terms changed after they were given."""
+    table = Table(
+        title=f"{len(items)} approval(s) to give again (terms changed after approval)",
+        title_justify="left",
+        title_style="bold",
+    )
+    for column in ("offer", "role", "approver", "since", "what changed"):
+        table.add_column(column, no_wrap=column in {"offer", "since"})
+    for item in items:
+        table.add_row(
+            item.offer_id,
+            item.role,
+            ", ".join(item.people),
+            item.since[:10],
+            "; ".join(d.partition(": ")[2] or d for d in item.stale),
         )
-    return Group(*parts)
+    return table

@@ -37,6 +37,9 @@ from offerctl.policy.routing import (
 from offerctl.store import git, loader
 from offerctl.store.repo import Repo
 
+AWAITING_STATUSES = frozenset({Status.PENDING_APPROVAL, Status.APPROVED, Status.SENT, Status.NEGOTIATING})
+"""Statuses in which a missing or stale approval is someone's work (status, inbox, remind)."""
+
 # Policy findings that make routing untrustworthy: approvals are refused until they are fixed.
 BLOCKING_CODES = frozenset({"P202", "P203", "P204", "P205", "P206", "P209"})
 
@@ -158,6 +161,7 @@ def waiting_json(w: Waiting) -> dict[str, Any]:
         "people": list(w.people),
         "escalation": w.escalation,
         "since": w.since,
+        "stale": list(w.stale),
     }
 
 
@@ -550,6 +554,47 @@ def decide_submit(repo: Repo, policy: PolicySet) -> change.Decide[ApprovalChange
     return decide
 
 
+@dataclass(frozen=True)
+class Needed:
+    """One approval an offer needs (again): which rule, whose, and why."""
+
+    rule: str
+    stage: str
+    role: str
+    people: tuple[str, ...]
+    open: bool
+    """The rule's stage is open: its approvers can act now (later stages wait their turn)."""
+    stale: tuple[str, ...]
+    """``who: what changed`` for each approval that went stale; empty for a new requirement."""
+    why: str
+    """The rule's condition as evaluated (for a requirement the change newly triggered)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "stage": self.stage,
+            "role": self.role,
+            "people": list(self.people),
+            "open": self.open,
+            "reason": "stale" if self.stale else "newly_required",
+            "stale": list(self.stale),
+            "why": self.why,
+        }
+
+
+def approvals_needed(repo: Repo, offer_id: str) -> list[Needed]:
+    """Every triggered rule the offer does not satisfy now, in stage order: what `revise`
+    reports after changing terms (who must re-approve, and why)."""
+    policy, _ = load_policy_set(repo)
+    offer = loader.load_offer(repo, offer_id)
+    result = route(repo, policy, offer)
+    return [
+        Needed(r.rule_id, r.stage, r.role, r.acting, r.open, r.stale, r.explanation)
+        for r in result.rules
+        if r.triggered and not r.satisfied
+    ]
+
+
 # --- status and inbox -----------------------------------------------------------------------
 
 
@@ -561,9 +606,11 @@ class WaitItem:
     escalation: str | None
     sla_days: int | None
     breached: bool
+    stale: tuple[str, ...] = ()
+    """``who: what changed`` for each approval of this rule that went stale: a re-approval."""
 
     def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__) | {"people": list(self.people)}
+        return dict(self.__dict__) | {"people": list(self.people), "stale": list(self.stale)}
 
 
 @dataclass(frozen=True)
@@ -614,7 +661,9 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
 
 def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: BusinessCalendar) -> StatusRow:
     result = route(repo, policy, offer, as_of=day)
-    waiting = result.waiting() if offer.status == Status.PENDING_APPROVAL else []
+    # Approvals are work while the offer awaits them, and again after its terms changed
+    # (revise, or an edit of a covered field): stale approvals wait on their approvers.
+    waiting = result.waiting() if offer.status in AWAITING_STATUSES else []
     since = result.since if waiting else None
     days = max(0, calendar.between(dt.date.fromisoformat(since[:10]), day)) if since else None
     items = []
@@ -628,6 +677,7 @@ def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: Bu
                 w.escalation,
                 sla,
                 sla is not None and days is not None and days > sla,
+                w.stale,
             )
         )
     blockers = tuple(result.blockers()) if offer.status != Status.DRAFT else ()
@@ -670,7 +720,9 @@ def inbox(repo: Repo, email: str, *, as_of: dt.date | None = None) -> list[Statu
 __all__ = [
     "ActionResult",
     "ApprovalChange",
+    "Needed",
     "StatusRow",
+    "approvals_needed",
     "approve",
     "decide_approve",
     "decide_reject",

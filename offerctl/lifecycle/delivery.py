@@ -159,7 +159,10 @@ def send(
     pdf_path = out / f"{offer.id}.pdf"
     recipient: str | None = None
     if via == "email":
-        settings = mailer.SmtpSettings.from_repo(repo)
+        if dry_run:
+            settings = mailer.SmtpSettings.for_preview(repo, str(offer.get("recruiter") or ""))
+        else:
+            settings = mailer.SmtpSettings.from_repo(repo)
         letter = compose(repo, offer, rendered.content)
         recipient = letter.to_email
         message = mailer.build_message(

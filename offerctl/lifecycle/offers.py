@@ -62,6 +62,11 @@ def _merge(base: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def merged(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The intake file's data with the ``--set``/prompted values (dotted paths) applied."""
+    return _merge(dict(base), values)
+
+
 def assemble(
     repo: Repo,
     policies: loader.Policies,
@@ -99,6 +104,7 @@ def assemble(
     )
     data["id"] = f"{repo.id_prefix}-{(on or today()).year}-00000000"  # placeholder for checks
     found = intake.problems(data, reference_checks)
+    found += intake.past_dates(data, on or today())
     data.pop("id")
     return Draft(data, tuple(found))
 
@@ -119,6 +125,14 @@ def choices_for(repo: Repo, policies: loader.Policies, path: str) -> tuple[str, 
         values = repo.config.get(config_lists[path])
         return tuple(str(v) for v in values) if isinstance(values, list) else ()
     return ()
+
+
+def preview(repo: Repo, draft: Draft) -> Offer:
+    """The draft as the offer it would become (a placeholder id), for checks before writing."""
+    data = dict(draft.data)
+    data["id"] = f"{repo.id_prefix}-{today().year}-00000000"
+    data.setdefault("status", "draft")
+    return Offer(f"offers/{data['id']}.yaml", data)
 
 
 @dataclass(frozen=True)

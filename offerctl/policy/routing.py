@@ -131,6 +131,13 @@ class RuleOutcome:
     def valid(self) -> tuple[ApprovalCheck, ...]:
         return tuple(a for a in self.approvals if a.state == "valid")
 
+    @property
+    def stale(self) -> tuple[str, ...]:
+        """``who: what changed`` for each stale approval of an unsatisfied rule."""
+        if self.satisfied:
+            return ()
+        return tuple(f"{a.by}: {a.detail}" for a in self.approvals if a.state == "stale")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule_id,
@@ -158,6 +165,9 @@ class Waiting:
     people: tuple[str, ...]
     escalation: str | None
     since: str | None
+    stale: tuple[str, ...] = ()
+    """Approvals of this rule that went stale, each as ``who: what changed`` — the work is
+    then a re-approval (after ``revise`` or an edit of a covered field)."""
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,7 @@ class RouteResult:
 
     def waiting(self) -> list[Waiting]:
         return [
-            Waiting(r.stage, r.rule_id, r.role, r.acting, r.escalation, self.since)
+            Waiting(r.stage, r.rule_id, r.role, r.acting, r.escalation, self.since, r.stale)
             for r in self.rules
             if r.triggered and not r.satisfied and r.open
         ]
@@ -212,6 +222,7 @@ class RouteResult:
                     "people": list(w.people),
                     "escalation": w.escalation,
                     "since": w.since,
+                    "stale": list(w.stale),
                 }
                 for w in self.waiting()
             ],
@@ -359,10 +370,12 @@ def reset_at(data: Mapping[str, Any]) -> str:
 
 
 def _submitted_at(data: Mapping[str, Any]) -> str | None:
+    """When the current round of approvals began: the last submission, or the last
+    revision of a sent offer (its changed terms need approving again from then on)."""
     times = [
         str(e.get("at", ""))
         for e in data.get("events") or []
-        if isinstance(e, Mapping) and e.get("type") == "submitted"
+        if isinstance(e, Mapping) and e.get("type") in ("submitted", "revised")
     ]
     return max(times, default=None)
 
