@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from offerctl.checks import selection, trust
 from offerctl.checks.context import Context, RepoCheck
 from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS
+from offerctl.core import isolation
 from offerctl.core.clock import today
 from offerctl.core.model import (
     Finding,
@@ -90,7 +91,10 @@ def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
     if doc.ok:
         try:
             for offer_check in OFFER_CHECKS:
-                findings.extend(offer_check(ctx, offer))
+                try:
+                    findings.extend(offer_check(ctx, offer))
+                except Exception as exc:
+                    findings.append(isolation.failure(rel, exc, offer.id or None, offer_check.__name__))
         finally:
             ctx._texts.pop(rel, None)  # line lookups read the file again; keep memory flat
     return FileResult(tuple(findings), _summary(doc.data))
@@ -288,7 +292,10 @@ def run(
                 offers.append(Offer(rel, result.summary))
         ctx.offers = offers
         for repo_check in REPO_CHECKS:
-            findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+            try:
+                findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+            except Exception as exc:
+                findings.append(isolation.failure(OFFERS_DIR, exc, None, repo_check.__name__))
         if store is not None:
             store.save()
         if verify_history:

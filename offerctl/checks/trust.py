@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 APPEND_ONLY = ("approvals", "events")
 _NOUN = {"approvals": "approval", "events": "event"}
 
+
 def policy_changes(repo: Repo, changed: Sequence[str], ref: str, owners: Sequence[str] = ()) -> list[Finding]:
     """G555 (warning): a policy or configuration file changed in this pull request; the
     change itself needs review by the policy owners (CODEOWNERS), and it does not apply to
@@ -277,7 +278,8 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
 
 def _approval_keys(data: Mapping[str, Any]) -> list[tuple[int, tuple[str, str, str, str]]]:
     keys = []
-    for index, item in enumerate(data.get("approvals") or []):
+    lines = data.get("approvals")
+    for index, item in enumerate(lines if isinstance(lines, list) else []):
         if isinstance(item, Mapping):
             key = (str(item.get("by", "")).lower(), str(item.get("at", "")), str(item.get("role", "")))
             keys.append((index, (*key, str(item.get("digest", "")))))

@@ -17,6 +17,7 @@ from offerctl.cli._app import (
     RetriesOption,
     app,
     echo,
+    warn_skipped,
 )
 
 OfferId = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
@@ -197,7 +198,8 @@ def status(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOpti
     from offerctl.lifecycle import approval_flow
     from offerctl.store.repo import open_repo
 
-    rows = approval_flow.status_rows(open_repo(repo))
+    rows, problems = approval_flow.status_table(open_repo(repo))
+    warn_skipped(problems)
     if format == Format.json:
         _json([r.as_json() for r in rows])
         return
@@ -215,7 +217,8 @@ def inbox(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOptio
 
     target = open_repo(repo)
     me = git.identity(target.root).email
-    rows = approval_flow.inbox(target, me)
+    rows, problems = approval_flow.inbox_table(target, me)
+    warn_skipped(problems)
     if format == Format.json:
         _json({"for": me.lower(), "items": [r.as_json() for r in rows]})
         return

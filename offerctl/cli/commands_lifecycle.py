@@ -21,6 +21,7 @@ from offerctl.cli._app import (
     app,
     echo,
     stderr_console,
+    warn_skipped,
 )
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
@@ -335,11 +336,7 @@ def export(
         from offerctl.core.model import to_jsonable
 
         echo(as_json([to_jsonable(dict(r)) for r in result.rows]))
-    if result.findings:
-        stderr_console().print(
-            f"[yellow]warning:[/] {len(result.findings)} file(s) could not be read cleanly; "
-            "run `offerctl check`"
-        )
+    warn_skipped(result.findings)
 
 
 @app.command("merge-driver", hidden=False)

@@ -20,8 +20,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from offerctl.core import isolation
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import today
+from offerctl.core.model import Finding
 from offerctl.lifecycle import mailer
 from offerctl.lifecycle.mailer import SmtpSettings
 from offerctl.store.repo import Repo
@@ -197,6 +199,8 @@ class RemindResult:
     overdue: tuple[Overdue, ...]
     digests: tuple[Digest, ...]
     sent: tuple[str, ...] = ()
+    skipped: tuple[Finding, ...] = ()
+    """Files left out (S130/S131): printed on stderr, never hidden."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -210,20 +214,33 @@ class RemindResult:
 def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
     """Overdue approvals of every valid ``pending_approval`` offer, from the approvals
     team's routing (``route(...).waiting()``: who can act now, since when, escalation)."""
+    return collect_checked(repo, as_of=as_of)[0]
+
+
+def collect_checked(repo: Repo, *, as_of: dt.date) -> tuple[list[Overdue], list[Finding]]:
+    """``collect`` plus the pending offers it had to skip (S130 invalid file, S131 routing
+    raised): one bad file never hides the others' reminders."""
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
     from offerctl.store import loader
 
     policy, _ = load_policy_set(repo)
-    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    pending = {o.path for o in offers if o.status == "pending_approval"}
+    problems = isolation.skipped(f for f in findings if f.path in pending)
     waiting: list[tuple[str, str, WaitingLike]] = []
     for offer in sorted(offers, key=lambda o: o.id):
         if not offer.extra.get("valid") or offer.status != "pending_approval":
             continue
         title = str(offer.get("role.title") or "")
-        waiting.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
+        items, problem = isolation.guarded(
+            offer, lambda o: route(repo, policy, o, as_of=as_of).waiting(), "routing"
+        )
+        waiting.extend((offer.id, title, item) for item in items or [])
+        if problem is not None:
+            problems.append(problem)
     sla = {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
-    return overdue(waiting, BusinessCalendar.for_repo(repo), sla, as_of)
+    return overdue(waiting, BusinessCalendar.for_repo(repo), sla, as_of), problems
 
 
 def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> RemindResult:
@@ -231,9 +248,9 @@ def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> Remi
     ``send``) their delivery. Nothing is written to the repository."""
     day = as_of or today()
     company = str(repo.setting("company.name") or "")
-    items = collect(repo, as_of=day)
+    items, problems = collect_checked(repo, as_of=day)
     mails = digests(items, company=company, as_of=day)
     sent: list[str] = []
     if send and mails:
         sent = send_digests(SmtpSettings.from_config(repo.setting("smtp")), mails, company=company)
-    return RemindResult(day, tuple(items), tuple(mails), tuple(sent))
+    return RemindResult(day, tuple(items), tuple(mails), tuple(sent), tuple(problems))

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from offerctl.core.model import get_path, to_jsonable
+from offerctl.core.errors import InputError
+from offerctl.core.model import get_path, records, to_jsonable
 from offerctl.store import git, loader, yamlio
 from offerctl.store.repo import Repo
 
@@ -113,7 +114,12 @@ def build(repo: Repo, offer_id: str) -> Timeline:
             except yamlio.YamlProblem:
                 data = None
         versions.append((meta, data if isinstance(data, Mapping) else None))
-    current = yamlio.load_path(path)
+    try:
+        current = yamlio.load_path(path)
+    except yamlio.YamlProblem as exc:
+        raise InputError(
+            exc.message, path=rel, line=exc.line, hint=f"run `offerctl check {rel}` and fix the file"
+        ) from None
     staleness = _staleness_fn(repo, rel)
     entries: list[Entry] = []
     previous: Any = None
@@ -141,9 +147,9 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                             {"field": key, "old": old.get(key), "new": new.get(key)},
                         )
                     )
-        seen_before = {_key(a) for a in (previous or {}).get("approvals") or []}
-        for approval in data.get("approvals") or []:
-            if isinstance(approval, Mapping) and _key(approval) not in seen_before:
+        seen_before = {_key(a) for a in records(previous, "approvals")}
+        for approval in records(data, "approvals"):
+            if _key(approval) not in seen_before:
                 entries.append(
                     Entry(
                         str(approval.get("at") or date),
@@ -156,12 +162,18 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                     )
                 )
         if staleness is not None:
-            now_stale = staleness(data)
-            approvals_now = data.get("approvals") or []
+            try:
+                now_stale = staleness(data)
+            except Exception:
+                now_stale = {}
+            raw_approvals = data.get("approvals")
+            approvals_now = raw_approvals if isinstance(raw_approvals, list) else []
             for index, why in sorted(now_stale.items()):
                 if index in stale_before or index >= len(approvals_now):
                     continue
                 approval = approvals_now[index]
+                if not isinstance(approval, Mapping):
+                    continue
                 entries.append(
                     Entry(
                         date,
@@ -174,9 +186,9 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                     )
                 )
             stale_before = set(now_stale)
-        seen_events = {_key(e) for e in (previous or {}).get("events") or []}
-        for event in data.get("events") or []:
-            if isinstance(event, Mapping) and _key(event) not in seen_events:
+        seen_events = {_key(e) for e in records(previous, "events")}
+        for event in records(data, "events"):
+            if _key(event) not in seen_events:
                 entries.append(
                     Entry(
                         str(event.get("at") or date),
@@ -190,7 +202,7 @@ def build(repo: Repo, offer_id: str) -> Timeline:
         previous = data
     if isinstance(current, Mapping) and previous is not None and _key(current) != _key(previous):
         entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
-    events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
+    events = records(current, "events")
     revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
     status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
     return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))

@@ -38,7 +38,7 @@ _MAX_LEADING = 128
 """Longest run of indentation/indicators at the start of a line (bounds block nesting)."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: raising sets __traceback__ (frozen turned it into FrozenInstanceError)
 class YamlProblem(Exception):
     """Why a file cannot be read. ``code`` is a Y6xx finding code."""
 
