@@ -81,7 +81,7 @@ def test_one_hand_edited_amount_never_takes_down_a_repository_wide_command(
         assert "Traceback" not in result.err
     checked = cli("check", "--format", "json", cwd=example_repo).json()
     [finding] = [f for f in checked["findings"] if f["path"] == "offers/OFF-2026-9KD3VX6Q.yaml"]
-    assert (finding["code"], finding["line"]) in {("S105", line), ("S104", line)}
+    assert (finding["code"], finding["line"]) in {("S105", line), ("S104", line), ("S106", line)}
     assert "compensation.base_salary" in finding["message"]
     # the other offers are still shown: the bad file is skipped and said to be skipped
     status = cli("status", cwd=example_repo)
@@ -127,3 +127,76 @@ def test_a_broken_yaml_file_gives_log_an_input_error_not_a_traceback(example_rep
     assert result.code == 2
     assert "offers/OFF-2026-9KD3VX6Q.yaml:" in result.err
     assert "Traceback" not in result.err
+
+
+# --- 8. offer ids (and issue 13 item 16) -------------------------------------------------------
+
+NOT_IDS = [
+    "OFF-2026-C*",
+    "OFF-2026-?QN46WQT",
+    "OFF-2026-[0-9]*",
+    "../*",
+    "../../outside/X",
+    "/etc/passwd",
+    "**",
+    "A" * 5000,
+    "OFF-2026-7QN4\n",
+    "OFF 2026",
+    "offers/OFF-2026-9KD3VX6Q.yaml",
+    "-",
+    "\x1b[31m",
+]
+
+
+@pytest.mark.parametrize("given", NOT_IDS, ids=lambda s: repr(s[:20]))
+@pytest.mark.parametrize("command", ["show", "approve", "route", "log", "render", "submit"])
+def test_an_id_that_is_not_an_id_is_a_usage_error_before_any_file_is_read(
+    example_repo: Path, cli: Any, command: str, given: str
+) -> None:
+    outside = example_repo.parent / "outside"
+    outside.mkdir(exist_ok=True)
+    (outside / "X.yaml").write_text("id: X\nstatus: draft\n")
+    before = git(example_repo, "rev-parse", "HEAD")
+    result = cli(command, given, cwd=example_repo / "offers")
+    assert result.code == 2, (result.out, result.err)
+    assert "Traceback" not in result.err
+    assert "is not an offer id" in result.err or "no offer" in result.err
+    assert "ids look like OFF-2026-7K3QXM2B" in result.err  # a real id has 8 random characters
+    assert len(result.err) < 400  # a 5,000-character id is not echoed back
+    assert git(example_repo, "rev-parse", "HEAD") == before
+    assert git(example_repo, "status", "--porcelain") == ""
+
+
+@pytest.mark.parametrize("command", ["show", "route", "log", "headroom"])
+def test_ids_are_case_insensitive_and_a_unique_prefix_is_enough(
+    example_repo: Path, cli: Any, command: str
+) -> None:
+    for given in ("off-2026-9kd3vx6q", "OFF-2026-9KD3", "9kd3vx", " OFF-2026-9KD3VX6Q\n"):
+        result = cli(command, given, cwd=example_repo)
+        assert result.code in (0, 1), (given, result.err)
+        assert "OFF-2026-9KD3VX6Q" in result.out
+
+
+def test_a_lowercase_id_approves_and_commits_under_the_real_id(offer_repo: Path, cli: Any) -> None:
+    offer_id = new_offer(offer_repo, cli)
+    result = cli("submit", offer_id.lower(), cwd=offer_repo)
+    assert result.code == 0, result.err
+    assert f"Offer-Id: {offer_id}" in git(offer_repo, "log", "-1", "--format=%B")
+
+
+def test_an_ambiguous_prefix_lists_the_candidates(example_repo: Path, cli: Any) -> None:
+    result = cli("show", "off-2026", cwd=example_repo)
+    assert result.code == 2
+    assert "is ambiguous: it matches OFF-2026-0TB8WD5K, OFF-2026-1VA9KM7E" in result.err
+    assert "and 6 more" in result.err
+    short = cli("show", "OFF", cwd=example_repo)  # too short to be a prefix: not found
+    assert short.code == 2 and "no offer 'OFF'" in short.err
+
+
+def test_a_near_miss_says_did_you_mean(example_repo: Path, cli: Any) -> None:
+    result = cli("show", "OFF-2026-9KD3VX6R", cwd=example_repo)  # last character mistyped
+    assert result.code == 2
+    assert "no offer 'OFF-2026-9KD3VX6R' in offers/" in result.err
+    assert "did you mean OFF-2026-9KD3VX6Q?" in result.err
+    swapped = cli("approve", "OFF-2026-9DK3VX6Q", cwd=example_repo)  # two characters swapped
+    assert swapped.code == 2 and "did you mean OFF-2026-9KD3VX6Q?" in swapped.err

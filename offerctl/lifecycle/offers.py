@@ -174,11 +174,7 @@ def create(
 
 
 def loader_exists(repo: Repo, offer_id: str) -> bool:
-    try:
-        loader.find_offer_path(repo, offer_id)
-    except UsageError:
-        return False
-    return True
+    return offer_id.upper() in loader.offer_ids(repo)
 
 
 # --- reading ---------------------------------------------------------------------------

@@ -101,7 +101,7 @@ def _event_summary(event: Mapping[str, Any]) -> str:
 
 
 def build(repo: Repo, offer_id: str) -> Timeline:
-    path = loader.find_offer_path(repo, offer_id)
+    offer_id, path = loader.resolve_offer(repo, offer_id)
     rel = repo.rel(path)
     commits = git.log_file(repo.root, rel)
     blobs = git.read_blobs(repo.root, [f"{c[0]}:{rel}" for c in commits])

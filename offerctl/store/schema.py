@@ -259,8 +259,8 @@ def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
     if keyword == "multipleOf":
         exponent = Decimal(str(value)).as_tuple().exponent
         places = -exponent if isinstance(exponent, int) else 0
-        if places > 0:
-            return ("S105", f"'{where}' must have at most {places} decimal place(s){shown}", path)
+        if places > 0:  # S106: the code `check` has always used for sub-cent amounts
+            return ("S106", f"'{where}' must have at most {places} decimal place(s){shown}", path)
         return ("S105", f"'{where}' must be a multiple of {value}{shown}", path)
     if keyword in {"minLength", "minItems"}:
         return ("S105", f"'{where}' must not be empty", path)
