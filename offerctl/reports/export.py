@@ -131,10 +131,23 @@ def collect(repo: Repo, *, status: str = "accepted", since: str | None = None) -
     return ExportResult(tuple(rows), tuple(findings))
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection")."""
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``,
+    ``+cmd|…``, ``@SUM(…)``) gets a leading ``'``, the OWASP rule: the app then shows it as
+    text. Numbers are written as numbers (they are never formulas)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
 def to_csv(rows: tuple[Mapping[str, Any], ...]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     for values in rows:
-        writer.writerow({k: "" if v is None else to_jsonable(v) for k, v in values.items()})
+        writer.writerow({k: "" if v is None else neutralise(to_jsonable(v)) for k, v in values.items()})
     return buffer.getvalue()
