@@ -236,3 +236,65 @@ def test_csv_neutralising_covers_tab_and_carriage_return() -> None:
     assert neutralise("\r=1") == "'\r=1"
     assert neutralise("Jane") == "Jane"
     assert neutralise(-5) == -5
+
+
+# --- 10. letters escape exactly once per format ----------------------------------------------
+
+NAME = "Siobhán O'Brien"
+TITLE = 'R&D "Lead" <b>x</b> *y*'
+
+
+def _approved_offer(offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, port: int) -> str:
+    from tests.test_end_to_end import MANAGER, RECRUITER, Actors, smtp_config
+
+    smtp_config(offer_repo, port)
+    actors = Actors(offer_repo, cli, monkeypatch)
+    offer_id = new_offer(offer_repo, cli, candidate__name=f'"{NAME}"', role__title=f"'{TITLE}'")
+    actors.run(RECRUITER, "2026-11-16T09:00:00Z", "submit", offer_id)
+    actors.run(MANAGER, "2026-11-16T12:00:00Z", "approve", offer_id)
+    return offer_id
+
+
+def test_names_with_quotes_and_ampersands_are_escaped_once_in_every_format(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import html as html_mod
+
+    import pypdf
+
+    from tests.smtp_server import smtp_server
+
+    with smtp_server() as inbox:
+        offer_id = _approved_offer(offer_repo, cli, monkeypatch, inbox.port)
+        letters = {}
+        for fmt in ("md", "html", "pdf"):
+            out = tmp_path / f"letter.{fmt}"
+            result = cli("render", offer_id, "--format", fmt, "-o", str(out), cwd=offer_repo)
+            assert result.code == 0, result.err
+            letters[fmt] = out
+        md = letters["md"].read_text()
+        assert f"Dear {NAME}," in md and TITLE in md  # Markdown is not escaped at all
+        page = letters["html"].read_text()
+        assert "&amp;#" not in page and "&#35;" not in page  # no second escape of an escape
+        assert "Dear Siobhán O&#39;Brien," in page or f"Dear {NAME}," in page
+        assert "<b>x</b>" not in page  # data never becomes markup
+        text = html_mod.unescape(re.sub(r"<[^>]+>", "", page))
+        assert f"Dear {NAME}," in text and TITLE in text
+        pdf_text = "".join(p.extract_text() for p in pypdf.PdfReader(letters["pdf"]).pages)
+        assert f"Dear {NAME}," in pdf_text
+        assert 'R&D "Lead" <b>x</b> *y*' in pdf_text.replace("\n", " ")
+        assert "&#" not in pdf_text and "&amp;" not in pdf_text
+
+        sent = cli("send", offer_id, "--via", "email", cwd=offer_repo)
+        assert sent.code == 0, sent.err
+        [mail] = inbox.mails
+        assert mail["To"].addresses[0].display_name == NAME
+        assert mail["Subject"].endswith(TITLE)
+        body = mail.get_body(("plain",))
+        assert body is not None
+        assert "Dear Siobhán," in body.get_content() and TITLE in body.get_content()
+        (attachment,) = list(mail.iter_attachments())
+        out = tmp_path / "mailed.pdf"
+        out.write_bytes(attachment.get_content())
+        mailed = "".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
+        assert f"Dear {NAME}," in mailed and "&#" not in mailed

@@ -84,8 +84,18 @@ def _finalize_html(value: Any) -> Any:
         raise _EmptyValue()
     if isinstance(value, Markup):
         return value
-    escaped = str(escape(value))
-    return Markup(_MD_ACTIVE.sub(lambda m: f"&#{ord(m.group(0))};", escaped))
+    # Exactly one escape per character: Markdown punctuation becomes a numeric reference,
+    # everything else goes through HTML escaping. (Escaping the HTML first and then the
+    # Markdown turned the '#' of "&#39;" into "&#35;": "O&#39;Brien" in the letter.)
+    text = str(value)
+    out: list[str] = []
+    last = 0
+    for match in _MD_ACTIVE.finditer(text):
+        out.append(str(escape(text[last : match.start()])))
+        out.append(f"&#{ord(match.group(0))};")
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 def _markdown_to_html(value: Any) -> Any:
