@@ -298,3 +298,54 @@ def test_names_with_quotes_and_ampersands_are_escaped_once_in_every_format(
         out.write_bytes(attachment.get_content())
         mailed = "".join(p.extract_text() for p in pypdf.PdfReader(out).pages)
         assert f"Dear {NAME}," in mailed and "&#" not in mailed
+
+
+# --- 12. control characters in text, disk full, git and SMTP failures ---------------------------
+
+def point_smtp_at(repo: Path, port: int) -> None:
+    """The example repository's smtp settings, aimed at the loopback test server."""
+    config = repo / "offerctl.yaml"
+    text = config.read_text().replace("host: localhost\n  port: 1025", f"host: 127.0.0.1\n  port: {port}")
+    config.write_text(text.replace("  password_env: OFFERCTL_SMTP_PASSWORD\n", ""))
+    git(repo, "commit", "-qam", "smtp on loopback")
+
+
+CONTROL = ["Jane\r\nBcc: victim@example.com", "Jane\nDoe", "Jane\x00", "Jane\x1b[2J", "Jane\u2028Doe", "Jane\tDoe"]
+
+
+@pytest.mark.parametrize("value", CONTROL, ids=repr)
+@pytest.mark.parametrize("field", ["candidate.name", "role.title", "role.location.city", "role.department"])
+def test_new_refuses_control_characters_in_one_line_fields(
+    offer_repo: Path, cli: Any, field: str, value: str
+) -> None:
+    import json
+
+    from tests.helpers import intake
+
+    before = git(offer_repo, "rev-parse", "HEAD")
+    (offer_repo / "intake.yaml").write_text(intake())
+    for written in (json.dumps(value), value):  # a YAML-quoted escape, and the raw characters
+        result = cli("new", "--no-input", "--from", "intake.yaml", "--set", f"{field}={written}", cwd=offer_repo)
+        assert result.code == 2, (result.out, result.err)
+        assert "Traceback" not in result.err
+        assert "one line of text without control characters" in result.err, result.err
+    assert git(offer_repo, "rev-parse", "HEAD") == before
+
+
+def test_a_hand_edited_line_break_in_a_name_is_a_finding_and_send_refuses(
+    example_repo: Path, cli: Any, smtp_inbox: Any
+) -> None:
+    point_smtp_at(example_repo, smtp_inbox.port)
+    path = example_repo / "offers" / "OFF-2026-2WF8JT4M.yaml"  # approved, ready to send
+    path.write_text(path.read_text().replace("name: Daniel Kim", 'name: "Daniel Kim\\r\\nBcc: all@example.com"', 1))
+    line = next(n for n, ln in enumerate(path.read_text().splitlines(), 1) if "Bcc" in ln)
+    checked = cli("check", "--format", "json", cwd=example_repo).json()
+    [finding] = [f for f in checked["findings"] if f["offer"] == "OFF-2026-2WF8JT4M"]
+    assert (finding["code"], finding["line"]) == ("S105", line)
+    assert "'candidate.name' must be one line of text without control characters" in finding["message"]
+    assert "Bcc" not in finding["message"]  # candidate data is confidential: never echoed
+    sent = cli("send", "OFF-2026-2WF8JT4M", "--via", "email", cwd=example_repo)
+    assert sent.code == 2, sent.err
+    assert f"offers/OFF-2026-2WF8JT4M.yaml:{line}:" in sent.err
+    assert "Traceback" not in sent.err
+    assert smtp_inbox.messages == []

@@ -415,6 +415,10 @@ def parse_scalar(text: str) -> Any:
     """A command-line value (``--set path=value``) read with the same YAML 1.2 rules."""
     if text == "":
         return ""
+    if "\n" in text or "\r" in text:
+        # YAML would fold the line break into a space and quietly change the value; taken
+        # as it was typed, the schema then decides (one-line fields refuse it).
+        return text
     try:
         return load_text(text)
     except YamlProblem as exc:
