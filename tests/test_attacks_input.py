@@ -302,6 +302,7 @@ def test_names_with_quotes_and_ampersands_are_escaped_once_in_every_format(
 
 # --- 12. control characters in text, disk full, git and SMTP failures ---------------------------
 
+
 def point_smtp_at(repo: Path, port: int) -> None:
     """The example repository's smtp settings, aimed at the loopback test server."""
     config = repo / "offerctl.yaml"
@@ -310,7 +311,14 @@ def point_smtp_at(repo: Path, port: int) -> None:
     git(repo, "commit", "-qam", "smtp on loopback")
 
 
-CONTROL = ["Jane\r\nBcc: victim@example.com", "Jane\nDoe", "Jane\x00", "Jane\x1b[2J", "Jane\u2028Doe", "Jane\tDoe"]
+CONTROL = [
+    "Jane\r\nBcc: victim@example.com",
+    "Jane\nDoe",
+    "Jane\x00",
+    "Jane\x1b[2J",
+    "Jane\u2028Doe",
+    "Jane\tDoe",
+]
 
 
 @pytest.mark.parametrize("value", CONTROL, ids=repr)
@@ -325,7 +333,9 @@ def test_new_refuses_control_characters_in_one_line_fields(
     before = git(offer_repo, "rev-parse", "HEAD")
     (offer_repo / "intake.yaml").write_text(intake())
     for written in (json.dumps(value), value):  # a YAML-quoted escape, and the raw characters
-        result = cli("new", "--no-input", "--from", "intake.yaml", "--set", f"{field}={written}", cwd=offer_repo)
+        result = cli(
+            "new", "--no-input", "--from", "intake.yaml", "--set", f"{field}={written}", cwd=offer_repo
+        )
         assert result.code == 2, (result.out, result.err)
         assert "Traceback" not in result.err
         assert "one line of text without control characters" in result.err, result.err
@@ -337,7 +347,9 @@ def test_a_hand_edited_line_break_in_a_name_is_a_finding_and_send_refuses(
 ) -> None:
     point_smtp_at(example_repo, smtp_inbox.port)
     path = example_repo / "offers" / "OFF-2026-2WF8JT4M.yaml"  # approved, ready to send
-    path.write_text(path.read_text().replace("name: Daniel Kim", 'name: "Daniel Kim\\r\\nBcc: all@example.com"', 1))
+    path.write_text(
+        path.read_text().replace("name: Daniel Kim", 'name: "Daniel Kim\\r\\nBcc: all@example.com"', 1)
+    )
     line = next(n for n, ln in enumerate(path.read_text().splitlines(), 1) if "Bcc" in ln)
     checked = cli("check", "--format", "json", cwd=example_repo).json()
     [finding] = [f for f in checked["findings"] if f["offer"] == "OFF-2026-2WF8JT4M"]
@@ -349,3 +361,162 @@ def test_a_hand_edited_line_break_in_a_name_is_a_finding_and_send_refuses(
     assert f"offers/OFF-2026-2WF8JT4M.yaml:{line}:" in sent.err
     assert "Traceback" not in sent.err
     assert smtp_inbox.messages == []
+
+
+def _clone(remote: Path, target: Path, email: str) -> Path:
+    git(remote.parent, "clone", "-q", str(remote), str(target))
+    git(target, "config", "user.email", email)
+    return target
+
+
+def test_a_push_refused_by_a_server_hook_shows_the_hooks_message(
+    example_repo: Path, cli: Any, tmp_path: Path
+) -> None:
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(example_repo), str(remote))
+    hook = remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'offers are frozen until Monday: ask #people-ops' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    local = _clone(remote, tmp_path / "local", "rita.ramos@acme.example")
+    before = git(local, "rev-parse", "HEAD")
+    result = cli("accept", "OFF-2026-6RM1PQ9C", "--push", "--push-retries", "5", cwd=local)
+    assert result.code == 2
+    assert "remote: offers are frozen until Monday: ask #people-ops" in result.err
+    assert "(pre-receive hook declined)" in result.err
+    assert "last: Done" not in result.err and "5 times" not in result.err  # one try: a rule, not a race
+    assert git(local, "rev-parse", "HEAD") == before
+    assert git(local, "status", "--porcelain") == ""
+
+
+def test_a_fetch_error_is_reported_whole(example_repo: Path, cli: Any, tmp_path: Path) -> None:
+    git(example_repo, "remote", "add", "origin", str(tmp_path / "no-such-remote"))
+    result = cli("accept", "OFF-2026-6RM1PQ9C", "--push", cwd=example_repo)
+    assert result.code == 2
+    assert "does not appear to be a git repository" in result.err  # the cause, not only the tail
+    assert "Could not read from remote repository" in result.err
+    assert "Traceback" not in result.err
+
+
+@pytest.fixture
+def tiny_disk(tmp_path: Path) -> Any:
+    """A 2 MiB tmpfs (a real full disk: ENOSPC), where the machine lets us mount one (root
+    with CAP_SYS_ADMIN); skipped elsewhere — ``test_a_write_over_the_file_size_limit…``
+    covers the same code path with RLIMIT_FSIZE everywhere."""
+    import subprocess
+
+    mount = tmp_path / "tiny"
+    mount.mkdir()
+    proc = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=2m", "tmpfs", str(mount)], capture_output=True, check=False
+    )
+    if proc.returncode != 0:
+        pytest.skip("cannot mount a tmpfs here (needs root)")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(disk: Path, leave_pages: int) -> None:
+    """Fill the disk, then give back ``leave_pages`` pages of 4 KiB."""
+    import os
+
+    filler = disk / "filler"
+    fd = os.open(filler, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    try:
+        while True:
+            os.write(fd, b"\0" * 65536)
+    except OSError:
+        pass
+    try:
+        while True:
+            os.write(fd, b"\0" * 512)
+    except OSError:
+        pass
+    os.ftruncate(fd, max(0, os.fstat(fd).st_size - leave_pages * 4096))
+    os.close(fd)
+
+
+def _tree(repo: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(repo)): p.read_bytes() for p in sorted((repo / "offers").rglob("*")) if p.is_file()
+    }
+
+
+def test_a_full_disk_gives_a_clear_error_and_leaves_the_repository_as_it_was(
+    tiny_disk: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`new` and `approve` on a disk with 0, 1, 2 … 11 free pages: every run either lands
+    whole (file written and committed) or exits 2 saying the disk is full, with the offer
+    files, HEAD, the index and the working tree exactly as before."""
+    from offerctl.setup.scaffold import init_repo
+    from tests.helpers import intake
+
+    repo = init_repo(tiny_disk / "repo").root
+    offer_id = new_offer(repo, cli)
+    cli("submit", offer_id, cwd=repo)
+    monkeypatch.setenv("GIT_AUTHOR_EMAIL", "hiring.manager@example.com")
+    outcomes = set()
+    for pages in range(12):
+        for args in (
+            ("approve", offer_id),
+            ("new", "--no-input", "--from", str(tiny_disk.parent / "intake.yaml")),
+        ):
+            (tiny_disk.parent / "intake.yaml").write_text(intake())
+            head, files, status = (
+                git(repo, "rev-parse", "HEAD"),
+                _tree(repo),
+                git(repo, "status", "--porcelain"),
+            )
+            _fill(tiny_disk, pages)
+            result = cli(*args, cwd=repo)
+            (tiny_disk / "filler").unlink()
+            assert "Traceback" not in result.err
+            if result.code == 0:
+                outcomes.add("landed")
+                assert git(repo, "rev-parse", "HEAD") != head
+                assert git(repo, "status", "--porcelain") == status
+                git(repo, "reset", "-q", "--hard", head.strip())  # the next size starts equal
+                continue
+            outcomes.add("refused")
+            assert result.code == 2, result.err
+            assert "disk is full" in result.err or "disk may be full" in result.err, result.err
+            assert git(repo, "rev-parse", "HEAD") == head
+            assert _tree(repo) == files, (args, result.err)
+            assert git(repo, "status", "--porcelain") == status
+    assert outcomes == {"landed", "refused"}  # the sweep crossed the edge
+
+
+def test_a_write_over_the_file_size_limit_is_a_clear_error_and_changes_nothing(
+    offer_repo: Path, cli: Any
+) -> None:
+    """Simulated, on any machine: RLIMIT_FSIZE makes the offer write fail with EFBIG, the
+    same path as ENOSPC (`yamlio.atomic_write_bytes` → StorageError; `edit.save` undoes)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    offer_id = new_offer(offer_repo, cli)
+    assert cli("submit", offer_id, cwd=offer_repo).code == 0
+    head, before = git(offer_repo, "rev-parse", "HEAD"), _tree(offer_repo)
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (1000, 1000))
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "offerctl", "approve", offer_id],
+        cwd=offer_repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_AUTHOR_EMAIL": "hiring.manager@example.com"},
+        preexec_fn=limit,
+        timeout=60,
+        check=False,
+    )
+    assert proc.returncode == 2, proc.stderr
+    assert "File too large" in proc.stderr and "nothing was changed" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert git(offer_repo, "rev-parse", "HEAD") == head
+    assert _tree(offer_repo) == before
+    assert git(offer_repo, "status", "--porcelain") == ""

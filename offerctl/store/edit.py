@@ -8,6 +8,7 @@ repository exactly as it was.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -112,19 +113,37 @@ class OfferEdit:
         """Write atomically and commit only this file; returns the commit id (None with
         ``commit=False``, when the change is left staged)."""
         text, _ = self.validated()
-        yamlio.atomic_write(self.path, text)
-        if not commit:
-            git.add(self.repo.root, [self.rel])
-            return None
+        # A hard link to the old version: undoing is then a rename, which needs no free
+        # space — on a full disk, rewriting the old text could fail like the commit did.
+        link = self.path.with_name(f".{self.path.name}.offerctl-undo")
+        undo: Path | None = link
         try:
+            link.unlink(missing_ok=True)
+            os.link(self.path, link)
+        except OSError:
+            undo = None
+        try:
+            yamlio.atomic_write(self.path, text)
+            if not commit:
+                git.add(self.repo.root, [self.rel])
+                return None
             return git.commit(
                 self.repo.root, [self.rel], subject, author=author, body=body, trailers=trailers
             )
-        except Exception:
+        except BaseException:
             # Keep the promise "a refused command leaves the repository as it was".
-            yamlio.atomic_write(self.path, self.original)
+            if undo is not None:
+                # (rename() between two links of one file does nothing: when the write
+                # failed, the path still is the old file and the link is just removed)
+                if not self.path.exists() or not os.path.samefile(undo, self.path):
+                    os.replace(undo, self.path)
+            else:
+                yamlio.atomic_write(self.path, self.original)
             git.run(["reset", "-q", "--", self.rel], self.repo.root, check=False)
             raise
+        finally:
+            if undo is not None:
+                undo.unlink(missing_ok=True)
 
 
 def _plain(value: Any) -> Any:

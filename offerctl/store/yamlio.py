@@ -30,6 +30,8 @@ from typing import Any
 
 import yaml
 
+from offerctl.core.errors import StorageError, storage_hint
+
 MAX_BYTES = 1024 * 1024
 """Largest file offerctl reads (an offer is ~3 KB; a 5 MB file is a mistake or an attack)."""
 MAX_DEPTH = 32
@@ -570,9 +572,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     rename on one file system), is fsynced before the rename, and the directory is fsynced
     after it. An existing file keeps its mode; a new one is 0644.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -582,9 +585,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):  # disk full, quota, read-only: the old file is untouched
+            raise StorageError(
+                f"cannot write {path}: {exc.strerror or exc}", hint=storage_hint(exc.errno)
+            ) from None
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(path.parent, os.O_RDONLY)
