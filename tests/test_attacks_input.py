@@ -520,3 +520,54 @@ def test_a_write_over_the_file_size_limit_is_a_clear_error_and_changes_nothing(
     assert git(offer_repo, "rev-parse", "HEAD") == head
     assert _tree(offer_repo) == before
     assert git(offer_repo, "status", "--porcelain") == ""
+
+
+class _StallAfterData:
+    """An SMTP server that takes the whole message, then never answers (a hung relay)."""
+
+    def __init__(self) -> None:
+        self.received: list[bytes] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        import asyncio
+
+        self.received.append(envelope.content)
+        await asyncio.sleep(3600)
+        return "250 never"  # pragma: no cover
+
+
+def test_a_server_that_hangs_after_data_makes_delivery_unknown_not_nothing_sent(
+    example_repo: Path, cli: Any
+) -> None:
+    import time
+
+    from aiosmtpd.controller import Controller
+
+    from tests.smtp_server import free_port
+
+    handler = _StallAfterData()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        point_smtp_at(example_repo, port)
+        config = example_repo / "offerctl.yaml"
+        config.write_text(
+            config.read_text().replace("  security: none\n", "  security: none\n  timeout: 1\n", 1)
+        )
+        git(example_repo, "commit", "-qam", "short smtp timeout")
+        head = git(example_repo, "rev-parse", "HEAD")
+        started = time.monotonic()
+        result = cli("send", "OFF-2026-2WF8JT4M", "--via", "email", cwd=example_repo)
+        elapsed = time.monotonic() - started
+    finally:
+        controller.stop()
+    assert len(handler.received) == 1, elapsed  # the server has the whole letter
+    assert result.code == 2, result.err
+    assert "delivery to" in result.err and "is UNKNOWN" in result.err
+    assert "nothing was sent" not in result.err
+    assert "may reach them twice" in result.err
+    assert elapsed < 15, elapsed  # bounded by smtp.timeout (1 s), not by the server
+    # decided and documented: an unknown delivery records nothing (status stays approved)
+    assert git(example_repo, "rev-parse", "HEAD") == head
+    assert "status: approved" in (example_repo / "offers" / "OFF-2026-2WF8JT4M.yaml").read_text()
