@@ -571,3 +571,94 @@ def test_a_server_that_hangs_after_data_makes_delivery_unknown_not_nothing_sent(
     # decided and documented: an unknown delivery records nothing (status stays approved)
     assert git(example_repo, "rev-parse", "HEAD") == head
     assert "status: approved" in (example_repo / "offers" / "OFF-2026-2WF8JT4M.yaml").read_text()
+
+
+# --- 9. unbounded work: CEL rules, Jinja templates, input sizes ---------------------------------
+
+
+def _routing_rule(repo: Path, when: str) -> int:
+    """Append a rule with ``when`` to policies/routing.yaml and commit; the `when` line."""
+    path = repo / "policies" / "routing.yaml"
+    text = path.read_text().rstrip("\n") + "\n"
+    rule = (
+        "  - id: nested\n    stage: finance\n    description: an attack\n"
+        f"    when: '{when}'\n    require: {{role: finance}}\n    covers: [compensation]\n"
+    )
+    path.write_text(text + rule)
+    git(repo, "commit", "-qam", "nested rule")
+    return len((text + rule).splitlines()) - 2
+
+
+def test_a_rule_with_deeply_nested_comprehensions_is_refused_at_its_line_not_run(
+    offer_repo: Path, cli: Any
+) -> None:
+    """Five nested .all() over 200-item lists never finished (>120 s). Refused statically
+    (P230 at the rule's line), counted as triggered (fails closed); nothing runs it."""
+    import time
+
+    offer_id = new_offer(offer_repo, cli)
+    items = "[" + ",".join(str(i) for i in range(200)) + "]"
+    when = "true"
+    for depth in range(5):
+        when = f"{items}.all(x{depth}, {when})"
+    nested = "[1,2].all(a, [1,2].all(b, [1,2].all(c, true)))"  # short, but three levels
+    for expression, code_text in ((when, "characters"), (nested, "nests 3 comprehensions")):
+        path = offer_repo / "policies" / "routing.yaml"
+        original = path.read_text()
+        line = _routing_rule(offer_repo, expression)
+        for args in (("check", "--format", "json"), ("route", offer_id, "--format", "json")):
+            started = time.monotonic()
+            result = cli(*args, cwd=offer_repo)
+            assert time.monotonic() - started < 30
+            assert "Traceback" not in result.err
+        checked = cli("check", "--format", "json", cwd=offer_repo).json()
+        [finding] = [f for f in checked["findings"] if f["code"] == "P230"]
+        assert (finding["path"], finding["line"]) == ("policies/routing.yaml", line)
+        assert code_text in finding["message"] and "rule nested" in finding["message"]
+        path.write_text(original)
+        git(offer_repo, "commit", "-qam", "restore")
+
+
+def test_two_levels_over_the_largest_lists_allowed_stay_fast(offer_repo: Path, cli: Any) -> None:
+    """The bound the limits give: a rule at the limits (two levels, 1,000 characters) over
+    an offer with the most clauses the schema allows evaluates quickly."""
+    import time
+
+    clauses = ",".join(f"c{i}" for i in range(50))
+    offer_id = new_offer(offer_repo, cli)
+    items = "[" + ",".join(str(i % 10) for i in range(240)) + "]"
+    _routing_rule(offer_repo, f"{items}.all(a, {items}.exists(b, a == 11)) || offer.clauses.all(x, offer.clauses.exists(y, y == x))")
+    path = offer_repo / "offers" / f"{offer_id}.yaml"
+    path.write_text(re.sub(r"^clauses: .*$", f"clauses: [{clauses}]", path.read_text(), flags=re.M))
+    started = time.monotonic()
+    result = cli("route", offer_id, "--format", "json", cwd=offer_repo)
+    assert result.code in (0, 1), result.err
+    assert time.monotonic() - started < 10
+
+
+def test_new_from_an_endless_input_stops_at_the_size_limit(offer_repo: Path, cli: Any) -> None:
+    """`new --from /dev/zero` grew to 9.6 GB in 6 s; now it reads 1 MiB and stops (also stdin)."""
+    import os
+    import resource
+    import subprocess
+    import sys
+
+    def cap() -> None:  # fail fast instead of eating the machine if the cap regressed
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    for args, stdin in ((["--from", "/dev/zero"], None), (["--from", "-"], "/dev/zero")):
+        with open(stdin or os.devnull, "rb") as feed:
+            proc = subprocess.run(
+                [sys.executable, "-m", "offerctl", "new", "--no-input", *args],
+                cwd=offer_repo,
+                stdin=feed,
+                capture_output=True,
+                text=True,
+                preexec_fn=cap,  # noqa: PLW1509
+                timeout=60,
+                check=False,
+            )
+        assert proc.returncode == 2, proc.stderr
+        assert "larger than 1,048,576 bytes" in proc.stderr
+        assert "Traceback" not in proc.stderr
+    assert git(offer_repo, "status", "--porcelain") == ""

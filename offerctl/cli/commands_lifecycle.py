@@ -148,7 +148,7 @@ def accept(
         digest = None
         if document is not None:
             try:
-                digest = transitions.sha256_file(document.read_bytes())
+                digest = transitions.sha256_path(document)
             except OSError as exc:
                 raise UsageError(f"--document {document}: {exc.strerror}") from None
         return transitions.decide_accept(signed_on, digest)

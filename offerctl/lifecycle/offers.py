@@ -30,13 +30,12 @@ class Draft:
 
 
 def read_intake_file(path: Path) -> dict[str, Any]:
-    """``--from FILE``: YAML or JSON (JSON is YAML 1.2), read with the strict loader."""
+    """``--from FILE`` (``-``: standard input): YAML or JSON (JSON is YAML 1.2), read with
+    the strict loader and the size limit (``--from /dev/zero`` stops after 1 MiB)."""
     try:
-        raw = path.read_bytes()
+        data = yamlio.load(yamlio.read_capped(path))
     except OSError as exc:
         raise UsageError(f"--from {path}: {exc.strerror}") from None
-    try:
-        data = yamlio.load(raw)
     except yamlio.YamlProblem as exc:
         raise InputError(exc.message, hint=exc.hint, path=str(path), line=exc.line) from None
     if not isinstance(data, dict):

@@ -35,7 +35,7 @@ class OfferEdit:
     @classmethod
     def open(cls, repo: Repo, offer_id: str) -> OfferEdit:
         path = loader.find_offer_path(repo, offer_id)
-        text = path.read_text("utf-8")
+        text = yamlio.read_text_capped(path)
         return cls(repo, path, text, yamlio.RoundTrip().load(text))
 
     @property

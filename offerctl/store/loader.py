@@ -59,7 +59,9 @@ def read_document(kind: str, rel: str, raw: bytes) -> Document:
 
 def read_file(kind: str, root: Path, rel: str) -> Document:
     try:
-        raw = (root / rel).read_bytes()
+        raw = yamlio.read_capped(root / rel)
+    except yamlio.YamlProblem as exc:
+        return Document(rel, None, (Finding(rel, None, exc.code, f"{exc.message}; {exc.hint}"),))
     except OSError as exc:
         return Document(rel, None, (Finding(rel, None, "Y601", f"cannot read file: {exc.strerror}"),))
     return read_document(kind, rel, raw)
@@ -70,7 +72,7 @@ def read_data(root: Path, rel: str) -> Any:
     gives as ``data`` (None when the file cannot be read or parsed). For readers that need
     the values, not the findings (reports)."""
     try:
-        data, _ = yamlio.load_text_numbers(yamlio.decode((root / rel).read_bytes()))
+        data, _ = yamlio.load_text_numbers(yamlio.decode(yamlio.read_capped(root / rel)))
     except (OSError, yamlio.YamlProblem):
         return None
     return data

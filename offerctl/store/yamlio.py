@@ -21,6 +21,7 @@ import contextlib
 import io
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -186,6 +187,34 @@ _register()
 _LEADING = re.compile(rf"^[ \-?:]{{{_MAX_LEADING + 1}}}", re.M)
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*")
 _FLOW = re.compile(r"[\[\]{}]")
+
+
+def read_capped(path: Path | str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of ``path`` (``-``: standard input), reading at most ``limit + 1`` of them.
+
+    Every file offerctl reads as input goes through here: ``/dev/zero``, a FIFO that never
+    ends or a 10 GB file costs ``limit`` bytes and then fails (Y605), instead of growing until
+    the machine runs out of memory. ``OSError`` propagates (the caller names the file).
+    """
+    if str(path) == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode("utf-8")
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise YamlProblem(
+            "Y605",
+            f"{path} is larger than {limit:,} bytes (reading stopped there)",
+            None,
+            "an offer is a few kilobytes: this is not an offer file, or it has pasted content",
+        )
+    return data
+
+
+def read_text_capped(path: Path | str, limit: int = MAX_BYTES) -> str:
+    """``read_capped`` decoded as UTF-8 (errors raise ``UnicodeDecodeError``)."""
+    return read_capped(path, limit).decode("utf-8")
 
 
 def decode(raw: bytes) -> str:
@@ -398,7 +427,7 @@ def load(raw: bytes) -> Any:
 
 
 def load_path(path: Path) -> Any:
-    return load(path.read_bytes())
+    return load(read_capped(path))
 
 
 def _check_data_depth(data: Any) -> None:
@@ -444,8 +473,8 @@ def line_of(text: str, path: Sequence[str | int]) -> int | None:
 def line_in_file(path: Path, keys: Sequence[str | int]) -> int | None:
     """``line_of`` for a file on disk; None when it cannot be read."""
     try:
-        return line_of(path.read_text("utf-8"), keys)
-    except (OSError, UnicodeDecodeError):
+        return line_of(read_text_capped(path), keys)
+    except (OSError, UnicodeDecodeError, YamlProblem):
         return None
 
 
