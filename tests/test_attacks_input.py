@@ -662,3 +662,71 @@ def test_new_from_an_endless_input_stops_at_the_size_limit(offer_repo: Path, cli
         assert "larger than 1,048,576 bytes" in proc.stderr
         assert "Traceback" not in proc.stderr
     assert git(offer_repo, "status", "--porcelain") == ""
+
+
+RUNAWAY_TEMPLATES = {
+    "nested-range": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+    "nested-steps": "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
+    "repeat": "{{ ('x' * 100000) * 100000 }}",
+    "double": "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
+    "{{ ns.s }}",
+    "list-repeat": "{{ ([1] * 100000) * 100000 }}",
+    "concat": "{% set ns = namespace(s=[1]) %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+    "center": "{{ 'x' | center(1000000000) }}",
+    "method": "{{ 'x'.ljust(10 ** 9) }}",
+    "power": "{{ 9 ** 9 ** 9 ** 9 ** 9 ** 9 }}",  # left-associative: the digits explode
+    "format-filter": "{{ '%0999999999d' | format(1) }}",
+    "percent": "{{ '%0999999999d' % 1 }}",
+    "str-format": "{{ '{:>999999999}'.format(1) }}",
+    "big-output": "{% for i in range(5000) %}{{ 'y' * 100000 }}{% endfor %}",
+}
+
+
+@pytest.mark.parametrize("name", sorted(RUNAWAY_TEMPLATES))
+def test_a_runaway_template_is_stopped_with_a_finding_at_its_line(example_repo: Path, name: str) -> None:
+    """Run in a child with 1.5 GB of address space and a 60 s timeout: a regression fails
+    fast (MemoryError / timeout) instead of taking the machine down."""
+    import json
+    import os
+    import resource
+    import subprocess
+    import sys
+    import time
+
+    template = example_repo / "letter_templates" / "attack.md.j2"
+    template.write_text(f"# Offer\n\nDear {{{{ candidate.name }}}},\n\n{RUNAWAY_TEMPLATES[name]}\n")
+
+    def cap() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1536 << 20, 1536 << 20))
+
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "offerctl", "check", "--no-cache", "--format", "json"],
+        cwd=example_repo,
+        capture_output=True,
+        text=True,
+        env=os.environ,
+        preexec_fn=cap,  # noqa: PLW1509
+        timeout=120,
+        check=False,
+    )
+    elapsed = time.monotonic() - started
+    assert "Traceback" not in proc.stderr and "MemoryError" not in proc.stderr, proc.stderr[-2000:]
+    findings = json.loads(proc.stdout)["findings"]
+    mine = [f for f in findings if f["path"] == "letter_templates/attack.md.j2"]
+    assert mine, findings
+    assert {f["code"] for f in mine} == {"L420"}, mine
+    assert all(f["line"] == 5 for f in mine if f["line"] is not None), mine
+    assert elapsed < 60
+
+
+def test_a_runaway_template_stops_render_with_a_clear_error(example_repo: Path, cli: Any) -> None:
+    path = example_repo / "offers" / "OFF-2026-2WF8JT4M.yaml"
+    path.write_text(path.read_text().replace("\nclauses:", "\nletter: {template: attack.md.j2}\nclauses:", 1))
+    (example_repo / "letter_templates" / "attack.md.j2").write_text(
+        "Dear {{ candidate.name }},\n{{ ('x' * 100000) * 100000 }}\n"
+    )
+    result = cli("render", "OFF-2026-2WF8JT4M", cwd=example_repo)
+    assert result.code == 2, (result.out[:200], result.err)
+    assert "letter_templates/attack.md.j2:2:" in result.err
+    assert "repeating 100,000 items 100,000 times" in result.err
