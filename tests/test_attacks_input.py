@@ -627,7 +627,11 @@ def test_two_levels_over_the_largest_lists_allowed_stay_fast(offer_repo: Path, c
     clauses = ",".join(f"c{i}" for i in range(50))
     offer_id = new_offer(offer_repo, cli)
     items = "[" + ",".join(str(i % 10) for i in range(240)) + "]"
-    _routing_rule(offer_repo, f"{items}.all(a, {items}.exists(b, a == 11)) || offer.clauses.all(x, offer.clauses.exists(y, y == x))")
+    _routing_rule(
+        offer_repo,
+        f"{items}.all(a, {items}.exists(b, a == 11))"
+        " || offer.clauses.all(x, offer.clauses.exists(y, y == x))",
+    )
     path = offer_repo / "offers" / f"{offer_id}.yaml"
     path.write_text(re.sub(r"^clauses: .*$", f"clauses: [{clauses}]", path.read_text(), flags=re.M))
     started = time.monotonic()
@@ -654,7 +658,7 @@ def test_new_from_an_endless_input_stops_at_the_size_limit(offer_repo: Path, cli
                 stdin=feed,
                 capture_output=True,
                 text=True,
-                preexec_fn=cap,  # noqa: PLW1509
+                preexec_fn=cap,
                 timeout=60,
                 check=False,
             )
@@ -668,10 +672,11 @@ RUNAWAY_TEMPLATES = {
     "nested-range": "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
     "nested-steps": "{% for i in range(10000) %}{% for j in range(10000) %}{% endfor %}{% endfor %}",
     "repeat": "{{ ('x' * 100000) * 100000 }}",
-    "double": "{% set ns = namespace(s='x') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}"
-    "{{ ns.s }}",
+    "double": "{% set ns = namespace(s='x') %}{% for i in range(64) %}"
+    "{% set ns.s = ns.s ~ ns.s %}{% endfor %}{{ ns.s }}",
     "list-repeat": "{{ ([1] * 100000) * 100000 }}",
-    "concat": "{% set ns = namespace(s=[1]) %}{% for i in range(64) %}{% set ns.s = ns.s + ns.s %}{% endfor %}",
+    "concat": "{% set ns = namespace(s=[1]) %}{% for i in range(64) %}"
+    "{% set ns.s = ns.s + ns.s %}{% endfor %}",
     "center": "{{ 'x' | center(1000000000) }}",
     "method": "{{ 'x'.ljust(10 ** 9) }}",
     "power": "{{ 9 ** 9 ** 9 ** 9 ** 9 ** 9 }}",  # left-associative: the digits explode
@@ -706,7 +711,7 @@ def test_a_runaway_template_is_stopped_with_a_finding_at_its_line(example_repo: 
         capture_output=True,
         text=True,
         env=os.environ,
-        preexec_fn=cap,  # noqa: PLW1509
+        preexec_fn=cap,
         timeout=120,
         check=False,
     )

@@ -185,9 +185,14 @@ def example_id(repo: Repo) -> str:
 
 def offer_ids(repo: Repo) -> dict[str, Path]:
     """Every offer file under ``offers/`` by its id (the file name, upper-cased)."""
-    if not repo.offers_dir.is_dir():
+    return ids_in(repo.offers_dir)
+
+
+def ids_in(base: Path) -> dict[str, Path]:
+    """Offer files below ``base`` by id, without reading any (``resolve_offer`` and shell
+    completion share it, so what completes is what resolves)."""
+    if not base.is_dir():
         return {}
-    base = repo.offers_dir
     found: dict[str, Path] = {}
     for rel in _walk_yaml(base, ""):
         found.setdefault(Path(rel).stem.upper(), base / rel)
