@@ -10,7 +10,7 @@ from typing import Any
 
 from offerctl.core.clock import today, utc_now
 from offerctl.core.errors import InputError, UsageError
-from offerctl.core.model import Finding, Offer, get_path, set_path
+from offerctl.core.model import Finding, Offer, get_path, records, set_path
 from offerctl.letters.select import default_clauses
 from offerctl.lifecycle import intake
 from offerctl.store import git, loader, yamlio
@@ -206,8 +206,8 @@ def _last_update(offer: Offer) -> str:
     stamps = [
         str(item.get("at"))
         for key in ("approvals", "events")
-        for item in offer.get(key) or []
-        if isinstance(item, Mapping) and item.get("at")
+        for item in records(offer.data, key)  # a hand-edited `events: 5` is not a list
+        if item.get("at")
     ]
     return max(stamps, default="")
 
