@@ -293,6 +293,7 @@ def run(
             store.save()
         if verify_history:
             findings.extend(trust.verify_history(repo, offers, since=since))
+            findings.extend(trust.deleted_offers(repo, since=since, existing=offers))
         findings.extend(trust.copied_approvals(repo, offers, everything_loaded=complete))
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offerctl.approvals import binding
+from offerctl.approvals import binding, verify
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import now
 from offerctl.core.errors import Refused, UsageError
@@ -195,7 +195,7 @@ def approve(
     behalf = next((b for _, b in chosen if b), None)
     rule_ids = tuple(r.rule_id for r, _ in chosen)
     covers = sorted({c for r, _ in chosen for c in r.covers})
-    digest = binding.digest(offer.data, covers)
+    digest = binding.approval_digest(offer.data, covers)
     line: dict[str, Any] = {"role": roles[0], "by": who, "at": at, "digest": digest, "rules": list(rule_ids)}
     if comment:
         line["comment"] = comment
@@ -212,6 +212,15 @@ def approve(
                 hint="add the public key under the person's ssh_key, or approve without --sign-key",
             )
         line["sig"] = binding.sign(binding.signing_payload(offer.id, roles[0], who, at, digest), sign_key)
+        # The signature must verify exactly as every other command and CI will verify it:
+        # an unlisted or revoked key is refused here, before anything is written.
+        verdict = verify.signature_verdict(offer.id, line, policy.keyring)
+        if not verdict.ok:
+            raise Refused(
+                f"cannot sign with {sign_key}: {verdict.reason}",
+                hint=f"sign with the key policies/approvers.yaml lists for {who} "
+                "(or ask the policy owners to list your current public key); nothing was written",
+            )
         signed = True
     elif policy.signatures == "required":
         raise Refused(

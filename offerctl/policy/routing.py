@@ -17,8 +17,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from offerctl.approvals import binding
-from offerctl.core.clock import today
+from offerctl.approvals import binding, verify
+from offerctl.core import timestamps
+from offerctl.core.clock import latest_now, today
 from offerctl.core.model import Offer, get_path, to_decimal, to_jsonable
 from offerctl.policy.approvers import Approvers
 from offerctl.policy.bands import Band, BandTable
@@ -73,6 +74,11 @@ class PolicySet:
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    @functools.cached_property
+    def keyring(self) -> verify.Keyring:
+        """What signature verification needs (``approvals.verify``), built once per policy."""
+        return self.approvers.keyring(self.signatures)
+
     def quorum(self, rule: Rule) -> int:
         if rule.require.person is not None:
             return 1
@@ -90,7 +96,9 @@ class ApprovalCheck:
     by: str
     at: str
     state: str
-    """valid | stale | not_allowed | duplicate | superseded | unsigned"""
+    """valid | stale | not_allowed | duplicate | superseded | unsigned | bad_signature |
+    bad_time (``unsigned``/``bad_signature``: ``approvals.verify``; ``bad_time``:
+    ``core.timestamps``)"""
     detail: str = ""
     on_behalf_of: str | None = None
 
@@ -182,6 +190,9 @@ class RouteResult:
             stale = [a for a in r.approvals if a.state == "stale"]
             if stale:
                 reason += "; stale: " + "; ".join(f"{a.by}: {a.detail}" for a in stale)
+            refused = [a for a in r.approvals if a.state in ("unsigned", "bad_signature", "bad_time")]
+            if refused:
+                reason += "; not counted: " + "; ".join(f"{a.by}: {a.detail}" for a in refused)
             out.append(reason)
         return out
 
@@ -403,14 +414,15 @@ def route_data(
     cel_env.update({k: cel_value(v) for k, v in visible.items()})  # converted once per offer
     recruiter = str(data.get("recruiter", "")).lower()
     reset = reset_at(data)
+    when = _Times(timestamps.created_at(data), _submitted_at(data) or "", latest_now())
     lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
-    digests: dict[tuple[str, ...], str] = {}
+    digests: dict[tuple[str, ...], tuple[str, str]] = {}
 
-    def digest(covers: Iterable[str]) -> str:
-        """``binding.digest`` of ``data``, once per set of covered fields in this routing."""
+    def digest(covers: Iterable[str]) -> tuple[str, str]:
+        """``binding.digests`` of ``data``, once per set of covered fields in this routing."""
         key = tuple(covers)
         if key not in digests:
-            digests[key] = binding.digest(data, key)
+            digests[key] = binding.digests(data, key)
         return digests[key]
 
     # Separation of duties across roles: a person's first role on this offer is theirs.
@@ -441,12 +453,14 @@ def route_data(
                     check = _check_approval(
                         policy,
                         rule,
+                        offer.id,
                         data,
                         index,
                         a,
                         principals,
                         recruiter,
                         reset,
+                        when,
                         first_role,
                         snapshot,
                         digest,
@@ -513,18 +527,30 @@ def route_data(
     )
 
 
+@dataclass(frozen=True)
+class _Times:
+    """What an approval's ``at`` is judged against (``core.timestamps``)."""
+
+    created: dt.datetime | None
+    submitted: str
+    """The latest ``submitted`` event's ``at`` ("" when none)."""
+    now: dt.datetime
+
+
 def _check_approval(
     policy: PolicySet,
     rule: Rule,
+    offer_id: str,
     data: Mapping[str, Any],
     index: int,
     a: Mapping[str, Any],
     principals: tuple[str, ...],
     recruiter: str,
     reset: str,
+    times: _Times,
     first_role: Mapping[str, str],
     snapshot: Snapshot,
-    digest: Callable[[Iterable[str]], str],
+    digest: Callable[[Iterable[str]], tuple[str, str]],
 ) -> ApprovalCheck:
     by = str(a.get("by", "")).lower()
     at = str(a.get("at", ""))
@@ -536,6 +562,11 @@ def _check_approval(
 
     if reset and at <= reset:
         return state("superseded", f"given before the offer was rejected at {reset}")
+    if times.submitted and at < times.submitted:
+        return state("superseded", f"given before the offer was (re)submitted at {times.submitted}")
+    problem = timestamps.time_problem(at, times.created, times.now)
+    if problem:
+        return state("bad_time", f"the approval does not count: {problem}")
     principal = behalf or by
     if principal not in principals:
         return state("not_allowed", f"{principal} may not approve as {role} for rule {rule.id}")
@@ -547,16 +578,19 @@ def _check_approval(
         return state(
             "duplicate", f"{by} already approved this offer as {first_role[by]} (separation of duties)"
         )
-    if policy.signatures == "required" and not a.get("sig"):
-        return state("unsigned", "the policy requires signed approvals")
+    verdict = verify.signature_verdict(offer_id, a, policy.keyring)
+    if not verdict.ok:
+        if not a.get("sig"):
+            return state("unsigned", "the policy requires signed approvals")
+        return state("bad_signature", f"{verdict.code}: {verdict.reason}")
     listed = a.get("rules")
     rule_ids = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else [rule.id]
     covers = tuple(sorted({c for rid in rule_ids for c in _covers_of(policy, rid)}))
-    if digest(covers) == a.get("digest"):
+    if a.get("digest") in digest(covers):
         return state("valid")
     approved = snapshot(index, a, covers)
     if approved is None:
-        if digest(rule.covers) == a.get("digest"):
+        if a.get("digest") in digest(rule.covers):
             return state("valid")
         return state("stale", "a covered field changed (the approved version is not in the offer's history)")
     changed = binding.changed_fields(approved, data, rule.covers)
@@ -595,7 +629,7 @@ def snapshots(repo: Repo | None, offer: Offer) -> Snapshot:
             return cache[index]
         wanted = str(a.get("digest", ""))
         result: Mapping[str, Any] | None = binding.undo_revisions(data, events, str(a.get("at", "")))
-        if result is not None and binding.digest(result, covers) != wanted:
+        if result is not None and wanted not in binding.digests(result, covers):
             result = None
         if result is None and repo is not None:
             result = binding.approved_version_from_history(repo.root, offer.path, wanted)

@@ -1,0 +1,207 @@
+"""The integrity attacks of issue 12 (items 1-5 and 13) and issue 13 item 13, each on a real
+repository (`offerctl init`, real git, real ssh-keygen keys), each refused — by every local
+command that counts approvals, and by `offerctl check` the way CI runs it.
+
+Read as one list: every ``test_attack_*`` is a forgery or a mistake that must not land;
+every ``test_legitimate_*`` is the honest flow next to it that must stay clean.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from offerctl.store import yamlio
+from tests.conftest import git
+from tests.test_trust_signatures import act_as, keypair, require_signatures, set_key
+from tests.trust_helpers import append_line, commit_as, new_offer
+
+HM = "hiring.manager@example.com"
+FIN = "fin.lead@example.com"
+RECRUITER = "recruiter@example.com"
+OWNER = "pat.example@example.com"
+
+
+# --- helpers --------------------------------------------------------------------------------
+
+
+def as_person(monkeypatch: pytest.MonkeyPatch, email: str | None) -> None:
+    if email is None:
+        monkeypatch.delenv("GIT_AUTHOR_EMAIL", raising=False)
+        monkeypatch.delenv("GIT_AUTHOR_NAME", raising=False)
+    else:
+        act_as(monkeypatch, email)
+
+
+def submitted(cli: Any, monkeypatch: pytest.MonkeyPatch, repo: Path, **sets: str) -> str:
+    offer_id = new_offer(repo, cli, **sets)
+    as_person(monkeypatch, RECRUITER)
+    result = cli("submit", offer_id, cwd=repo)
+    assert result.code == 0, result.out + result.err
+    as_person(monkeypatch, None)
+    return offer_id
+
+
+def offer_text(repo: Path, offer_id: str) -> str:
+    return next((repo / "offers").rglob(f"{offer_id}.yaml")).read_text()
+
+
+def offer_data(repo: Path, offer_id: str) -> dict[str, Any]:
+    data = yamlio.load_text(offer_text(repo, offer_id))
+    assert isinstance(data, dict)
+    return data
+
+
+def ci(cli: Any, repo: Path, *args: str) -> Any:
+    return cli("check", "--verify-history", "--format", "json", *args, cwd=repo)
+
+
+def found(result: Any) -> set[tuple[str, str | None]]:
+    return {(f["code"], f["offer"]) for f in result.json()["findings"]}
+
+
+def head(repo: Path) -> str:
+    return git(repo, "rev-parse", "HEAD").strip()
+
+
+def signed_line(repo: Path, offer_id: str, role: str, by: str, key: Path | None, at: str) -> dict[str, Any]:
+    """An approval line for the offer's current terms, signed with ``key`` (None: `sig: AAAA`)."""
+    from offerctl.approvals import binding
+    from offerctl.policy.load import load_policy_set
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
+
+    opened = open_repo(repo)
+    policy, _ = load_policy_set(opened)
+    offer = loader.load_offer(opened, offer_id)
+    rule = next(r for r in policy.rules if r.require.role == role)
+    digest = binding.approval_digest(offer.data, rule.covers)
+    line: dict[str, Any] = {"role": role, "by": by, "at": at, "digest": digest, "rules": [rule.id]}
+    if key is None:
+        line["sig"] = "AAAA"
+    else:
+        line["sig"] = binding.sign(binding.signing_payload(offer_id, role, by, at, digest), key)
+    return line
+
+
+# --- 1. every command verifies signatures exactly as CI does -------------------------------
+
+
+@pytest.fixture
+def signed_repo(offer_repo: Path, tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    """`offerctl init` with `signatures: required`, keys for the hiring manager and finance,
+    and one revoked key of the hiring manager's (kept as ``keys["revoked"]``)."""
+    keys: dict[str, Path] = {}
+    for email in (HM, FIN):
+        private, public = keypair(tmp_path, email.split("@")[0])
+        set_key(offer_repo, email, public)
+        keys[email] = private
+    keys["revoked"], old_public = keypair(tmp_path, "hm-old")
+    keys["rogue"], _ = keypair(tmp_path, "rogue")
+    approvers = offer_repo / "policies" / "approvers.yaml"
+    approvers.write_text(
+        approvers.read_text()
+        + f"revoked_keys:\n  - {{key: '{old_public}', revoked_on: 2026-11-01, reason: laptop stolen}}\n"
+    )
+    require_signatures(offer_repo)
+    commit_as(offer_repo, OWNER, "require signed approvals", "policies")
+    return offer_repo, keys
+
+
+FORGERIES = {
+    "garbage-sig": (None, "A306", "not an SSH signature"),
+    "unlisted-key": ("rogue", "A306", "lists for nobody"),
+    "revoked-key": ("revoked", "A307", "revoked"),
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(FORGERIES))
+def test_attack_forged_signature_counts_nowhere(
+    signed_repo: tuple[Path, dict[str, Path]], cli: Any, monkeypatch: pytest.MonkeyPatch, forgery: str
+) -> None:
+    """A hiring-manager approval with `sig: AAAA`, or signed by a key approvers.yaml lists for
+    nobody, or by the hiring manager's revoked key, committed under the hiring manager's
+    name: no command counts it, and CI reports it."""
+    repo, keys = signed_repo
+    key_name, code, words = FORGERIES[forgery]
+    offer_id = submitted(cli, monkeypatch, repo, compensation__base_salary="190000")
+    at = offer_data(repo, offer_id)["events"][-1]["at"]
+    line = signed_line(repo, offer_id, "hiring_manager", HM, keys[key_name] if key_name else None, at)
+    append_line(repo, offer_id, "approvals", line, author=HM)
+
+    route = cli("route", offer_id, "--format", "json", cwd=repo).json()
+    manager = next(r for r in route["rules"] if r["rule"] == "hiring-manager")
+    assert (route["complete"], manager["satisfied"]) == (False, False)
+    assert [a["state"] for a in manager["approvals"]] == ["bad_signature"]
+    assert code in manager["approvals"][0]["detail"]
+
+    [row] = cli("status", "--format", "json", cwd=repo).json()
+    assert row["stage"] == "manager" and row["waiting"][0]["role"] == "hiring_manager"
+    as_person(monkeypatch, HM)
+    inbox = cli("inbox", "--format", "json", cwd=repo)
+    assert [r["offer"] for r in inbox.json()["items"]] == [offer_id]  # still the hiring manager's work
+    as_person(monkeypatch, None)
+
+    # Finance cannot complete the offer on top of the forged line: its stage is not open,
+    # so status never moves to approved.
+    as_person(monkeypatch, FIN)
+    before = head(repo)
+    refused = cli("approve", offer_id, "--sign-key", str(keys[FIN]), cwd=repo)
+    assert refused.code == 1 and "not open yet" in refused.err
+    assert head(repo) == before and "status: pending_approval" in offer_text(repo, offer_id)
+    as_person(monkeypatch, None)
+
+    send = cli("send", offer_id, "--via", "manual", cwd=repo)
+    assert send.code == 1 and "hiring_manager" in send.err and "not counted" in send.err
+    assert head(repo) == before
+
+    headroom = cli("headroom", offer_id, "--format", "json", cwd=repo).json()
+    assert "hiring_manager" in headroom["pending"]
+    remind = cli("remind", "--format", "json", "--as-of", "2026-12-31", cwd=repo).json()
+    assert [(o["offer"], o["role"]) for o in remind["overdue"]] == [(offer_id, "hiring_manager")]
+    report = cli("report", "--format", "json", cwd=repo).json()
+    assert report["metrics"]["approval_latency"]["approvals"] == 0
+
+    result = ci(cli, repo)
+    assert result.code == 1
+    [finding] = [f for f in result.json()["findings"] if f["code"] == code]
+    assert finding["offer"] == offer_id and words in finding["message"]
+
+
+def test_legitimate_signed_approvals_count_everywhere(
+    signed_repo: tuple[Path, dict[str, Path]], cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo, keys = signed_repo
+    offer_id = submitted(cli, monkeypatch, repo, compensation__base_salary="190000")
+    for who in (HM, FIN):
+        as_person(monkeypatch, who)
+        result = cli("approve", offer_id, "--sign-key", str(keys[who]), cwd=repo)
+        assert result.code == 0, result.err
+    as_person(monkeypatch, None)
+    assert "status: approved" in offer_text(repo, offer_id)
+    assert cli("route", offer_id, "--format", "json", cwd=repo).json()["complete"] is True
+    report = cli("report", "--format", "json", cwd=repo).json()
+    assert report["metrics"]["approval_latency"]["approvals"] == 2
+    assert ci(cli, repo).json()["findings"] == []
+
+
+@pytest.mark.parametrize("key_name", ["rogue", "revoked"])
+def test_attack_approve_with_an_unlisted_or_revoked_key_writes_nothing(
+    signed_repo: tuple[Path, dict[str, Path]], cli: Any, monkeypatch: pytest.MonkeyPatch, key_name: str
+) -> None:
+    repo, keys = signed_repo
+    offer_id = submitted(cli, monkeypatch, repo)
+    before, text = head(repo), offer_text(repo, offer_id)
+    as_person(monkeypatch, HM)
+    result = cli("approve", offer_id, "--sign-key", str(keys[key_name]), cwd=repo)
+    assert result.code == 1
+    assert ("revoked" if key_name == "revoked" else "lists for nobody") in result.err
+    assert "nothing was written" in result.err
+    assert (head(repo), offer_text(repo, offer_id)) == (before, text)
+    assert git(repo, "status", "--porcelain").strip() == ""
