@@ -8,10 +8,6 @@ every ``test_legitimate_*`` is the honest flow next to it that must stay clean.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -205,3 +201,132 @@ def test_attack_approve_with_an_unlisted_or_revoked_key_writes_nothing(
     assert "nothing was written" in result.err
     assert (head(repo), offer_text(repo, offer_id)) == (before, text)
     assert git(repo, "status", "--porcelain").strip() == ""
+
+
+# --- 2. approval times: between the offer's creation and the commit that adds it -----------
+
+
+def hm_line(repo: Path, offer_id: str, at: str) -> dict[str, Any]:
+    line = signed_line(repo, offer_id, "hiring_manager", HM, None, at)
+    del line["sig"]
+    return line
+
+
+@pytest.mark.parametrize("at", ["2099-01-01T09:00:00Z", "2020-01-01T09:00:00Z"])
+def test_attack_approval_dated_in_the_future_or_before_the_offer(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, at: str
+) -> None:
+    """The hiring manager writes an approval dated in 2099 (it would outlive any later
+    rejection) or in 2020 (before the offer existed): it never counts, a rejection and
+    resubmission does not revive it, and CI names it."""
+    offer_id = submitted(cli, monkeypatch, offer_repo)
+    append_line(offer_repo, offer_id, "approvals", hm_line(offer_repo, offer_id, at), author=HM)
+    route = cli("route", offer_id, "--format", "json", cwd=offer_repo).json()
+    [check] = next(r for r in route["rules"] if r["rule"] == "hiring-manager")["approvals"]
+    assert (route["complete"], check["state"]) == (False, "bad_time")
+    assert ("future" if at > "2026" else "before the offer was created") in check["detail"]
+
+    as_person(monkeypatch, HM)
+    assert cli("reject", offer_id, "--comment", "wrong start date", cwd=offer_repo).code == 0
+    as_person(monkeypatch, RECRUITER)
+    assert cli("submit", offer_id, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    route = cli("route", offer_id, "--format", "json", cwd=offer_repo).json()
+    [check] = next(r for r in route["rules"] if r["rule"] == "hiring-manager")["approvals"]
+    assert (route["complete"], check["state"]) == (False, "bad_time")
+
+    codes = found(ci(cli, offer_repo))
+    assert ("A360", offer_id) in codes
+    assert (("A361", offer_id) in codes) == (at > "2026")  # dated after the commit that added it
+
+
+def test_attack_approval_committed_before_a_rejection_but_dated_after_it(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An approval written before the offer was rejected, dated 30 minutes ahead so that it
+    falls after the rejection and the resubmission: CI sees from the commit order that it
+    was given before the rejection (A362)."""
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:00:00Z")
+    offer_id = submitted(cli, monkeypatch, offer_repo)
+    append_line(
+        offer_repo, offer_id, "approvals", hm_line(offer_repo, offer_id, "2026-11-23T10:30:00Z"), author=HM
+    )
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:05:00Z")
+    as_person(monkeypatch, HM)
+    assert cli("reject", offer_id, "--comment", "wrong start date", cwd=offer_repo).code == 0
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:06:00Z")
+    as_person(monkeypatch, RECRUITER)
+    assert cli("submit", offer_id, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    result = ci(cli, offer_repo)
+    [finding] = [f for f in result.json()["findings"] if f["code"] == "A362"]
+    assert finding["offer"] == offer_id and "rejected at 2026-11-23T10:05:00Z" in finding["message"]
+
+
+def test_legitimate_reject_resubmit_and_approve_again_checks_clean(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:00:00Z")
+    offer_id = submitted(cli, monkeypatch, offer_repo)
+    as_person(monkeypatch, HM)
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:01:00Z")
+    assert cli("approve", offer_id, cwd=offer_repo).code == 0
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:02:00Z")
+    assert cli("reject", offer_id, "--comment", "start date moves", cwd=offer_repo).code == 0
+    as_person(monkeypatch, RECRUITER)
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:03:00Z")
+    assert cli("submit", offer_id, cwd=offer_repo).code == 0
+    route = cli("route", offer_id, "--format", "json", cwd=offer_repo).json()
+    [old] = next(r for r in route["rules"] if r["rule"] == "hiring-manager")["approvals"]
+    assert old["state"] == "superseded"
+    as_person(monkeypatch, HM)
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T10:04:00Z")
+    assert cli("approve", offer_id, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    assert cli("route", offer_id, "--format", "json", cwd=offer_repo).json()["complete"] is True
+    assert ci(cli, offer_repo).json()["findings"] == []
+
+
+# --- issue 13 item 13: event dates ------------------------------------------------------------
+
+SENT = "OFF-2026-6RM1PQ9C"  # the bundled example's sent offer, created 2026-11-10
+
+
+@pytest.mark.parametrize("day", ["2025-01-01", "2099-01-01"])
+def test_attack_accept_signed_before_the_offer_existed_or_in_the_future(
+    example_repo: Path, cli: Any, day: str
+) -> None:
+    before = head(example_repo)
+    result = cli("accept", SENT, "--signed-on", day, cwd=example_repo)
+    assert result.code == 1
+    assert ("before the offer was created" if day < "2026" else "in the future") in result.err
+    assert head(example_repo) == before and git(example_repo, "status", "--porcelain").strip() == ""
+    assert cli("accept", SENT, "--signed-on", "2026-11-22", cwd=example_repo).code == 0
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("signed_on", "2025-01-01", "before the offer was created"),
+        ("at", "2099-01-01T09:00:00Z", "in the future"),
+        ("at", "2020-01-01T09:00:00Z", "before the offer was created"),
+    ],
+)
+def test_attack_event_dated_before_the_offer_or_in_the_future_is_a_finding(
+    example_repo: Path, cli: Any, field: str, value: str, words: str
+) -> None:
+    event = {
+        "type": "accepted",
+        "at": "2026-11-22T10:00:00Z",
+        "by": "rita.ramos@acme.example",
+        "from": "sent",
+        "to": "accepted",
+        "signed_on": "2026-11-22",
+    }
+    event[field] = value
+    append_line(example_repo, SENT, "events", event, author="rita.ramos@acme.example")
+    result = ci(cli, example_repo)
+    [finding] = [f for f in result.json()["findings"] if f["code"] == "G560"]
+    assert finding["offer"] == SENT and words in finding["message"] and field in finding["message"]
+    assert finding["line"] is not None
+    assert (("G561", SENT) in found(result)) == (value.startswith("2099"))

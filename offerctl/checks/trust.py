@@ -227,24 +227,32 @@ class _FileAudit:
             )
 
     def check_not_reset(self, item: Any, later_resets: Sequence[Any]) -> None:
-        """A362: an approval committed before a later rejection/resubmission, but dated at or
-        after it (so it would count again)."""
-        if not isinstance(item, Mapping):
+        """A362: an approval committed before a later rejection/resubmission that routing
+        would still count, because it is dated after it (routing supersedes a line dated at
+        or before the latest rejection, or before the latest submission)."""
+        if not isinstance(item, Mapping) or not later_resets:
             return
         at = str(item.get("at", ""))
-        for event in later_resets:
-            event_at = str(event.get("at", "")) if isinstance(event, Mapping) else ""
-            if event_at and at >= event_at:
-                self.add(
-                    "approvals",
-                    _key(item),
-                    "A362",
-                    f"approval {_describe(item)} was committed before the offer was "
-                    f"{event.get('type')} at {event_at}, but is dated after it: an approval given "
-                    "before a rejection or resubmission never counts again — approve the "
-                    "resubmitted offer with `offerctl approve`",
-                )
-                return
+
+        def latest(kind: str) -> str:
+            times = [
+                str(e.get("at", "")) for e in later_resets if isinstance(e, Mapping) and e.get("type") == kind
+            ]
+            return max(times, default="")
+
+        rejected, submitted = latest("rejected"), latest("submitted")
+        if (rejected and at <= rejected) or (submitted and at < submitted):
+            return
+        event = "rejected" if rejected else "submitted"
+        self.add(
+            "approvals",
+            _key(item),
+            "A362",
+            f"approval {_describe(item)} was committed before the offer was {event} at "
+            f"{rejected or submitted}, but is dated after it: an approval given before a "
+            "rejection or resubmission never counts again — approve the resubmitted offer with "
+            "`offerctl approve`",
+        )
 
 
 def _owner(path: str, by_path: Mapping[str, Offer], by_id: Mapping[str, str]) -> str | None:

@@ -126,7 +126,11 @@ def revise(
 def accept(
     offer_id: IdArgument,
     signed_on: Annotated[
-        str | None, typer.Option("--signed-on", help="Date the candidate signed (default: today).")
+        str | None,
+        typer.Option(
+            "--signed-on",
+            help="Date the candidate signed (default: today); not before the offer was created, not after today.",
+        ),
     ] = None,
     document: Annotated[
         Path | None,

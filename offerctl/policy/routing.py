@@ -560,13 +560,13 @@ def _check_approval(
     def state(s: str, detail: str = "") -> ApprovalCheck:
         return ApprovalCheck(index, role, by, at, s, detail, behalf)
 
+    problem = timestamps.time_problem(at, times.created, times.now)
+    if problem:
+        return state("bad_time", f"the approval does not count: {problem}")
     if reset and at <= reset:
         return state("superseded", f"given before the offer was rejected at {reset}")
     if times.submitted and at < times.submitted:
         return state("superseded", f"given before the offer was (re)submitted at {times.submitted}")
-    problem = timestamps.time_problem(at, times.created, times.now)
-    if problem:
-        return state("bad_time", f"the approval does not count: {problem}")
     principal = behalf or by
     if principal not in principals:
         return state("not_allowed", f"{principal} may not approve as {role} for rule {rule.id}")
