@@ -129,7 +129,7 @@ def accept(
         str | None,
         typer.Option(
             "--signed-on",
-            help="Date the candidate signed (default: today); not before the offer was created, not after today.",
+            help="Date the candidate signed (default: today); between the offer's creation and today.",
         ),
     ] = None,
     document: Annotated[
