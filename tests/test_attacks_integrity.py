@@ -330,3 +330,125 @@ def test_attack_event_dated_before_the_offer_or_in_the_future_is_a_finding(
     assert finding["offer"] == SENT and words in finding["message"] and field in finding["message"]
     assert finding["line"] is not None
     assert (("G561", SENT) in found(result)) == (value.startswith("2099"))
+
+
+# --- 3. deleting an offer -------------------------------------------------------------------
+
+
+def delete_offer(repo: Path, offer_id: str, **trailers: str) -> None:
+    rel = str(next((repo / "offers").rglob(f"{offer_id}.yaml")).relative_to(repo))
+    git(repo, "rm", "-q", rel)
+    message = f"remove {offer_id}\n\n" + "".join(f"{k.replace('_', '-')}: {v}\n" for k, v in trailers.items())
+    git(repo, "commit", "-q", "-m", message, f"--author=Rae Cruiter <{RECRUITER}>")
+
+
+def test_attack_deleting_an_approved_offer_is_a_finding(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer_id = submitted(cli, monkeypatch, offer_repo)
+    as_person(monkeypatch, HM)
+    assert cli("approve", offer_id, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    assert "status: approved" in offer_text(offer_repo, offer_id)
+    delete_offer(offer_repo, offer_id)
+    result = ci(cli, offer_repo)
+    assert result.code == 1
+    [finding] = result.json()["findings"]
+    assert (finding["code"], finding["offer"], finding["path"]) == (
+        "G562",
+        offer_id,
+        f"offers/{offer_id}.yaml",
+    )
+    assert "approved" in finding["message"] and RECRUITER in finding["message"]
+    # a pull request that deletes it is caught too
+    assert cli("check", "--verify-history", "--changed-since", "HEAD~1", cwd=offer_repo).code == 1
+
+
+def test_attack_deleting_a_draft_without_declaring_it_is_a_finding(offer_repo: Path, cli: Any) -> None:
+    offer_id = new_offer(offer_repo, cli)
+    delete_offer(offer_repo, offer_id)
+    assert found(ci(cli, offer_repo)) == {("G562", offer_id)}
+
+
+def test_attack_declaring_the_deletion_of_a_submitted_offer_is_still_a_finding(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer_id = submitted(cli, monkeypatch, offer_repo)
+    as_person(monkeypatch, HM)
+    assert cli("reject", offer_id, "--comment", "no", cwd=offer_repo).code == 0  # back to draft
+    delete_offer(offer_repo, offer_id, Offer_Id=offer_id, Offer_Action="delete")
+    [finding] = ci(cli, offer_repo).json()["findings"]
+    assert finding["code"] == "G562" and "only drafts never submitted" in finding["message"]
+
+
+def test_attack_a_delete_trailer_naming_another_offer_does_not_authorise(offer_repo: Path, cli: Any) -> None:
+    offer_id, other = new_offer(offer_repo, cli), new_offer(offer_repo, cli)
+    delete_offer(offer_repo, offer_id, Offer_Id=other, Offer_Action="erase")
+    assert found(ci(cli, offer_repo)) == {("G562", offer_id)}
+
+
+@pytest.mark.parametrize("action", ["delete", "erase"])
+def test_legitimate_declared_deletion_checks_clean(offer_repo: Path, cli: Any, action: str) -> None:
+    offer_id = new_offer(offer_repo, cli)
+    delete_offer(offer_repo, offer_id, Offer_Id=offer_id, Offer_Action=action)
+    assert ci(cli, offer_repo).json()["findings"] == []
+
+
+# --- 5. false alarms: a loop of approvals, and offers moved into offers/YYYY/MM/ -----------
+
+
+def test_legitimate_one_approver_approving_identical_offers_in_one_second_checks_clean(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three offers with identical terms, approved by the hiring manager in a loop within
+    the same second: three distinct lines (the digest binds the offer id), no A351."""
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T09:00:00Z")
+    offers = [submitted(cli, monkeypatch, offer_repo) for _ in range(3)]
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T15:00:00Z")
+    as_person(monkeypatch, HM)
+    for offer_id in offers:
+        assert cli("approve", offer_id, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    lines = [offer_data(offer_repo, o)["approvals"][0] for o in offers]
+    assert len({line["at"] for line in lines}) == 1 and len({line["digest"] for line in lines}) == 3
+    result = ci(cli, offer_repo)
+    assert (result.code, result.json()["findings"]) == (0, []), result.out
+
+
+def test_attack_copying_a_fresh_approval_to_an_identical_offer_still_does_not_count(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The copy the loop must not be confused with: the line approved for one offer pasted
+    into another with the same terms does not count there (its digest names the first
+    offer), and CI still reports the copy."""
+    first, second = submitted(cli, monkeypatch, offer_repo), submitted(cli, monkeypatch, offer_repo)
+    as_person(monkeypatch, HM)
+    assert cli("approve", first, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    append_line(offer_repo, second, "approvals", offer_data(offer_repo, first)["approvals"][0], author=HM)
+    route = cli("route", second, "--format", "json", cwd=offer_repo).json()
+    [copy] = next(r for r in route["rules"] if r["rule"] == "hiring-manager")["approvals"]
+    assert (route["complete"], copy["state"]) == (False, "stale")
+    assert ("A351", second) in found(ci(cli, offer_repo))
+
+
+def test_legitimate_git_mv_into_year_month_folders_checks_clean(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    offer_id = submitted(cli, monkeypatch, offer_repo, compensation__base_salary="190000")
+    for who in (HM, FIN):
+        as_person(monkeypatch, who)
+        assert cli("approve", offer_id, cwd=offer_repo).code == 0
+    as_person(monkeypatch, None)
+    (offer_repo / "offers" / "2026" / "11").mkdir(parents=True)
+    git(offer_repo, "mv", f"offers/{offer_id}.yaml", f"offers/2026/11/{offer_id}.yaml")
+    uncommitted = ci(cli, offer_repo)
+    assert (uncommitted.code, uncommitted.json()["findings"]) == (0, [])
+    commit_as(offer_repo, RECRUITER, "shard offers by month", "offers")
+    result = ci(cli, offer_repo)
+    assert (result.code, result.json()["findings"]) == (0, []), result.out
+    # and a line edited after the move is still an edit of the moved offer's history
+    path = offer_repo / "offers" / "2026" / "11" / f"{offer_id}.yaml"
+    path.write_text(path.read_text().replace(f"by: {FIN}", "by: mallory@example.com", 1))
+    commit_as(offer_repo, RECRUITER, "edit", "offers")
+    assert "G550" in {c for c, _ in found(ci(cli, offer_repo))}

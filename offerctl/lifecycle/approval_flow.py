@@ -15,7 +15,8 @@ from typing import Any
 
 from offerctl.approvals import binding, verify
 from offerctl.core.bizdays import BusinessCalendar
-from offerctl.core.clock import now
+from offerctl.core import timestamps
+from offerctl.core.clock import latest_now, now
 from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import OPEN_STATUSES, Offer, Status
 from offerctl.policy.load import load_policy_set
@@ -171,6 +172,12 @@ def approve(
         )
     at, day = _stamp()
     who = actor.email.lower()
+    too_early = timestamps.time_problem(at, timestamps.created_at(offer.data), latest_now())
+    if too_early:
+        raise Refused(
+            f"cannot approve {offer.id} now: {too_early}",
+            hint="check the clock (OFFERCTL_NOW / OFFERCTL_TODAY); nothing was written",
+        )
     if not policy.allow_recruiter and who == str(offer.get("recruiter", "")).lower():
         raise Refused(
             f"{who} is the recruiter of {offer.id} and may not approve it (separation of duties)",

@@ -633,6 +633,10 @@ def snapshots(repo: Repo | None, offer: Offer) -> Snapshot:
             result = None
         if result is None and repo is not None:
             result = binding.approved_version_from_history(repo.root, offer.path, wanted)
+            # The version must carry these terms, not merely the text of the line: a line
+            # copied from another offer is first "carried" by the commit that pasted it.
+            if result is not None and wanted not in binding.digests(result, covers):
+                result = None
         cache[index] = result
         return result
 
