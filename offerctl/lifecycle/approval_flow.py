@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from offerctl.approvals import binding, verify
-from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core import timestamps
+from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import latest_now, now
 from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import OPEN_STATUSES, Offer, Status
