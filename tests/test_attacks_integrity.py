@@ -452,3 +452,43 @@ def test_legitimate_git_mv_into_year_month_folders_checks_clean(
     path.write_text(path.read_text().replace(f"by: {FIN}", "by: mallory@example.com", 1))
     commit_as(offer_repo, RECRUITER, "edit", "offers")
     assert "G550" in {c for c, _ in found(ci(cli, offer_repo))}
+
+
+# --- 4. the pull-request check validates the pull request's own policy files ---------------
+
+
+@pytest.mark.parametrize(
+    ("rel", "old", "new", "code"),
+    [
+        ("policies/routing.yaml", None, "rules: [unclosed\n", "Y"),
+        ("policies/routing.yaml", "> band.mid'", "> band.mid +'", "P"),  # CEL does not compile
+        ("policies/approvers.yaml", "[fin.lead@example.com]", "[fin.lead@example.com, ghost@x.example]", "P"),
+        ("offerctl.yaml", "  finance: 2\n", "  finance: two\n", "S"),
+    ],
+)
+def test_attack_pull_request_breaking_a_policy_file_fails_the_policy_ref_check(
+    offer_repo: Path, cli: Any, rel: str, old: str | None, new: str, code: str
+) -> None:
+    """The base policy decides approvals, but a pull request that breaks main's policy files
+    must not pass: the head files are validated and reported with file and line."""
+    git(offer_repo, "checkout", "-q", "-b", "pr")
+    path = offer_repo / rel
+    text = path.read_text()
+    assert old is None or old in text
+    path.write_text(text + new if old is None else text.replace(old, new, 1))
+    commit_as(offer_repo, OWNER, "tweak policy", rel)
+    result = cli("check", "--verify-history", "--policy-ref", "main", "--format", "json", cwd=offer_repo)
+    assert result.code == 1, result.out
+    errors = [f for f in result.json()["findings"] if f["severity"] == "error"]
+    assert any(f["path"] == rel and f["code"].startswith(code) and f["line"] for f in errors), errors
+    assert all("this change's version" in f["message"] for f in errors)
+    assert "G555" in {f["code"] for f in result.json()["findings"]}  # still a warning for review
+
+
+def test_legitimate_policy_change_in_a_pull_request_only_warns(offer_repo: Path, cli: Any) -> None:
+    git(offer_repo, "checkout", "-q", "-b", "pr")
+    routing = offer_repo / "policies" / "routing.yaml"
+    routing.write_text(routing.read_text().replace("signatures: optional", "signatures: required"))
+    commit_as(offer_repo, OWNER, "require signatures", "policies/routing.yaml")
+    result = cli("check", "--verify-history", "--policy-ref", "main", "--format", "json", cwd=offer_repo)
+    assert result.code == 0 and [f["code"] for f in result.json()["findings"]] == ["G555"]

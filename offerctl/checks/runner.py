@@ -9,6 +9,7 @@ parallel when there are many files) and collects the findings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -208,8 +209,10 @@ def run(
     import contextlib
 
     as_of = as_of or today()
+    head_policy: list[Finding] = []
     with contextlib.ExitStack() as stack:
         if policy_ref is not None:
+            head_policy = _policy_findings(repo)  # this change's own policy, before the swap
             repo = stack.enter_context(selection.policy_snapshot(repo, policy_ref))
         since: str | None = None
         if paths and selection.governs_every_offer(repo, paths):
@@ -295,8 +298,33 @@ def run(
             findings.extend(trust.verify_history(repo, offers, since=since))
             findings.extend(trust.deleted_offers(repo, since=since, existing=offers))
         findings.extend(trust.copied_approvals(repo, offers, everything_loaded=complete))
+    findings.extend(_head_only(head_policy, findings, policy_ref))
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))
+
+
+def _policy_findings(repo: Repo) -> list[Finding]:
+    """Every finding of ``offerctl.yaml`` and ``policies/`` as they stand in ``repo``
+    (schema, references, CEL compilation), with file and line."""
+    from offerctl.policy.load import load_policy_set
+
+    policies = loader.load_policies(repo)
+    _, found = load_policy_set(repo, policies)
+    return [*repo.config_findings, *found]
+
+
+def _head_only(head: Sequence[Finding], base: Sequence[Finding], ref: str | None) -> list[Finding]:
+    """With ``--policy-ref``, the base policy decides approvals, but the change's own policy
+    files are still validated: their findings that the base does not have, marked as this
+    change's (they decide approvals once it merges)."""
+    known = set(base)
+    return [
+        dataclasses.replace(
+            f, message=f"{f.message} (in this change's version of the file; {ref}'s policy decides this check)"
+        )
+        for f in head
+        if f not in known
+    ]
 
 
 def _order(f: Finding) -> tuple[str, int, str, str, str, str]:
