@@ -8,6 +8,10 @@ every ``test_legitimate_*`` is the honest flow next to it that must stay clean.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -492,3 +496,82 @@ def test_legitimate_policy_change_in_a_pull_request_only_warns(offer_repo: Path,
     commit_as(offer_repo, OWNER, "require signatures", "policies/routing.yaml")
     result = cli("check", "--verify-history", "--policy-ref", "main", "--format", "json", cwd=offer_repo)
     assert result.code == 0 and [f["code"] for f in result.json()["findings"]] == ["G555"]
+
+
+# --- 13. concurrency: 8 approvers pushing at once, default settings -----------------------
+
+PANEL = [f"panel{n}@example.com" for n in range(1, 9)]
+PANEL_ROUTING = """\
+signatures: optional
+stages: [panel]
+rules:
+  - id: panel
+    stage: panel
+    when: 'true'
+    require: {role: panel, quorum: all}
+    covers: [compensation]
+"""
+
+
+def panel_remote(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> tuple[Path, str]:
+    """A bare remote holding one pending offer that needs all 8 panel members."""
+    approvers = offer_repo / "policies" / "approvers.yaml"
+    people = "".join(
+        f"  - {{email: {p}, name: Panel {n}, title: Interviewer}}\n" for n, p in enumerate(PANEL, 1)
+    )
+    approvers.write_text(
+        approvers.read_text()
+        .replace("people:\n", "people:\n" + people, 1)
+        .replace("roles:\n", f"roles:\n  panel:\n    people: [{', '.join(PANEL)}]\n", 1)
+    )
+    (offer_repo / "policies" / "routing.yaml").write_text(PANEL_ROUTING)
+    commit_as(offer_repo, OWNER, "an 8-person panel approves every offer", "policies")
+    offer_id = submitted(cli, monkeypatch, offer_repo)
+    remote = tmp_path / "remote.git"
+    git(tmp_path, "clone", "-q", "--bare", str(offer_repo), str(remote))
+    return remote, offer_id
+
+
+def race(remote: Path, offer_id: str, workdir: Path) -> tuple[list[tuple[int, str]], float]:
+    """8 clones, one per panel member; all run `offerctl approve --push` at the same moment
+    with default settings. (exit code, stderr) per process, and the wall time."""
+    clones = []
+    for person in PANEL:
+        target = workdir / person.split("@")[0]
+        git(workdir, "clone", "-q", str(remote), str(target))
+        git(target, "config", "user.email", person)
+        git(target, "config", "user.name", person.split("@")[0])
+        clones.append(target)
+    started = time.monotonic()
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "offerctl", "approve", offer_id, "--push"],
+            cwd=clone,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=dict(os.environ),
+        )
+        for clone in clones
+    ]
+    results = []
+    for proc in procs:
+        _, err = proc.communicate(timeout=400)
+        results.append((proc.returncode, err))
+    return results, time.monotonic() - started
+
+
+def test_eight_approvers_pushing_at_once_all_land(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    remote, offer_id = panel_remote(offer_repo, cli, monkeypatch, tmp_path)
+    results, seconds = race(remote, offer_id, tmp_path)
+    assert [code for code, _ in results] == [0] * 8, [err for code, err in results if code]
+    assert seconds < 400
+    data = yamlio.load_text(git(remote, "show", f"main:offers/{offer_id}.yaml"))
+    assert sorted(a["by"] for a in data["approvals"]) == sorted(PANEL)
+    assert data["status"] == "approved"
+    authors = git(remote, "log", "-8", "--format=%ae").split()
+    assert sorted(authors) == sorted(PANEL)  # each approval committed by its approver

@@ -318,13 +318,8 @@ def _head_only(head: Sequence[Finding], base: Sequence[Finding], ref: str | None
     files are still validated: their findings that the base does not have, marked as this
     change's (they decide approvals once it merges)."""
     known = set(base)
-    return [
-        dataclasses.replace(
-            f, message=f"{f.message} (in this change's version of the file; {ref}'s policy decides this check)"
-        )
-        for f in head
-        if f not in known
-    ]
+    note = f" (in this change's version of the file; {ref}'s policy judges this change)"
+    return [dataclasses.replace(f, message=f.message + note) for f in head if f not in known]
 
 
 def _order(f: Finding) -> tuple[str, int, str, str, str, str]:

@@ -14,6 +14,8 @@ from typing import Annotated, Any, NoReturn
 
 import typer
 
+from offerctl.lifecycle.sync import DEFAULT_RETRIES
+
 app = typer.Typer(
     name="offerctl",
     help="Offer management as code: offers, approvals, letters and their audit trail in git.",
@@ -54,6 +56,8 @@ PushOption = Annotated[
         help="Fetch, apply the change on the latest remote version, commit and push; retry when rejected.",
     ),
 ]
+PUSH_RETRIES = DEFAULT_RETRIES
+"""The default of every ``--push-retries`` (``lifecycle.sync.DEFAULT_RETRIES``)."""
 RetriesOption = Annotated[
     int, typer.Option("--push-retries", min=1, max=50, help="Attempts before --push gives up.")
 ]

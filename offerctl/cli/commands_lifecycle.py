@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from offerctl.cli._app import (
+    PUSH_RETRIES,
     Format,
     FormatOption,
     NoCommitOption,
@@ -104,7 +105,7 @@ def revise(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -139,7 +140,7 @@ def accept(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -174,7 +175,7 @@ def decline(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -205,7 +206,7 @@ def rescind(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -228,7 +229,7 @@ def renege(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -250,7 +251,7 @@ def start(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -275,7 +276,7 @@ def expire(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -397,7 +398,7 @@ def send(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoInputOption = False,
     format: FormatOption = Format.text,
 ) -> None:
