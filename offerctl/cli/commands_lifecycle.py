@@ -15,7 +15,7 @@ from offerctl.cli._app import (
     Format,
     FormatOption,
     NoCommitOption,
-    NoInputOption,
+    NoPromptsOption,
     PushOption,
     RepoOption,
     RetriesOption,
@@ -106,7 +106,7 @@ def revise(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
@@ -141,7 +141,7 @@ def accept(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate accepted: sent → accepted."""
@@ -176,7 +176,7 @@ def decline(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
@@ -207,7 +207,7 @@ def rescind(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The company withdraws an open offer: → rescinded."""
@@ -230,7 +230,7 @@ def renege(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate withdrew after accepting: accepted → reneged."""
@@ -252,7 +252,7 @@ def start(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The new hire started: accepted → started (the offer is closed)."""
@@ -277,7 +277,7 @@ def expire(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Close every open offer past its expires_on (idempotent; safe on a schedule)."""
@@ -399,7 +399,7 @@ def send(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = PUSH_RETRIES,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Send the letter: refused unless every required approval is present and fresh."""
