@@ -23,12 +23,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from offerctl.core.errors import GitError, Refused, UsageError
+from offerctl.lifecycle import PUSH_ATTEMPTS
 from offerctl.store import git
 from offerctl.store.repo import Repo
 
 T = TypeVar("T")
 
-DEFAULT_RETRIES = 12
+DEFAULT_RETRIES = PUSH_ATTEMPTS
 """Attempts before ``--push`` gives up. With back-off, 8 approvers pushing to one branch at
 the same moment all land (measured: docs/security.md, "Concurrent approvers")."""
 BACKOFF_FLOOR = 0.1
