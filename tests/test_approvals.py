@@ -617,14 +617,27 @@ def test_seed_script_reproduces_the_bundled_approvals(example_repo: Path) -> Non
         [sys.executable, str(script), "--repo", str(example_repo)], capture_output=True, text=True
     )
     assert proc.returncode == 0, proc.stderr
-    stamp = re.compile(r"at: '[^']*'")
+    # The bundled lines carry the id-less digest of offerctl 0.1 (still honoured); `approve`
+    # now records the digest that also binds the offer's id (binding.approval_digest).
+    from offerctl.approvals import binding
+    from offerctl.policy.load import load_policy_set
+    from offerctl.store.repo import open_repo
+
+    policy, _ = load_policy_set(open_repo(example_repo))
+    stamp = re.compile(r"at: '[^']*'|digest: '?sha256:[0-9a-f]+'?")
     for path in (example_repo / "offers").glob("*.yaml"):
         produced = path.read_text()
-        assert stamp.sub("at: ~", produced) == stamp.sub("at: ~", bundled[path.name]), path.name
+        assert stamp.sub("~", produced) == stamp.sub("~", bundled[path.name]), path.name
         data = yamlio.load_text(produced)
+        old_lines = yamlio.load_text(bundled[path.name])["approvals"]
         submitted = [e["at"] for e in data["events"] if e["type"] == "submitted"]
-        for approval in data["approvals"]:
+        for approval, old_line in zip(data["approvals"], old_lines, strict=True):
             assert submitted and approval["at"] > submitted[0], path.name
+            covers = sorted({c for r in approval["rules"] for c in policy.rule(r).covers})
+            then = binding.undo_revisions(data, data["events"], approval["at"])
+            assert approval["digest"] == binding.approval_digest(then, covers), path.name
+            then = binding.undo_revisions(data, data["events"], old_line["at"])
+            assert binding.digests(then, covers)[1] == old_line["digest"], path.name
     total = sum(text.count("  - {role: ") for text in bundled.values())
     assert int(git(example_repo, "rev-list", "--count", "HEAD")) - before == total
     authors = git(

@@ -425,7 +425,9 @@ events:
 """
 
 
-def test_init_ships_starter_templates_that_render(offer_repo: Path, cli: Any) -> None:
+def test_init_ships_starter_templates_that_render(
+    offer_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
     assert (offer_repo / "letter_templates" / "base.md.j2").is_file()
     assert (offer_repo / "letter_templates" / "clauses" / "at_will.md").is_file()
     (offer_repo / "offers" / "OFF-2026-AAAABBBB.yaml").write_text(FRESH_OFFER)
@@ -436,6 +438,7 @@ def test_init_ships_starter_templates_that_render(offer_repo: Path, cli: Any) ->
     pdf = cli("render", "OFF-2026-AAAABBBB", "-f", "pdf", "-o", "jane.pdf", cwd=offer_repo)
     assert pdf.code == 0, pdf.err
     assert "$10,000.00" in pdf_text((offer_repo / "jane.pdf").read_bytes())
+    monkeypatch.setenv("OFFERCTL_NOW", "2026-12-21T12:00:00Z")  # the offer was created today
     check = cli("check", "--format", "json", cwd=offer_repo)
     assert check.code == 0, check.out
 

@@ -12,11 +12,20 @@ import pytest
 
 from offerctl.store import yamlio
 from tests.conftest import git
-from tests.trust_helpers import PEOPLE, append_line, commit_as, line_of, new_offer, replace_in_offer
+from tests.trust_helpers import (
+    PEOPLE,
+    append_line,
+    clock_at,
+    commit_as,
+    line_of,
+    new_offer,
+    replace_in_offer,
+)
 
 HM = "hiring.manager@example.com"
 FIN = "fin.lead@example.com"
 RECRUITER = "recruiter@example.com"
+SUBMITTED_AT = "2026-09-01T10:00:00Z"
 
 
 def keypair(directory: Path, name: str) -> tuple[Path, str]:
@@ -73,7 +82,8 @@ def _approve(
 def _submitted(cli: Any, monkeypatch: pytest.MonkeyPatch, repo: Path, **sets: str) -> str:
     offer_id = new_offer(repo, cli, **sets)
     act_as(monkeypatch, RECRUITER)
-    result = cli("submit", offer_id, cwd=repo)
+    with clock_at(SUBMITTED_AT):  # before the approvals these tests write by hand
+        result = cli("submit", offer_id, cwd=repo)
     assert result.code == 0, result.out + result.err
     return offer_id
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import contextlib
+import os
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,13 +37,33 @@ DIGEST = "sha256:" + "a" * 64
 OTHER_DIGEST = "sha256:" + "b" * 64
 
 
+CREATED_AT = "2026-09-01T09:00:00Z"
+"""When ``new_offer`` creates offers (unless the test pinned ``OFFERCTL_NOW``): before every
+approval and event time these tests write by hand, which must not predate the offer."""
+
+
+@contextlib.contextmanager
+def clock_at(moment: str) -> Iterator[None]:
+    """Pin ``OFFERCTL_NOW`` to ``moment`` for a block, unless the test pinned it already."""
+    if os.environ.get("OFFERCTL_NOW"):
+        yield
+        return
+    os.environ["OFFERCTL_NOW"] = moment
+    try:
+        yield
+    finally:
+        del os.environ["OFFERCTL_NOW"]
+
+
 def new_offer(repo: Path, cli: Any, **sets: str) -> str:
     """A committed offer (authored by the recruiter, as `offerctl new` does); its id."""
     (repo / "intake.yaml").write_text(INTAKE)
     args = ["new", "--no-input", "--from", "intake.yaml", "--format", "json"]
+    sets = {"expires_on": "2027-01-04", **sets}
     for key, value in sets.items():
         args += ["--set", f"{key.replace('__', '.')}={value}"]
-    result = cli(*args, cwd=repo)
+    with clock_at(CREATED_AT):
+        result = cli(*args, cwd=repo)
     assert result.code == 0, result.err
     (repo / "intake.yaml").unlink()
     offer_id: str = result.json()["id"]

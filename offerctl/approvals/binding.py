@@ -3,6 +3,9 @@
 * ``digest(offer_data, covers)``: sha256 of the canonical JSON of the covered fields. Keys
   sorted, no whitespace, numbers written exactly from int/Decimal (``185000`` and
   ``185000.00`` are the same amount), so YAML formatting, quoting and comments never change it.
+  A new approval records ``approval_digest``: the same over the covered fields plus the
+  offer's ``id`` (two offers with equal terms never share a digest); lines recorded with
+  the id-less form still match (``digests``).
 * Staleness: a digest that no longer matches means a covered field changed. To say *which*
   field, and to apply a rule's tolerance, the approved version is reconstructed — first by
   undoing the ``changes`` of later ``revised`` events, else from git history (the first
@@ -111,6 +114,24 @@ def sealed_digest(stored: Mapping[str, Any], covers: Iterable[str]) -> str:
     changed (unchanged values keep their ciphertext). Reveals nothing about the values."""
     text = canonical(covered(stored, covers))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def approval_digest(offer_data: Mapping[str, Any], covers: Iterable[str]) -> str:
+    """The digest a new approval records: the covered fields *and the offer's id*. Equal
+    terms on two offers give two digests, so one approver approving several identical offers
+    in the same second writes distinct lines, and a line copied to another offer never
+    matches there. (Anyone can compute a digest: only a signature authenticates a line.)"""
+    return digest(offer_data, (*covers, "id"))
+
+
+def digests(
+    offer_data: Mapping[str, Any], covers: Iterable[str], *, scheme: str | None = None
+) -> tuple[str, str]:
+    """Both digests a line may carry for these terms (in ``scheme``, see ``digest``):
+    ``approval_digest``'s, and the earlier form without the id (lines written before;
+    still honoured)."""
+    covers = tuple(covers)
+    return digest(offer_data, (*covers, "id"), scheme=scheme), digest(offer_data, covers, scheme=scheme)
 
 
 def leaves(value: Any, prefix: str) -> dict[str, Any]:
@@ -253,10 +274,12 @@ def verify(payload: bytes, sig: str, email: str, public_key: str) -> bool:
 
 __all__ = [
     "NAMESPACE",
+    "approval_digest",
     "approved_version_from_history",
     "canonical",
     "changed_fields",
     "digest",
+    "digests",
     "sign",
     "signing_payload",
     "undo_revisions",

@@ -23,6 +23,7 @@ OFFER_CHECKS: list[OfferCheck] = [
     approvals.check_submittable,
     approvals.check_approvals,
     trust.check_signatures,
+    trust.check_times,
     trust.check_pending_approvals,
     letters.check_offer_letter,
 ]

@@ -9,6 +9,7 @@ parallel when there are many files) and collects the findings.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import os
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -224,8 +225,10 @@ def run(
     import contextlib
 
     as_of = as_of or today()
+    head_policy: list[Finding] = []
     with contextlib.ExitStack() as stack:
         if policy_ref is not None:
+            head_policy = _policy_findings(repo)  # this change's own policy, before the swap
             repo = stack.enter_context(selection.policy_snapshot(repo, policy_ref))
         chosen = _select(repo, paths, changed_since)
         policies = loader.load_policies(repo)
@@ -250,7 +253,9 @@ def run(
             store.save()
         if verify_history:
             findings.extend(trust.verify_history(repo, ctx.offers, since=chosen.since))
+            findings.extend(trust.deleted_offers(repo, since=chosen.since, existing=ctx.offers))
         findings.extend(trust.copied_approvals(repo, ctx.offers, everything_loaded=chosen.complete))
+    findings.extend(_head_only(head_policy, findings, policy_ref))
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(chosen.rels), tuple(unique), cached=files.cached)
 
@@ -357,6 +362,25 @@ def _policy_set_findings(ctx: Context, store: CheckCache | None, *, compile_rule
     if store is not None and cached is None:
         store.put_repo(POLICY_FINDINGS, found)
     return list(found)
+
+
+def _policy_findings(repo: Repo) -> list[Finding]:
+    """Every finding of ``offerctl.yaml`` and ``policies/`` as they stand in ``repo``
+    (schema, references, CEL compilation), with file and line."""
+    from offerctl.policy.load import load_policy_set
+
+    policies = loader.load_policies(repo)
+    _, found = load_policy_set(repo, policies)
+    return [*repo.config_findings, *found]
+
+
+def _head_only(head: Sequence[Finding], base: Sequence[Finding], ref: str | None) -> list[Finding]:
+    """With ``--policy-ref``, the base policy decides approvals, but the change's own policy
+    files are still validated: their findings that the base does not have, marked as this
+    change's (they decide approvals once it merges)."""
+    known = set(base)
+    note = f" (in this change's version of the file; {ref}'s policy judges this change)"
+    return [dataclasses.replace(f, message=f.message + note) for f in head if f not in known]
 
 
 def _order(f: Finding) -> tuple[str, int, str, str, str, str]:

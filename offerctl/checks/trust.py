@@ -17,6 +17,7 @@ Everything here returns values (findings, paths); nothing prints or exits.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -119,6 +120,8 @@ class _Version:
 
     commit: str
     author: str
+    date: str = ""
+    """The committer date: an approval or event is never dated after it (``A361``/``G561``)."""
 
     @property
     def label(self) -> str:
@@ -221,10 +224,77 @@ class _FileAudit:
                 "commits it (`offerctl approve` does)",
             )
 
+    def check_commit_date(self, kind: str, item: Any, version: _Version) -> None:
+        """A361/G561: a line is never dated after the commit that added it."""
+        if not isinstance(item, Mapping) or not version.date:
+            return
+        from offerctl.core import timestamps
+
+        why = timestamps.later_than_commit(item.get("at"), version.date)
+        if why:
+            code = "A361" if kind == "approvals" else "G561"
+            self.add(
+                kind,
+                _key(item),
+                code,
+                f"{_NOUN[kind]} {_describe(item)} cannot have been recorded by {version.label} "
+                f"({version.author}): {why}; a line is dated when it is recorded "
+                f"(clock-skew tolerance {int(timestamps.TOLERANCE.total_seconds() // 60)} minutes)",
+            )
+
+    def check_not_reset(self, item: Any, later_resets: Sequence[Any]) -> None:
+        """A362: an approval committed before a later rejection/resubmission that routing
+        would still count, because it is dated after it (routing supersedes a line dated at
+        or before the latest rejection, or before the latest submission)."""
+        if not isinstance(item, Mapping) or not later_resets:
+            return
+        at = str(item.get("at", ""))
+
+        def latest(kind: str) -> str:
+            times = [
+                str(e.get("at", "")) for e in later_resets if isinstance(e, Mapping) and e.get("type") == kind
+            ]
+            return max(times, default="")
+
+        rejected, submitted = latest("rejected"), latest("submitted")
+        if (rejected and at <= rejected) or (submitted and at < submitted):
+            return
+        event = "rejected" if rejected else "submitted"
+        self.add(
+            "approvals",
+            _key(item),
+            "A362",
+            f"approval {_describe(item)} was committed before the offer was {event} at "
+            f"{rejected or submitted}, but is dated after it: an approval given before a "
+            "rejection or resubmission never counts again — approve the resubmitted offer with "
+            "`offerctl approve`",
+        )
+
+
+def _owner(path: str, by_path: Mapping[str, Offer], by_id: Mapping[str, str]) -> str | None:
+    """The checked offer whose history ``path`` is: the offer at that path, or the offer
+    whose id names the file (its path before a ``git mv``, e.g. into ``offers/YYYY/MM/``)."""
+    if path in by_path:
+        return path
+    name = path.rsplit("/", 1)[-1]
+    return by_id.get(name[: -len(".yaml")]) if name.endswith(".yaml") else None
+
+
+_PLAIN_ID = re.compile(r"^[A-Za-z0-9_-]+$")
+RESETS = ("rejected", "submitted")
+"""Events after which earlier approvals never count again (``policy.routing``)."""
+
 
 def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = None) -> list[Finding]:
-    """G550/G551/G552 and A350 for ``offers`` (see the module docstring). Only each offer's
-    path and id are used; its current lines are read from the working tree.
+    """G550/G551/G552, A350 and A361/A362/G561 for ``offers`` (see the module docstring).
+    Only each offer's path and id are used; its current lines are read from the working tree.
+
+    History follows an offer by its id: the versions of ``offers/<ID>.yaml`` before a
+    ``git mv`` into ``offers/YYYY/MM/<ID>.yaml`` are the same offer's (a move introduces no
+    line). Every line a commit introduces must not be dated after that commit (A361 for an
+    approval, G561 for an event, with ``core.timestamps.TOLERANCE``), and an approval
+    committed before a later rejection or (re)submission must not be dated after it (A362:
+    routing would otherwise count it again).
 
     ``since``: a commit already verified (the pull request's base); only commits after it
     are examined, which keeps a pull request's check fast on a long history. Without it,
@@ -236,11 +306,26 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
     if not git.has_commits(repo.root):
         return []
     by_path = {o.path: o for o in offers}
+    by_id = {o.id: o.path for o in offers if o.id}
     paths = sorted(by_path)
     # Very long path lists go to git as the directory and are filtered here.
     pathspecs = paths if len(paths) <= 200 else [OFFERS_DIR]
+    log_specs = list(pathspecs)
+    if len(paths) <= 200:
+        log_specs += [
+            f":(glob){OFFERS_DIR}/**/{offer_id}.yaml"
+            for offer_id in sorted(by_id)
+            if _PLAIN_ID.match(offer_id)
+        ]
     revisions = f"{since}..HEAD" if since else "HEAD"
-    changes = [c for c in git.file_changes(repo.root, pathspecs, revisions=revisions) if c.path in by_path]
+    changes = []
+    for change in git.file_changes(repo.root, log_specs, revisions=revisions):
+        owner = _owner(change.path, by_path, by_id)
+        if owner is None:
+            continue
+        if owner != change.path and change.new_blob == git.NULL_BLOB:
+            continue  # the offer's old path removed by a move: its history goes on at ``owner``
+        changes.append((owner, change))
     head = git.tree_blobs(repo.root, "HEAD", pathspecs)
     working: dict[str, bytes] = {}
     current: dict[str, Mapping[str, Any]] = {}
@@ -253,7 +338,7 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
         current[rel] = parsed_now or {}
         if head.get(rel) != git.blob_id(content):
             working[rel] = content
-    wanted = {b for c in changes for b in (*c.old_blobs, c.new_blob)}
+    wanted = {b for _, c in changes for b in (*c.old_blobs, c.new_blob)}
     wanted |= {head[rel] for rel in working if rel in head}
     blobs = git.cat_blobs(repo.root, wanted)
     parsed: dict[str, dict[str, list[Any]] | None] = {}
@@ -268,14 +353,20 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
     last: dict[str, dict[str, list[Any]]] = {}
     empty: dict[str, list[Any]] = {kind: [] for kind in APPEND_ONLY}
     steps: list[tuple[str, tuple[str, ...], str | bytes, _Version]] = [
-        (c.path, c.old_blobs, c.new_blob, _Version(c.commit, c.author_email)) for c in changes
+        (rel, c.old_blobs, c.new_blob, _Version(c.commit, c.author_email, c.commit_date))
+        for rel, c in changes
     ]
     for rel, content in working.items():
         old = (head[rel],) if rel in head else (git.NULL_BLOB,)
         steps.append((rel, old, content, _Version("", "you")))
-    for rel, old_blobs, new, version in steps:
+    given: dict[str, list[tuple[int, Any]]] = {}
+    resets: dict[str, list[tuple[int, Any]]] = {}
+    for number, (rel, old_blobs, new, version) in enumerate(steps):
         fallback = last.get(rel, empty)
-        olds = [lists(b, fallback) for b in old_blobs]
+        if old_blobs == (git.NULL_BLOB,) and rel in last:
+            olds = [fallback]  # added again, or moved here from the offer's earlier path
+        else:
+            olds = [lists(b, fallback) for b in old_blobs]
         new_lists = (_lists(new) or fallback) if isinstance(new, bytes) else lists(new, fallback)
         last[rel] = new_lists
         audit = audits[rel]
@@ -283,10 +374,111 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
             introduced = audit.compare(
                 kind, [o[kind] for o in olds], new_lists[kind], version, merge=len(old_blobs) > 1
             )
-            if kind == "approvals":
-                for item in introduced:
+            for item in introduced:
+                if kind == "approvals":
                     audit.check_author(item, version)
+                    given.setdefault(rel, []).append((number, item))
+                elif isinstance(item, Mapping) and item.get("type") in RESETS:
+                    resets.setdefault(rel, []).append((number, item))
+                audit.check_commit_date(kind, item, version)
+    for rel, items in given.items():
+        for number, item in items:
+            audits[rel].check_not_reset(item, [e for n, e in resets.get(rel, []) if n > number])
     return [f for audit in audits.values() for f in audit.findings]
+
+
+# --- deleted offers ---------------------------------------------------------------------
+
+DELETE_ACTION = "delete"
+"""``Offer-Action: delete`` (with the offer's ``Offer-Id``): removing a draft that was never
+submitted — nobody approved or saw it. Any other offer is kept (closed offers are the record)."""
+ERASE_ACTION = "erase"
+"""``Offer-Action: erase`` (with the offer's ``Offer-Id``): the privacy erasure (``offerctl
+erase``), which may remove what it must."""
+
+
+def deleted_offers(repo: Repo, *, since: str | None = None, existing: Sequence[Offer] = ()) -> list[Finding]:
+    """G562: an offer file deleted from history (``git rm`` + commit) without a declared,
+    authorised deletion. An offer is the record of what a candidate was offered and who
+    approved it; deleting the file passes every other check, so history verification
+    looks for deletions under ``offers/``:
+
+    * a move (``git mv`` into ``offers/YYYY/MM/``) is not a deletion: the offer's id is
+      still in the tree (``existing`` plus the files under ``offers/`` now);
+    * ``Offer-Action: erase`` with the offer's ``Offer-Id`` is the privacy erasure;
+    * ``Offer-Action: delete`` with the offer's ``Offer-Id`` may delete a *draft that was
+      never submitted* (no ``submitted`` event, no approvals in the deleted version);
+    * anything else is G562, on the deleted path, naming the commit and its author.
+
+    Passing: ``git rm`` of a fresh draft committed with ``--trailer 'Offer-Action: delete'
+    --trailer 'Offer-Id: <id>'``. Failing: the same for an approved offer, or with no trailer.
+    """
+    require_full_history(repo, "history verification")
+    if not git.has_commits(repo.root):
+        return []
+    revisions = f"{since}..HEAD" if since else "HEAD"
+    removed = git.deletions(repo.root, [OFFERS_DIR], revisions=revisions)
+    removed = [d for d in removed if d.path.endswith((".yaml", ".yml"))]
+    if not removed:
+        return []
+    from offerctl.store import loader
+
+    present = {o.id for o in existing if o.id}
+    present_paths = set(loader.offer_files(repo))
+    present |= {p.rsplit("/", 1)[-1].rsplit(".", 1)[0] for p in present_paths}
+    versions = git.read_blobs(repo.root, [f"{d.commit}^:{d.path}" for d in removed])
+    findings: list[Finding] = []
+    for deletion, raw in zip(removed, versions, strict=True):
+        if deletion.path in present_paths:
+            continue  # deleted once and added again: its history is verified as a file
+        data: Any = None
+        if raw is not None:
+            try:
+                data = yamlio.load(raw)
+            except yamlio.YamlProblem:
+                data = None
+        data = data if isinstance(data, Mapping) else {}
+        stem = deletion.path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        offer_id = str(data.get("id") or stem)
+        if offer_id in present:
+            continue  # moved (git mv): the offer lives on under another path
+        declared = offer_id in deletion.offer_ids
+        if declared and ERASE_ACTION in deletion.actions:
+            continue
+        status = str(data.get("status", "unknown"))
+        never_submitted = (
+            status == "draft"
+            and not data.get("approvals")
+            and not any(
+                isinstance(e, Mapping) and e.get("type") == "submitted" for e in data.get("events") or []
+            )
+        )
+        if declared and DELETE_ACTION in deletion.actions and never_submitted:
+            continue
+        if declared and DELETE_ACTION in deletion.actions:
+            why = (
+                f"Offer-Action: {DELETE_ACTION} removes only drafts never submitted, and this offer "
+                f"was {status}" + ("" if status != "draft" else " (submitted before)")
+            )
+        else:
+            why = (
+                "no declared deletion: an offer is the record of what was offered and approved; "
+                f"restore it (`git checkout {deletion.commit[:10]}^ -- {deletion.path}`), or declare "
+                f"a draft's deletion with the trailers `Offer-Id: {offer_id}` and "
+                f"`Offer-Action: {DELETE_ACTION}` (erasure: `Offer-Action: {ERASE_ACTION}`)"
+            )
+        findings.append(
+            Finding(
+                deletion.path,
+                None,
+                "G562",
+                f"offer {offer_id} ({status}) was deleted in commit {deletion.commit[:10]} by "
+                f"{deletion.author_email}: {why}",
+                Severity.ERROR,
+                offer_id,
+            )
+        )
+    return findings
 
 
 # --- approvals copied between offers ----------------------------------------------------
@@ -387,119 +579,77 @@ def check_pending_approvals(ctx: Context, offer: Offer) -> Iterator[Finding]:
 # --- signatures ---------------------------------------------------------------------------
 
 
-def signer_key(sig: str) -> str | None:
-    """The public key (``<algorithm> <base64>``, as in approvers.yaml) that made an SSH
-    signature, read from the signature itself (``SSHSIG`` format, PROTOCOL.sshsig); None when
-    ``sig`` is not one. Used to say *whose* key signed; ``ssh-keygen -Y verify`` decides."""
-    import base64
-    import binascii
-
-    try:
-        blob = base64.b64decode(sig.encode("ascii"), validate=True)
-    except (binascii.Error, UnicodeEncodeError, ValueError):
-        return None
-    if not blob.startswith(b"SSHSIG") or len(blob) < 14:
-        return None
-    size = int.from_bytes(blob[10:14], "big")
-    key = blob[14 : 14 + size]
-    if len(key) != size or len(key) < 4:
-        return None
-    alg_size = int.from_bytes(key[:4], "big")
-    algorithm = key[4 : 4 + alg_size].decode("ascii", "replace")
-    return f"{algorithm} {base64.b64encode(key).decode('ascii')}"
-
-
-def _key_body(key: str) -> str:
-    return " ".join(key.split()[:2])
-
-
 def check_signatures(ctx: Context, offer: Offer) -> Iterator[Finding]:
     """A306/A307 for every approval of every offer, whatever its status, under the policy in
     force (``--policy-ref``): with ``signatures: required`` every approval must be signed; any
     signature present must verify (``ssh-keygen -Y verify``, namespace ``offerctl-approval@v1``)
     over ``{offer, role, by, at, digest}`` with the key approvers.yaml lists for ``by`` — the
     signer's key, not the git author, is the identity. A key under ``revoked_keys`` never
-    verifies, whatever date the approval claims (A307).
+    verifies, whatever date the approval claims (A307). The verdict is
+    ``approvals.verify.signature_verdict``, the same function every command counts with.
 
     Passing: an approval signed by the approver's listed key over this offer and these terms.
     Failing: the same signature on another offer, or after the digest changed (A306)."""
-    from offerctl.approvals import binding
+    from offerctl.approvals.verify import signature_verdict
     from offerctl.core.model import APPROVED_STATUSES
 
-    policy = ctx.policy_set
-    if policy.signatures == "off":
+    keyring = ctx.policy_set.keyring
+    if keyring.mode == "off":
         return
-    owners = {
-        _key_body(person.ssh_key): email
-        for email, person in policy.approvers.people.items()
-        if person.ssh_key
-    }
     for index, line in enumerate(offer.get("approvals") or []):
         if not isinstance(line, Mapping):
             continue
-        by = str(line.get("by", "")).lower()
-        sig = line.get("sig")
-        where = f"approvals.{index}"
-        what = f"approval by {by} as {line.get('role')}"
-        if not sig:
-            # for approved offers routing reports it (the approval does not count: A306)
-            if policy.signatures == "required" and offer.status not in APPROVED_STATUSES:
-                yield ctx.finding(
-                    offer,
-                    where,
-                    "A306",
-                    f"{what} is not signed and policies/routing.yaml requires signatures; "
-                    "approve again with `offerctl approve --sign-key`",
-                )
+        verdict = signature_verdict(offer.id, line, keyring)
+        if verdict.ok:
             continue
-        signer = signer_key(str(sig))
-        if signer is None:
-            yield ctx.finding(offer, where, "A306", f"{what}: sig is not an SSH signature")
+        if not line.get("sig") and offer.status in APPROVED_STATUSES:
+            continue  # for approved offers routing reports it (the approval does not count: A306)
+        what = f"approval by {str(line.get('by', '')).lower()} as {line.get('role')}"
+        yield ctx.finding(offer, f"approvals.{index}", verdict.code, f"{what}: {verdict.reason}")
+
+
+def check_times(ctx: Context, offer: Offer) -> Iterator[Finding]:
+    """A360: an approval dated before the offer was created or in the future; G560: an event
+    (its ``at``, or a date a person gave such as ``signed_on``) dated before the offer was
+    created or in the future — with the clock-skew tolerance of ``core.timestamps``. Such
+    an approval never counts (routing), and the commands refuse such dates when they record
+    them (``accept --signed-on``).
+
+    Passing: an approval given after the offer's ``created`` event, before now.
+    Failing: an approval dated 2031 (it would outlive a later rejection) or 2020."""
+    from offerctl.core import clock, timestamps
+
+    now = clock.latest_now()
+    created = timestamps.created_at(offer.data)
+    for index, line in enumerate(offer.get("approvals") or []):
+        if not isinstance(line, Mapping):
             continue
-        if signer in policy.approvers.revoked_keys:
+        why = timestamps.time_problem(line.get("at"), created, now)
+        if why:
             yield ctx.finding(
                 offer,
-                where,
-                "A307",
-                f"{what} is signed with a key revoked in policies/approvers.yaml; a revoked key "
-                "never verifies, whatever date the approval claims — approve again with a current key",
+                f"approvals.{index}.at",
+                "A360",
+                f"approval by {line.get('by')} as {line.get('role')} does not count: {why}; "
+                f"approvals are recorded by `offerctl approve` at the time they are given",
             )
-            continue
-        owner = owners.get(signer)
-        if owner is None:
-            yield ctx.finding(
-                offer,
-                where,
-                "A306",
-                f"{what} is signed with a key ({signer.split()[0]} …{signer[-12:]}) that "
-                "policies/approvers.yaml lists for nobody",
-            )
-            continue
-        if owner != by:
-            yield ctx.finding(
-                offer,
-                where,
-                "A306",
-                f"{what} is signed with {owner}'s key: the signer is the identity, and it is not {by}",
-            )
-            continue
-        payload = binding.signing_payload(
-            offer.id, str(line.get("role")), by, str(line.get("at")), str(line.get("digest"))
+    for index, name, why in timestamps.event_problems(offer.data, now):
+        event = (offer.get("events") or [])[index]
+        yield ctx.finding(
+            offer,
+            f"events.{index}.{name}",
+            "G560",
+            f"event {event.get('type')} {name}: {why}; events are recorded when they happen "
+            "(a date given with --signed-on must lie between the offer's creation and today)",
         )
-        if not binding.verify(payload, str(sig), by, signer):
-            yield ctx.finding(
-                offer,
-                where,
-                "A306",
-                f"{what}: {by}'s signature does not cover this approval — it was made for another "
-                f"offer, role, time or set of terms (digest); namespace {binding.NAMESPACE}",
-            )
 
 
 __all__ = [
     "check_pending_approvals",
     "check_signatures",
+    "check_times",
     "copied_approvals",
+    "deleted_offers",
     "policy_changes",
     "verify_history",
 ]

@@ -15,6 +15,8 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
+from offerctl.lifecycle import PUSH_ATTEMPTS
+
 
 def _no_type(ctx: Any) -> None:
     return None
@@ -120,6 +122,8 @@ PushOption = Annotated[
         help="Fetch, apply the change on the latest remote version, commit and push; retry when rejected.",
     ),
 ]
+PUSH_RETRIES = PUSH_ATTEMPTS
+"""The default of every ``--push-retries`` (``lifecycle.PUSH_ATTEMPTS``)."""
 RetriesOption = Annotated[
     int, typer.Option("--push-retries", min=1, max=50, help="Attempts before --push gives up.")
 ]

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from offerctl.cli._app import (
+    PUSH_RETRIES,
     AsOfOption,
     Format,
     FormatOption,
@@ -87,7 +88,7 @@ def approve(
     ] = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     format: FormatOption = Format.text,
 ) -> None:
     """Approve an offer as the current git identity (for the open stage's requirements).

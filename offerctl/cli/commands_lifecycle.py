@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from offerctl.cli._app import (
+    PUSH_RETRIES,
     Format,
     FormatOption,
     NoCommitOption,
@@ -101,7 +102,7 @@ def revise(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -145,7 +146,11 @@ def revise(
 def accept(
     offer_id: IdArgument,
     signed_on: Annotated[
-        str | None, typer.Option("--signed-on", help="Date the candidate signed (default: today).")
+        str | None,
+        typer.Option(
+            "--signed-on",
+            help="Date the candidate signed (default: today); between the offer's creation and today.",
+        ),
     ] = None,
     document: Annotated[
         Path | None,
@@ -154,7 +159,7 @@ def accept(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -189,7 +194,7 @@ def decline(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -220,7 +225,7 @@ def rescind(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -243,7 +248,7 @@ def renege(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -265,7 +270,7 @@ def start(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -290,7 +295,7 @@ def expire(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
@@ -410,7 +415,7 @@ def send(
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
-    push_retries: RetriesOption = 5,
+    push_retries: RetriesOption = PUSH_RETRIES,
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:

@@ -130,6 +130,15 @@ def now() -> dt.datetime:
     return dt.datetime.combine(pinned.day, real.time(), tzinfo=dt.UTC)
 
 
+def latest_now() -> dt.datetime:
+    """The later of :func:`now` and the system clock: the bound for "recorded in the future".
+
+    Nothing can have been recorded after the real present, so pinning the clock back (an
+    ``--as-of`` report, a backfill, a demo, a test) never turns real records into future
+    ones; pinning it forward (simulating a later day) moves the bound with it."""
+    return max(now(), dt.datetime.now(dt.UTC))
+
+
 def today() -> dt.date:
     pinned = current_pin()
     return pinned.day if pinned is not None else dt.datetime.now(dt.UTC).date()

@@ -6,3 +6,7 @@ the merge driver (``sync``). May import ``letters``, ``policy``, ``approvals``, 
 and ``core``; never ``checks``, ``reports``, ``setup`` or the CLI (a caller that wants checks
 run on a draft passes them in).
 """
+
+PUSH_ATTEMPTS = 12
+"""Attempts before ``--push`` gives up (``sync.run_and_push``; every command's
+``--push-retries`` default). Here, not in ``sync``, so that ``--help`` imports nothing heavy."""

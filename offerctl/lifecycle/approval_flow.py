@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from offerctl.approvals import binding
-from offerctl.core import isolation
+from offerctl.approvals import binding, verify
+from offerctl.core import isolation, timestamps
 from offerctl.core.bizdays import BusinessCalendar
-from offerctl.core.clock import now
+from offerctl.core.clock import latest_now, now
 from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import OPEN_STATUSES, Finding, Offer, Status
 from offerctl.lifecycle import change, sync
@@ -263,7 +263,7 @@ def decide_approve(
         rule_ids = tuple(r.rule_id for r, _ in chosen)
         covers = sorted({c for r, _ in chosen for c in r.covers})
         _require_readable(repo, offer, covers)
-        digest = binding.digest(offer.data, covers)
+        digest = binding.approval_digest(offer.data, covers)
         line: dict[str, Any] = {
             "role": chosen_role,
             "by": who,
@@ -345,6 +345,12 @@ def _approvable(policy: PolicySet, offer: Offer, actor: Actor) -> None:
             f"offer {offer.id} is a draft", hint=f"the recruiter submits it first: offerctl submit {offer.id}"
         )
     who = actor.email.lower()
+    too_early = timestamps.time_problem(actor.at, timestamps.created_at(offer.data), latest_now())
+    if too_early:
+        raise Refused(
+            f"cannot approve {offer.id} now: {too_early}",
+            hint="check the clock (OFFERCTL_NOW / OFFERCTL_TODAY); nothing was written",
+        )
     if not policy.allow_recruiter and who == str(offer.get("recruiter", "")).lower():
         raise Refused(
             f"{who} is the recruiter of {offer.id} and may not approve it (separation of duties)",
@@ -402,6 +408,15 @@ def _sign(repo: Repo, policy: PolicySet, offer: Offer, line: dict[str, Any], sig
         )
     payload = binding.signing_payload(offer.id, str(line["role"]), who, str(line["at"]), str(line["digest"]))
     line["sig"] = binding.sign(payload, key)
+    # The signature must verify exactly as every other command and CI will verify it: an
+    # unlisted or revoked key is refused here, before anything is written.
+    verdict = verify.signature_verdict(offer.id, line, policy.keyring)
+    if not verdict.ok:
+        raise Refused(
+            f"cannot sign with {key}: {verdict.reason}",
+            hint=f"sign with the key policies/approvers.yaml lists for {who} "
+            "(or ask the policy owners to list your current public key); nothing was written",
+        )
     return True
 
 

@@ -3,8 +3,9 @@
 Two approvers acting on the same offer from two clones both land: each attempt fetches the
 remote branch, moves the local branch to the remote tip, re-runs the command's pure
 *decide* step on the file as it is there (never a textual rebase), commits and pushes. A
-rejected push (someone pushed first) discards this attempt's own commits and tries again,
-at most ``retries`` times, then fails with a clear error.
+rejected push (someone pushed first) discards this attempt's own commits, waits a random
+back-off (``backoff``: full jitter, doubling) and tries again, at most ``retries`` times,
+then fails with a clear error.
 
 The same module holds the git merge driver (``offerctl merge-driver %O %A %B %P``) that makes
 two *branches* which each appended approvals/events to one offer merge without hand edits.
@@ -12,19 +13,27 @@ two *branches* which each appended approvals/events to one offer merge without h
 
 from __future__ import annotations
 
+import random
 import sys
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from offerctl.core.errors import GitError, Refused, UsageError
+from offerctl.lifecycle import PUSH_ATTEMPTS
 from offerctl.store import git, yamlio
 from offerctl.store.repo import Repo
 
 T = TypeVar("T")
 
-DEFAULT_RETRIES = 5
+DEFAULT_RETRIES = PUSH_ATTEMPTS
+"""Attempts before ``--push`` gives up. With back-off, 8 approvers pushing to one branch at
+the same moment all land (measured: docs/security.md, "Concurrent approvers")."""
+BACKOFF_FLOOR = 0.1
+BACKOFF_CAP = 8.0
+"""Seconds: the bounds of one back-off step (see ``backoff``)."""
 APPEND_ONLY = ("approvals", "events")
 
 
@@ -54,7 +63,9 @@ def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT
     remote, branch = _upstream(repo)
     start = git.head(root)
     last_message = ""
+    rng = random.Random()
     for number in range(1, retries + 1):
+        began = time.monotonic()
         tip = git.fetch(root, remote, branch)
         here = git.head(root)
         if tip is not None and here != tip:
@@ -76,6 +87,8 @@ def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT
         last_message = message or "rejected"
         if git.refused_for_good(message):  # a hook or rule: a retry on a newer tip cannot help
             break
+        if number < retries:
+            time.sleep(backoff(number, time.monotonic() - began, rng))
     # Leave the local branch as the remote has it, with nothing half-done.
     tip = git.fetch(root, remote, branch)
     if tip is not None and start is not None and git.is_ancestor(root, start, tip):
@@ -92,6 +105,15 @@ def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT
         hint="others are pushing to this branch continuously; "
         "run the command again later (your local branch is back where it was)",
     )
+
+
+def backoff(attempt: int, took: float, rng: random.Random) -> float:
+    """Seconds to wait after rejected attempt number ``attempt`` (1-based): "full jitter"
+    (uniform between 0 and a ceiling), the ceiling doubling per attempt from how long one
+    attempt took — the window in which two pushers collide — and capped. Without jitter,
+    pushers that collided once retry in lockstep and collide again."""
+    ceiling = min(BACKOFF_CAP, max(BACKOFF_FLOOR, took) * 2 ** (attempt - 1))
+    return rng.uniform(0, ceiling)
 
 
 def _upstream(repo: Repo) -> tuple[str, str]:

@@ -207,6 +207,16 @@ def decide_accept(signed_on: str | None, document_sha256: str | None) -> Decide:
     signed = _iso_date(signed_on, "--signed-on")
 
     def decide(offer: Offer, actor: Actor) -> Plan:
+        from offerctl.core import clock, timestamps
+
+        if signed is not None:
+            why = timestamps.day_problem(signed, timestamps.created_at(offer.data), clock.latest_now().date())
+            if why:
+                raise Refused(
+                    f"--signed-on {why}",
+                    path=offer.path,
+                    hint="give the day the candidate signed: between the offer's creation and today",
+                )
         return _plan(
             offer,
             "accept",

@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from offerctl.approvals.verify import Keyring
 from offerctl.core.model import Finding
 from offerctl.store import yamlio
 
@@ -64,6 +65,11 @@ class Approvers:
             if actor not in out:
                 out.append(actor)
         return tuple(out)
+
+    def keyring(self, mode: str) -> Keyring:
+        """What signature verification needs (``approvals.verify``) under ``signatures: mode``."""
+        keys = {email: _key_body(p.ssh_key) for email, p in self.people.items() if p.ssh_key}
+        return Keyring(mode, keys, self.revoked_keys)
 
     def escalation_for(self, principal: str | None, role: str | None) -> str | None:
         if role and role in self.roles and self.roles[role].escalation:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from offerctl.approvals import binding
-from offerctl.core.clock import today
+from offerctl.approvals import binding, verify
+from offerctl.core import timestamps
+from offerctl.core.clock import latest_now, today
 from offerctl.core.errors import OfferctlError
-from offerctl.core.model import Offer, Unreadable, get_path, to_decimal, to_jsonable, unreadable_in
+from offerctl.core.model import Offer, Unreadable, get_path, records, to_decimal, to_jsonable, unreadable_in
 from offerctl.policy.approvers import Approvers
 from offerctl.policy.bands import Band, BandTable
 from offerctl.store.repo import Repo
@@ -75,6 +76,11 @@ class PolicySet:
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
 
+    @functools.cached_property
+    def keyring(self) -> verify.Keyring:
+        """What signature verification needs (``approvals.verify``), built once per policy."""
+        return self.approvers.keyring(self.signatures)
+
     def quorum(self, rule: Rule) -> int:
         if rule.require.person is not None:
             return 1
@@ -92,7 +98,9 @@ class ApprovalCheck:
     by: str
     at: str
     state: str
-    """valid | stale | not_allowed | duplicate | superseded | unsigned"""
+    """valid | stale | not_allowed | duplicate | superseded | unsigned | bad_signature |
+    bad_time (``unsigned``/``bad_signature``: ``approvals.verify``; ``bad_time``:
+    ``core.timestamps``)"""
     detail: str = ""
     on_behalf_of: str | None = None
 
@@ -194,6 +202,9 @@ class RouteResult:
             stale = [a for a in r.approvals if a.state == "stale"]
             if stale:
                 reason += "; stale: " + "; ".join(f"{a.by}: {a.detail}" for a in stale)
+            refused = [a for a in r.approvals if a.state in ("unsigned", "bad_signature", "bad_time")]
+            if refused:
+                reason += "; not counted: " + "; ".join(f"{a.by}: {a.detail}" for a in refused)
             out.append(reason)
         return out
 
@@ -372,12 +383,16 @@ def reset_at(data: Mapping[str, Any]) -> str:
 def _submitted_at(data: Mapping[str, Any]) -> str | None:
     """When the current round of approvals began: the last submission, or the last
     revision of a sent offer (its changed terms need approving again from then on)."""
-    times = [
-        str(e.get("at", ""))
-        for e in data.get("events") or []
-        if isinstance(e, Mapping) and e.get("type") in ("submitted", "revised")
-    ]
+    rounds = ("submitted", "revised")
+    times = [str(e.get("at", "")) for e in records(data, "events") if e.get("type") in rounds]
     return max(times, default=None)
+
+
+def _last_submission(data: Mapping[str, Any]) -> str:
+    """The latest ``submitted`` event's ``at`` ("" when none): approvals given before it
+    belong to an earlier round and never count again (a revision keeps them, stale or not)."""
+    times = [str(e.get("at", "")) for e in records(data, "events") if e.get("type") == "submitted"]
+    return max(times, default="")
 
 
 def principals_for(policy: PolicySet, rule: Rule, data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -488,6 +503,16 @@ def _rule_environment(
     return env, cel_env
 
 
+@dataclass(frozen=True)
+class _Times:
+    """What an approval's ``at`` is judged against (``core.timestamps``)."""
+
+    created: dt.datetime | None
+    submitted: str
+    """The latest ``submitted`` event's ``at`` ("" when none)."""
+    now: dt.datetime
+
+
 @dataclass
 class _Ledger:
     """The offer's approval lines and what judging them needs: the recruiter, the last
@@ -501,10 +526,13 @@ class _Ledger:
     reset: str
     first_role: dict[str, str]
     snapshot: Snapshot
+    offer_id: str = ""
+    times: _Times | None = None
+    """What each line's ``at`` is judged against: creation, latest submission, now."""
     stored: Callable[[Iterable[str]], str] | None = None
     """Digest of the covered *ciphertexts* of a confidential offer (checkable without a
     key); None for a plaintext offer, and when a command needs plaintext anyway."""
-    digests: dict[tuple[str, ...], str] = field(default_factory=dict)
+    digests: dict[tuple[str, ...], tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def of(
@@ -530,13 +558,14 @@ class _Ledger:
                 return binding.sealed_digest(stored_raw, covers)
 
         recruiter = str(data.get("recruiter", "")).lower()
-        return cls(policy, data, lines, recruiter, reset, first_role, snapshot, stored)
+        times = _Times(timestamps.created_at(data), _last_submission(data), latest_now())
+        return cls(policy, data, lines, recruiter, reset, first_role, snapshot, offer.id, times, stored)
 
-    def digest(self, covers: Iterable[str], scheme: str | None = None) -> str:
+    def digest(self, covers: Iterable[str], scheme: str | None = None) -> tuple[str, str]:
         """``binding.digest`` of the data, once per set of covered fields (and scheme)."""
         key = (*covers, f"#{scheme}")
         if key not in self.digests:
-            self.digests[key] = binding.digest(self.data, tuple(covers), scheme=scheme)
+            self.digests[key] = binding.digests(self.data, tuple(covers), scheme=scheme)
         return self.digests[key]
 
     def checks(self, rule: Rule, principals: tuple[str, ...]) -> tuple[ApprovalCheck, ...]:
@@ -550,15 +579,18 @@ class _Ledger:
                 isinstance(listed, list) and rule.id not in listed
             ):
                 continue
+            assert self.times is not None
             check = _check_approval(
                 self.policy,
                 rule,
+                self.offer_id,
                 self.data,
                 index,
                 a,
                 principals,
                 self.recruiter,
                 self.reset,
+                self.times,
                 self.first_role,
                 self.snapshot,
                 self.digest,
@@ -633,15 +665,17 @@ def _stage_closed_at(stage_outcomes: Iterable[RuleOutcome], since: str | None) -
 def _check_approval(
     policy: PolicySet,
     rule: Rule,
+    offer_id: str,
     data: Mapping[str, Any],
     index: int,
     a: Mapping[str, Any],
     principals: tuple[str, ...],
     recruiter: str,
     reset: str,
+    times: _Times,
     first_role: Mapping[str, str],
     snapshot: Snapshot,
-    digest: Callable[[Iterable[str], str | None], str],
+    digest: Callable[[Iterable[str], str | None], tuple[str, str]],
     stored: Callable[[Iterable[str]], str] | None = None,
 ) -> ApprovalCheck:
     by = str(a.get("by", "")).lower()
@@ -652,8 +686,13 @@ def _check_approval(
     def state(s: str, detail: str = "") -> ApprovalCheck:
         return ApprovalCheck(index, role, by, at, s, detail, behalf)
 
+    problem = timestamps.time_problem(at, times.created, times.now)
+    if problem:
+        return state("bad_time", f"the approval does not count: {problem}")
     if reset and at <= reset:
         return state("superseded", f"given before the offer was rejected at {reset}")
+    if times.submitted and at < times.submitted:
+        return state("superseded", f"given before the offer was (re)submitted at {times.submitted}")
     principal = behalf or by
     if principal not in principals:
         return state("not_allowed", f"{principal} may not approve as {role} for rule {rule.id}")
@@ -665,14 +704,17 @@ def _check_approval(
         return state(
             "duplicate", f"{by} already approved this offer as {first_role[by]} (separation of duties)"
         )
-    if policy.signatures == "required" and not a.get("sig"):
-        return state("unsigned", "the policy requires signed approvals")
+    verdict = verify.signature_verdict(offer_id, a, policy.keyring)
+    if not verdict.ok:
+        if not a.get("sig"):
+            return state("unsigned", "the policy requires signed approvals")
+        return state("bad_signature", f"{verdict.code}: {verdict.reason}")
     listed = a.get("rules")
     rule_ids = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else [rule.id]
     covers = tuple(sorted({c for rid in rule_ids for c in _covers_of(policy, rid)}))
     scheme = binding.scheme_of(a.get("digest"))
     try:
-        if digest(covers, scheme) == a.get("digest"):
+        if a.get("digest") in digest(covers, scheme):
             return state("valid")
     except OfferctlError:
         # A confidential offer read without its key: the keyed digest cannot be computed.
@@ -688,7 +730,7 @@ def _check_approval(
         )
     approved = snapshot(index, a, covers)
     if approved is None:
-        if digest(rule.covers, scheme) == a.get("digest"):
+        if a.get("digest") in digest(rule.covers, scheme):
             return state("valid")
         return state("stale", "a covered field changed (the approved version is not in the offer's history)")
     changed = binding.changed_fields(approved, data, rule.covers)
@@ -727,10 +769,15 @@ def snapshots(repo: Repo | None, offer: Offer) -> Snapshot:
             return cache[index]
         wanted = str(a.get("digest", ""))
         result: Mapping[str, Any] | None = binding.undo_revisions(data, events, str(a.get("at", "")))
-        if result is not None and binding.digest(result, covers) != wanted:
+        scheme = binding.scheme_of(wanted)
+        if result is not None and wanted not in binding.digests(result, covers, scheme=scheme):
             result = None
         if result is None and repo is not None:
             result = binding.approved_version_from_history(repo.root, offer.path, wanted)
+            # The version must carry these terms, not merely the text of the line: a line
+            # copied from another offer is first "carried" by the commit that pasted it.
+            if result is not None and wanted not in binding.digests(result, covers, scheme=scheme):
+                result = None
         cache[index] = result
         return result
 

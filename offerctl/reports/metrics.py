@@ -48,7 +48,9 @@ OFFER_FIELDS: dict[str, Any] = {
     "candidate": {"source": True},
     "compensation": {"base_salary": True, "pay_period": True, "currency": True},
     "events": [{"type": True, "at": True, "written_on": True, "reason": True}],
-    "approvals": [{"at": True, "role": True, "rules": True}],
+    "approvals": [
+        {"at": True, "role": True, "rules": True, "by": True, "digest": True, "sig": True}
+    ],
 }
 """Every offer field the metrics (and ``policy.bands`` lookups) read: ``report`` loads and
 caches only these (``offer_reader.project``). Reading a new field? Add it here, or the

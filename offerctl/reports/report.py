@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +18,7 @@ from offerctl.core import isolation
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import today
 from offerctl.core.errors import UsageError
+from offerctl.core.model import Offer
 from offerctl.policy import bands
 from offerctl.policy.load import standard_clauses
 from offerctl.reports import history, metrics, offer_reader
@@ -109,6 +110,38 @@ def check_by(by: Sequence[str]) -> tuple[str, ...]:
     return tuple(by) if by else metrics.SEGMENTS
 
 
+def counted_approvals(offers: Sequence[Offer], policies: loader.Policies) -> list[Offer]:
+    """The offers with only the approval lines that count as far as signature and time go
+    (``approvals.verify.signature_verdict``, ``core.timestamps``: the rules every command
+    and CI apply), so a forged or future-dated line never enters a metric."""
+    from offerctl.approvals.verify import signature_verdict
+    from offerctl.core import timestamps
+    from offerctl.core.clock import latest_now
+    from offerctl.policy import approvers
+
+    mode = str((policies.routing or {}).get("signatures", "optional"))
+    keyring = approvers.parse(policies.approvers or {}, None)[0].keyring(mode)
+    moment = latest_now()
+    out: list[Offer] = []
+    for offer in offers:
+        lines = offer.get("approvals")
+        if not isinstance(lines, list) or not lines:
+            out.append(offer)
+            continue
+        created = timestamps.created_at(offer.data)
+        kept = [
+            a
+            for a in lines
+            if not isinstance(a, Mapping)
+            or (
+                signature_verdict(offer.id, a, keyring).ok
+                and timestamps.time_problem(a.get("at"), created, moment) is None
+            )
+        ]
+        out.append(offer if len(kept) == len(lines) else Offer(offer.path, {**offer.data, "approvals": kept}))
+    return out
+
+
 def build(
     repo: Repo,
     *,
@@ -134,6 +167,7 @@ def build(
     skipped = tuple(sorted({o.path for o in offers if not o.id} | set(read.unreadable)))
     offers = [o for o in offers if o.id]
     policies = loader.load_policies(repo)
+    offers = counted_approvals(offers, policies)
     commits = pending.result(progress=progress)
     per_offer: dict[str, list[history.CommitRecord]] = defaultdict(list)
     for record in commits:

@@ -656,6 +656,8 @@ class FileChange:
     path: str
     old_blobs: tuple[str, ...]
     new_blob: str
+    commit_date: str = ""
+    """The committer date (ISO 8601): the witness an approval's ``at`` is compared with."""
 
     @property
     def is_merge(self) -> bool:
@@ -679,7 +681,7 @@ def file_changes(cwd: Path, pathspecs: Sequence[str], *, revisions: str = "HEAD"
             "--no-abbrev",
             "-c",
             "-z",
-            "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%P",
+            "--format=%x01%H%x00%an%x00%ae%x00%aI%x00%cI%x00%P",
             revisions,
             "--",
             *pathspecs,
@@ -691,10 +693,10 @@ def file_changes(cwd: Path, pathspecs: Sequence[str], *, revisions: str = "HEAD"
         if not chunk.strip("\0\n"):
             continue
         tokens = chunk.split("\0")
-        if len(tokens) < 5:
+        if len(tokens) < 6:
             continue
-        commit, name, email, date = tokens[0], tokens[1], tokens[2], tokens[3]
-        rest = [t.strip("\n") for t in tokens[5:]]
+        commit, name, email, date, committed = tokens[0], tokens[1], tokens[2], tokens[3], tokens[4]
+        rest = [t.strip("\n") for t in tokens[6:]]
         i = 0
         while i < len(rest):
             meta = rest[i]
@@ -708,8 +710,58 @@ def file_changes(cwd: Path, pathspecs: Sequence[str], *, revisions: str = "HEAD"
             blobs = [f for f in fields if len(f) in (40, 64) and all(c in "0123456789abcdef" for c in f)]
             if len(blobs) != parents + 1:
                 continue
-            changes.append(FileChange(commit, name, email.lower(), date, path, tuple(blobs[:-1]), blobs[-1]))
+            changes.append(
+                FileChange(commit, name, email.lower(), date, path, tuple(blobs[:-1]), blobs[-1], committed)
+            )
     return changes
+
+
+@dataclass(frozen=True)
+class Deletion:
+    """A commit that deleted a file, with the trailers that may declare why."""
+
+    commit: str
+    author_email: str
+    path: str
+    offer_ids: tuple[str, ...]
+    actions: tuple[str, ...]
+
+
+def deletions(cwd: Path, pathspecs: Sequence[str], *, revisions: str = "HEAD") -> list[Deletion]:
+    """Every file deletion under ``pathspecs`` in ``revisions`` (renames are a deletion plus
+    an addition: ``--no-renames``), oldest first, with each commit's ``Offer-Id`` and
+    ``Offer-Action`` trailers; ONE ``git log`` process."""
+    proc = run(
+        [
+            "log",
+            "--reverse",
+            "--no-renames",
+            "--diff-filter=D",
+            "--name-only",
+            "-z",
+            "--format=%x01%H%x00%ae%x00%(trailers:key=Offer-Id,valueonly,separator=%x2c)%x00"
+            "%(trailers:key=Offer-Action,valueonly,separator=%x2c)%x00",
+            revisions,
+            "--",
+            *pathspecs,
+        ],
+        cwd,
+    )
+    out: list[Deletion] = []
+    for chunk in proc.stdout.split("\x01"):
+        tokens = chunk.split("\0")
+        if len(tokens) < 5:
+            continue
+        commit, email, ids, actions = tokens[0], tokens[1], tokens[2], tokens[3]
+        for path in tokens[4:]:
+            path = path.strip("\n")
+            if path:
+                out.append(Deletion(commit, email.lower(), path, _values(ids), _values(actions)))
+    return out
+
+
+def _values(text: str) -> tuple[str, ...]:
+    return tuple(v.strip() for v in text.split(",") if v.strip())
 
 
 def cat_blobs(cwd: Path, blob_ids: Iterable[str]) -> dict[str, bytes]:
