@@ -29,7 +29,7 @@ from offerctl.policy.routing import (
     route_data,
     snapshots,
 )
-from offerctl.store import git, loader
+from offerctl.store import git, loader, summaries
 from offerctl.store.edit import OfferEdit
 from offerctl.store.repo import Repo
 
@@ -412,7 +412,7 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
     """Every open offer: status, current stage, who it waits on, business days waiting, SLA."""
     policy, _ = load_policy_set(repo)
     day = as_of or now().date()
-    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    offers, _ = summaries.load(repo, statuses=summaries.WHOLE_STATUSES)  # the open index
     calendar = BusinessCalendar.for_repo(repo)
     rows: list[StatusRow] = []
     for offer in offers:

@@ -228,10 +228,10 @@ def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
     team's routing (``route(...).waiting()``: who can act now, since when, escalation)."""
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
-    from offerctl.store import loader
+    from offerctl.store import summaries
 
     policy, _ = load_policy_set(repo)
-    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    offers, _ = summaries.load(repo, statuses={"pending_approval"})  # the open index
     waiting: list[tuple[str, str, WaitingLike]] = []
     for offer in sorted(offers, key=lambda o: o.id):
         if not offer.extra.get("valid") or offer.status != "pending_approval":
