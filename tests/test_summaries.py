@@ -221,3 +221,42 @@ def test_a_damaged_cache_is_ignored(example_repo: Path, cli: Any) -> None:
         path.write_text("{not json", "utf-8")
     assert _status_of(cli, root) == before
     assert _open_ids(cli, root) == opened
+
+
+def test_a_list_in_pieces_reads_as_one_table(example_repo: Path) -> None:
+    from rich.console import Console
+
+    from offerctl.cli.views import offers_table, offers_tables
+    from offerctl.lifecycle.offers import summaries as list_rows
+    from offerctl.store.repo import open_repo
+
+    rows, _ = list_rows(open_repo(example_repo))
+    assert len(rows) > 5
+
+    def text(*renderables: object) -> str:
+        console = Console(width=80, force_terminal=False, color_system=None)
+        with console.capture() as captured:
+            for renderable in renderables:
+                console.print(renderable)
+        return captured.get()
+
+    assert text(*offers_tables(rows, 80, chunk=3)) == text(offers_table(rows, 80))
+
+
+def test_a_list_taller_than_the_terminal_goes_through_the_pager(example_repo: Path, tmp_path: Path) -> None:
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    paged = tmp_path / "paged.txt"
+    offerctl = Path(sys.executable).parent / "offerctl"
+    env = {**os.environ, "PAGER": f"cat > {paged}", "COLUMNS": "100", "LINES": "8"}
+    env.pop("TTY_COMPATIBLE", None)
+    child = pexpect.spawn(str(offerctl), ["list"], cwd=str(example_repo), env=env, dimensions=(8, 100))
+    child.expect(pexpect.EOF, timeout=120)
+    child.close()
+    assert child.exitstatus == 0
+    lines = paged.read_text("utf-8").splitlines()
+    ids = sorted(p.stem for p in (example_repo / "offers").glob("*.yaml"))
+    assert lines[0].startswith("ID") and sum(line.startswith("ID ") for line in lines) == 1
+    assert [line.split()[0] for line in lines[1:]] == ids
