@@ -58,7 +58,7 @@ def route_cmd(
             raise UsageError(f"--set {path}: unknown field", hint="paths look like compensation.base_salary")
     offer = loader.load_offer(target, offer_id)
     policy, _ = load_policy_set(target)
-    result = route(target, policy, offer, overrides=overrides)
+    result = route(target, policy, offer, overrides=overrides, need_plaintext=True)
     if format == Format.json:
         _json(
             result.as_json() | {"status": offer.status, "what_if": {k: str(v) for k, v in overrides.items()}}

@@ -57,6 +57,9 @@ LIST_FIELDS: Fields = {
     "expires_on": True,
     "approvals": [{"at": True}],
     "events": [{"at": True}],
+    # a confidential offer's wrapped data key and privacy block travel with the projection
+    "sops": True,
+    "privacy": True,
 }
 """What ``list`` reads of a closed offer (``lifecycle.offers.summaries``)."""
 
@@ -117,6 +120,8 @@ class Card:
     valid: bool
     findings: int
     """How many findings ``loader.read_file`` reports for the file."""
+    encrypted: bool = False
+    """The data holds encrypted values (opened after the cache, never cached opened)."""
 
     @property
     def status(self) -> str:
@@ -129,7 +134,10 @@ def _card(root: Path, rel: str) -> Card:
     data = doc.data if isinstance(doc.data, dict) else None
     if data is not None and not (isinstance(data.get("status"), str) and data["status"] in WHOLE_STATUSES):
         data = project(data, LIST_FIELDS)
-    return Card(rel, data, doc.ok and data is not None, len(doc.findings))
+    from offerctl.store.privacy import has_encrypted_values
+
+    encrypted = data is not None and has_encrypted_values(data)
+    return Card(rel, data, doc.ok and data is not None, len(doc.findings), encrypted)
 
 
 def _card_chunk(root: Path, rels: Sequence[str]) -> list[Card]:
@@ -166,7 +174,13 @@ def _summary(card: Card) -> dict[str, Any] | None:
     if card.data is not None and not json_exact(card.data):
         return None  # would not come back exactly: read the file again next time
     text = json.dumps(encode(card.data), ensure_ascii=False, separators=(",", ":"))
-    return {"status": card.status, "valid": card.valid, "findings": card.findings, "json": text}
+    return {
+        "status": card.status,
+        "valid": card.valid,
+        "findings": card.findings,
+        "encrypted": card.encrypted,
+        "json": text,
+    }
 
 
 def _loads(text: Any) -> dict[str, Any] | None:
@@ -301,7 +315,7 @@ def load(
         and caches.index.get_repo("listing", caches.key) is not None
     )
     cards: dict[str, Card | None] = {}  # None: skipped by ``keep``
-    wanted: list[tuple[str, str, bool]] = []  # (path, data as JSON text, valid)
+    wanted: list[tuple[str, str, bool, bool]] = []  # (path, data as JSON text, valid, encrypted)
     full: list[str] = []  # files with findings: read in full for their findings
     todo: list[str] = []
     opened: dict[str, Any] = {}  # open cards' summaries, for the index
@@ -331,22 +345,22 @@ def load(
                     continue
                 text = summary["json"]
                 if type(text) is str and text[:1] in _OPENERS:
-                    wanted.append((rel, text, bool(summary["valid"])))
+                    wanted.append((rel, text, bool(summary["valid"]), bool(summary["encrypted"])))
                     continue
             except (KeyError, TypeError):  # a damaged entry is a miss
                 pass
         todo.append(rel)
     # every wanted card in one C-speed ``json.loads`` (10k separate calls cost ~0.2 s)
-    decoded = _decode_all([text for _, text, _ in wanted])
+    decoded = _decode_all([text for _, text, _, _ in wanted])
     if decoded is None:  # a damaged entry somewhere: decode one by one, misses are read again
-        for rel, text, valid in wanted:
+        for rel, text, valid, encrypted in wanted:
             try:
-                cards[rel] = Card(rel, _loads(text), valid, 0)
+                cards[rel] = Card(rel, _loads(text), valid, 0, encrypted)
             except (ValueError, ArithmeticError):
                 todo.append(rel)
     else:
-        for (rel, _, valid), data in zip(wanted, decoded, strict=True):
-            cards[rel] = Card(rel, data, valid, 0)
+        for (rel, _, valid, encrypted), data in zip(wanted, decoded, strict=True):
+            cards[rel] = Card(rel, data, valid, 0, encrypted)
     fresh = _read_cards(repo.root, todo, jobs)
     if caches is not None:
         from offerctl.store.cache import FileResult
@@ -377,12 +391,21 @@ def load(
     documents = {rel: loader.read_file("offer", repo.root, rel) for rel in full}
     offers: list[Offer] = []
     problems: list[Finding] = []
+    from offerctl.store.privacy import open_offer
+
+    # As ``load_offers``: confidential offers are opened here, after the cache, with the
+    # reader's keys (the cache holds ciphertexts only); plain ones need no key lookup.
     for rel in rels:
         if rel in documents:
             doc = documents[rel]
             problems.extend(doc.findings)
             if isinstance(doc.data, dict):
-                offers.append(Offer(rel, doc.data, extra={"valid": doc.ok}))
+                offers.append(open_offer(repo, rel, doc.data, extra={"valid": doc.ok}))
         elif (kept := cards.get(rel)) is not None and kept.data is not None:
-            offers.append(Offer(rel, kept.data, extra={"valid": kept.valid}))
+            extra = {"valid": kept.valid}
+            offers.append(
+                open_offer(repo, rel, kept.data, extra)
+                if kept.encrypted
+                else Offer(rel, kept.data, extra=extra)
+            )
     return offers, problems
