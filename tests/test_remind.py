@@ -14,6 +14,7 @@ from offerctl.core.errors import UsageError
 from offerctl.lifecycle import mailer
 from offerctl.policy.routing import Waiting
 from offerctl.reports import remind
+from tests.helpers import Cli
 from tests.smtp_server import Inbox
 
 CA = BusinessCalendar.from_config({"country": "US", "subdivision": "CA"})
@@ -133,7 +134,7 @@ def _tune(example_repo: Path, port: int | None = None) -> None:
     config.write_text(text)
 
 
-def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo)
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--format", "json")
     assert result.code == 0, result.err
@@ -167,7 +168,7 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
     assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-19" in quiet.out
 
 
-def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp_inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
+def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli, smtp_inbox: Inbox) -> None:
     _tune(example_repo, smtp_inbox.port)
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
@@ -187,13 +188,13 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
     assert "base_salary" not in body and "@example" not in body  # no compensation, no candidate
 
 
-def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
     assert result.code == 0 and "sent 0 reminders" in result.err
 
 
-def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo, 9)
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert (

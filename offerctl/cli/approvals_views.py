@@ -19,6 +19,27 @@ def waiting_lines(waiting: Iterable[Any]) -> list[str]:
     return lines
 
 
+def edit_lines(result: Any) -> list[str]:
+    """What `offerctl edit` did: each field old → new, the status, stale approvals, who acts."""
+    lines = [f"edited {result.offer_id}:"]
+    for change in result.changes:
+        old, new = to_jsonable(change.get("old")), to_jsonable(change.get("new"))
+        lines.append(f"  {change['field']}: {'(absent)' if old is None else old} → {new}")
+    moved = f" (was {result.source})" if result.target != result.source else ""
+    lines.append(f"status: {result.target}{moved}")
+    for stale in result.stale:
+        lines.append(
+            f"now stale: {stale.role} approval by {stale.by} (rules {', '.join(stale.rules)}): "
+            f"{stale.detail or 'a covered field changed'} — they must approve again"
+        )
+    lines.extend(waiting_lines(result.waiting))
+    if result.commit:
+        lines.append(f"committed {result.commit[:12]} (author: {result.by})")
+    else:
+        lines.append("staged, not committed")
+    return lines
+
+
 def route_text(result: Any, status: str, overrides: Mapping[str, Any], policy: Any) -> str:
     out = [
         f"{result.offer_id} ({status})"

@@ -20,6 +20,7 @@ from offerctl.cli._app import (
     RetriesOption,
     app,
     echo,
+    echo_pushed,
     stderr_console,
 )
 
@@ -35,10 +36,10 @@ def _report(outcome: Any, format: Format) -> None:
         payload: dict[str, Any] = {
             "changed": [
                 {
-                    "offer": a.plan.offer_id,
-                    "action": a.plan.action,
-                    "from": str(a.plan.source),
-                    "to": str(a.plan.target),
+                    "offer": a.change.offer_id,
+                    "action": a.change.action,
+                    "from": str(a.change.source),
+                    "to": str(a.change.target),
                     "path": a.path,
                     "commit": a.commit,
                 }
@@ -48,21 +49,15 @@ def _report(outcome: Any, format: Format) -> None:
         if outcome.as_of:
             payload["as_of"] = outcome.as_of
         if pushed is not None:
-            payload["pushed"] = {
-                "remote": pushed.remote,
-                "branch": pushed.branch,
-                "attempts": pushed.attempts,
-            }
+            payload["pushed"] = pushed.as_json()
         echo(as_json(payload))
         return
     for a in applied:
         where = f"committed {a.commit[:12]}" if a.commit else "staged, not committed"
-        echo(f"{a.plan.offer_id}: {a.plan.source} → {a.plan.target} ({a.plan.action}; {where})")
+        echo(f"{a.change.offer_id}: {a.change.source} → {a.change.target} ({a.change.action}; {where})")
     if outcome.as_of is not None and not applied:
         echo(f"nothing to expire as of {outcome.as_of}")
-    if pushed is not None:
-        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
-        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")
+    echo_pushed(pushed)
 
 
 def _open(repo: Path | None) -> Any:
@@ -426,6 +421,8 @@ def send(
         if result.outcome is not None:
             applied = result.outcome.applied[0]
             payload["commit"] = applied.commit
+            if result.outcome.pushed is not None:
+                payload["pushed"] = result.outcome.pushed.as_json()
         echo(as_json(payload))
         return
     for path in result.written:

@@ -14,9 +14,12 @@ from offerctl.cli._app import (
     FormatOption,
     NoCommitOption,
     NoInputOption,
+    PushOption,
     RepoOption,
+    RetriesOption,
     app,
     echo,
+    echo_pushed,
     interactive,
     print_trimmed,
     stderr_console,
@@ -83,6 +86,7 @@ def new(
 ) -> None:
     """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
     from offerctl.checks.offer import reference_checks
+    from offerctl.core.errors import GitError
     from offerctl.lifecycle import intake, offers
     from offerctl.store import git, loader
     from offerctl.store.repo import open_repo
@@ -93,7 +97,7 @@ def new(
     values = intake.parse_assignments(set_ or [])
     try:
         user_email: str | None = git.identity(target.root).email
-    except Exception:
+    except GitError:  # no identity yet: the intake asks for the recruiter
         user_email = None
     checks = reference_checks(target, policies)
     draft = offers.assemble(target, policies, base, values, user_email=user_email, reference_checks=checks)
@@ -119,6 +123,55 @@ def new(
     if created.commit:
         echo(f"committed {created.commit[:12]} (author: recruiter)")
     echo(f"next: offerctl route {created.offer_id}")
+
+
+@app.command()
+def edit(
+    offer_id: Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")],
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="Change one field: path=value (repeatable).", show_default=False),
+    ],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the edited event and the commit).")
+    ] = None,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    format: FormatOption = Format.text,
+) -> None:
+    """Change fields of an offer before it is sent (draft, pending or approved), validated like new.
+
+    On an offer past draft it lists the approvals the change makes stale; an approved offer
+    whose approvals no longer all hold goes back to pending_approval. After sending, use revise.
+    """
+    from offerctl.checks.offer import reference_checks
+    from offerctl.lifecycle import drafts, intake
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
+
+    target = open_repo(repo)
+    result = drafts.edit(
+        target,
+        offer_id,
+        intake.parse_assignments(set_),
+        reason=reason,
+        reference_checks=reference_checks(target, loader.load_policies(target)),
+        commit=not no_commit,
+        push=push,
+        retries=push_retries,
+    )
+    if format == Format.json:
+        from offerctl.checks.reporters import as_json
+
+        echo(as_json(result.as_json()))
+        return
+    from offerctl.cli.approvals_views import edit_lines
+
+    for line in edit_lines(result):
+        echo(line)
+    echo_pushed(result.pushed)
 
 
 def _prompt_until_valid(

@@ -185,25 +185,10 @@ def answer_problem(path: str, value: Any) -> str | None:
 
 def render(data: Mapping[str, Any], schema_ref: str) -> str:
     """The offer file's text: a schema modeline for editors, then the fields in order."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    def convert(value: Any, key: str | None = None) -> Any:
-        if isinstance(value, Mapping):
-            mapping = CommentedMap()
-            for k, v in value.items():
-                mapping[k] = convert(v, k)
-            return mapping
-        if isinstance(value, list):
-            if key in {"approvals", "events"}:
-                seq = CommentedSeq(yamlio.flow_map(dict(item)) for item in value)
-            else:
-                seq = CommentedSeq(convert(v) for v in value)
-                if key in {"clauses", "tags"}:
-                    seq.fa.set_flow_style()
-            return seq
-        return value
-
-    body = yamlio.RoundTrip().dump(convert(ordered(data)))
+    document = yamlio.new_document(
+        ordered(data), line_lists=("approvals", "events"), flow_lists=("clauses", "tags")
+    )
+    body = yamlio.RoundTrip().dump(document)
     header = f"# yaml-language-server: $schema={schema_ref}\n"
     return header + body
 

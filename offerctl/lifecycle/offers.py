@@ -16,6 +16,7 @@ from offerctl.lifecycle import intake
 from offerctl.store import git, loader, yamlio
 from offerctl.store import privacy as store_privacy
 from offerctl.store import summaries as summaries_store
+from offerctl.store.edit import write_and_commit
 from offerctl.store.repo import Repo
 
 
@@ -154,28 +155,19 @@ def create(
     doc = loader.read_document("offer", repo.rel(path), text.encode("utf-8"))
     if not doc.ok:  # pragma: no cover - the draft was validated; this guards the writer
         raise InputError(f"internal error: generated offer is invalid: {doc.findings[0].message}")
-    yamlio.atomic_write(path, text)
+    recruiter = str(data["recruiter"])
+    person = policies.people().get(recruiter.lower(), {})
+    commit_id = write_and_commit(
+        repo,
+        path,
+        text,
+        original=None,
+        subject=f"offer {offer_id}: new offer for {get_path(data, 'role.title')}",
+        author=git.Identity(str(person.get("name") or actor.name), recruiter),
+        trailers={"Offer-Id": offer_id, "Offer-Action": "create"},
+        commit=commit,
+    )
     rel = repo.rel(path)
-    commit_id = None
-    if commit:
-        recruiter = str(data["recruiter"])
-        person = policies.people().get(recruiter.lower(), {})
-        author = git.Identity(str(person.get("name") or actor.name), recruiter)
-        title = get_path(data, "role.title")
-        try:
-            commit_id = git.commit(
-                repo.root,
-                [rel],
-                f"offer {offer_id}: new offer for {title}",
-                author=author,
-                trailers={"Offer-Id": offer_id, "Offer-Action": "create"},
-            )
-        except Exception:
-            path.unlink(missing_ok=True)
-            git.run(["reset", "-q", "--", rel], repo.root, check=False)
-            raise
-    else:
-        git.add(repo.root, [rel])
     return Created(offer_id, rel, commit_id)
 
 

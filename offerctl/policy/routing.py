@@ -9,6 +9,7 @@ when the policy set is loaded (``offerctl.policy.load.load_policy_set``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -421,141 +422,199 @@ def route_data(
     need_plaintext: bool = False,
 ) -> RouteResult:
     """Route ``data`` (the offer, possibly with what-if changes). ``snapshot(i, approval)``
-    gives the offer as approved by approval ``i`` (or None when it cannot be recovered)."""
-    view = Offer(offer.path, data)
-    match = policy.bands.lookup(view)
-    env: dict[str, Any] = {"offer": data, "band": band_value(match.band), **derived(policy, data, match.band)}
-    from offerctl.policy.cel import cel_runtime
+    gives the offer as approved by approval ``i`` (or None when it cannot be recovered).
 
-    cel_env = cel_runtime().Context()
-    used = offer_fields_used(tuple(rule.when for rule in policy.rules))
-    visible = env if used is None else {**env, "offer": {k: v for k, v in data.items() if k in used}}
-    cel_env.update({k: cel_value(v) for k, v in visible.items()})  # converted once per offer
-    recruiter = str(data.get("recruiter", "")).lower()
-    reset = reset_at(data)
-    lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
-    digests: dict[tuple[str, ...], str] = {}
-    raw = offer.extra.get("raw") if isinstance(offer.extra, Mapping) else None
-    stored: Callable[[Iterable[str]], str] | None = None
-    if isinstance(raw, Mapping):
-        stored_raw: Mapping[str, Any] = raw
-
-        def stored(covers: Iterable[str]) -> str:
-            return binding.sealed_digest(stored_raw, covers)
-
-    def digest(covers: Iterable[str], scheme: str | None = None) -> str:
-        """``binding.digest`` of ``data``, once per set of covered fields (and digest scheme)."""
-        key = (*covers, f"#{scheme}")
-        if key not in digests:
-            digests[key] = binding.digest(data, tuple(covers), scheme=scheme)
-        return digests[key]
-
-    # Separation of duties across roles: a person's first role on this offer is theirs.
-    first_role: dict[str, str] = {}
-    for a in lines:
-        if not reset or str(a.get("at", "")) > reset:
-            first_role.setdefault(str(a.get("by", "")).lower(), str(a.get("role")))
-
+    Steps: the rules' environment (band, derived values, CEL context) → the offer's approval
+    lines → stage by stage, each rule's outcome (triggered? which lines count?) → where the
+    offer waits and since when."""
+    match = policy.bands.lookup(Offer(offer.path, data))
+    env, cel_env = _rule_environment(policy, data, match.band)
+    ledger = _Ledger.of(policy, offer, data, snapshot, need_plaintext)
     outcomes: list[RuleOutcome] = []
     stage_open = True
     current: str | None = None
     since = _submitted_at(data)
     for stage in policy.stages:
-        stage_rules = [r for r in policy.rules if r.stage == stage]
-        stage_done = True
-        for rule in stage_rules:
-            hidden = _hidden_input(rule, env)
-            if hidden is not None:
-                if need_plaintext:
-                    raise hidden.refuse()
-                triggered = True
-                why = f"{rule.when} — reads encrypted fields; shown as required (a reader's key decides)"
-            else:
-                triggered, why = _evaluate_rule(policy, rule, env, cel_env)
-            principals = principals_for(policy, rule, data)
-            checks: list[ApprovalCheck] = []
-            counted: set[str] = set()
-            if triggered:
-                for index, a in enumerate(lines):
-                    if str(a.get("role")) != rule.require.role:
-                        continue
-                    listed = a.get("rules")
-                    if isinstance(listed, list) and rule.id not in listed:
-                        continue
-                    check = _check_approval(
-                        policy,
-                        rule,
-                        data,
-                        index,
-                        a,
-                        principals,
-                        recruiter,
-                        reset,
-                        first_role,
-                        snapshot,
-                        digest,
-                        None if need_plaintext else stored,
-                    )
-                    if check.state == "valid":
-                        who = check.on_behalf_of or check.by
-                        if who in counted or check.by in counted:
-                            check = ApprovalCheck(
-                                index,
-                                check.role,
-                                check.by,
-                                check.at,
-                                "duplicate",
-                                "already counted toward this quorum",
-                                check.on_behalf_of,
-                            )
-                        counted.update({who, check.by})
-                    checks.append(check)
-            valid_people = {c.on_behalf_of or c.by for c in checks if c.state == "valid"}
-            quorum = policy.quorum(rule)
-            satisfied = (not triggered) or len(valid_people) >= quorum
-            outcomes.append(
-                RuleOutcome(
-                    rule.id,
-                    stage,
-                    rule.description,
-                    triggered,
-                    why,
-                    rule.require.role,
-                    quorum,
-                    principals,
-                    policy.approvers.acting(principals, as_of),
-                    policy.approvers.escalation_for(
-                        principals[0] if principals else None,
-                        None if rule.require.person else rule.require.role,
-                    ),
-                    tuple(checks),
-                    satisfied,
-                    stage_open,
-                    rule.covers,
-                )
-            )
-            if triggered and not satisfied:
-                stage_done = False
+        stage_outcomes = [
+            _rule_outcome(policy, rule, stage, env, cel_env, ledger, as_of, stage_open, need_plaintext)
+            for rule in policy.rules
+            if rule.stage == stage
+        ]
+        outcomes.extend(stage_outcomes)
+        stage_done = all(o.satisfied for o in stage_outcomes)
         if stage_open and not stage_done:
             current = stage
         if stage_open and stage_done:
-            # The next stage opened when the last approval of this one landed.
-            times = [c.at for o in outcomes if o.stage == stage and o.triggered for c in o.valid]
-            if times and (since is None or max(times) > since):
-                since = max(times)
+            since = _stage_closed_at(stage_outcomes, since)
         stage_open = stage_open and stage_done
-    complete = all(o.satisfied for o in outcomes)
     values = {k: env[k] for k in ("compa_ratio", "pct_above_mid", "first_year_cash", "nonstandard_clauses")}
     return RouteResult(
         offer.id,
         tuple(outcomes),
-        complete,
+        all(o.satisfied for o in outcomes),
         policy.stages,
         current,
         since if current else None,
         match.explanation,
         values,
     )
+
+
+def _rule_environment(
+    policy: PolicySet, data: Mapping[str, Any], band: Band | None
+) -> tuple[dict[str, Any], Any]:
+    """The variables rules see (``offer``, ``band``, derived values) and the same as one CEL
+    context, converted once per offer (only the offer fields some rule names)."""
+    from offerctl.policy.cel import cel_runtime
+
+    env: dict[str, Any] = {"offer": data, "band": band_value(band), **derived(policy, data, band)}
+    cel_env = cel_runtime().Context()
+    used = offer_fields_used(tuple(rule.when for rule in policy.rules))
+    visible = env if used is None else {**env, "offer": {k: v for k, v in data.items() if k in used}}
+    cel_env.update({k: cel_value(v) for k, v in visible.items()})
+    return env, cel_env
+
+
+@dataclass
+class _Ledger:
+    """The offer's approval lines and what judging them needs: the recruiter, the last
+    rejection, each person's first role (separation of duties across roles), the approved
+    versions, and the digest of ``data`` per covered set (computed once per routing)."""
+
+    policy: PolicySet
+    data: Mapping[str, Any]
+    lines: list[Mapping[str, Any]]
+    recruiter: str
+    reset: str
+    first_role: dict[str, str]
+    snapshot: Snapshot
+    stored: Callable[[Iterable[str]], str] | None = None
+    """Digest of the covered *ciphertexts* of a confidential offer (checkable without a
+    key); None for a plaintext offer, and when a command needs plaintext anyway."""
+    digests: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        policy: PolicySet,
+        offer: Offer,
+        data: Mapping[str, Any],
+        snapshot: Snapshot,
+        need_plaintext: bool,
+    ) -> _Ledger:
+        reset = reset_at(data)
+        lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
+        first_role: dict[str, str] = {}
+        for a in lines:
+            if not reset or str(a.get("at", "")) > reset:
+                first_role.setdefault(str(a.get("by", "")).lower(), str(a.get("role")))
+        raw = offer.extra.get("raw") if isinstance(offer.extra, Mapping) else None
+        stored: Callable[[Iterable[str]], str] | None = None
+        if isinstance(raw, Mapping) and not need_plaintext:
+            stored_raw: Mapping[str, Any] = raw
+
+            def stored(covers: Iterable[str]) -> str:
+                return binding.sealed_digest(stored_raw, covers)
+
+        recruiter = str(data.get("recruiter", "")).lower()
+        return cls(policy, data, lines, recruiter, reset, first_role, snapshot, stored)
+
+    def digest(self, covers: Iterable[str], scheme: str | None = None) -> str:
+        """``binding.digest`` of the data, once per set of covered fields (and scheme)."""
+        key = (*covers, f"#{scheme}")
+        if key not in self.digests:
+            self.digests[key] = binding.digest(self.data, tuple(covers), scheme=scheme)
+        return self.digests[key]
+
+    def checks(self, rule: Rule, principals: tuple[str, ...]) -> tuple[ApprovalCheck, ...]:
+        """Every line of the rule's role (and naming the rule, when it names rules), judged;
+        a second valid line by the same person counts once (``duplicate``)."""
+        checks: list[ApprovalCheck] = []
+        counted: set[str] = set()
+        for index, a in enumerate(self.lines):
+            listed = a.get("rules")
+            if str(a.get("role")) != rule.require.role or (
+                isinstance(listed, list) and rule.id not in listed
+            ):
+                continue
+            check = _check_approval(
+                self.policy,
+                rule,
+                self.data,
+                index,
+                a,
+                principals,
+                self.recruiter,
+                self.reset,
+                self.first_role,
+                self.snapshot,
+                self.digest,
+                self.stored,
+            )
+            if check.state == "valid":
+                who = check.on_behalf_of or check.by
+                if who in counted or check.by in counted:
+                    check = dataclasses.replace(
+                        check, state="duplicate", detail="already counted toward this quorum"
+                    )
+                counted.update({who, check.by})
+            checks.append(check)
+        return tuple(checks)
+
+
+def _rule_outcome(
+    policy: PolicySet,
+    rule: Rule,
+    stage: str,
+    env: Mapping[str, Any],
+    cel_env: Any,
+    ledger: _Ledger,
+    as_of: dt.date,
+    stage_open: bool,
+    need_plaintext: bool = False,
+) -> RuleOutcome:
+    """One rule: is it triggered, who may fill it, which approval lines count toward it.
+    A condition that reads an encrypted value no key opened is shown as required (a reader's
+    key decides), or refused (exit 2) when the command needs plaintext."""
+    hidden = _hidden_input(rule, env)
+    if hidden is not None:
+        if need_plaintext:
+            raise hidden.refuse()
+        triggered = True
+        why = f"{rule.when} — reads encrypted fields; shown as required (a reader's key decides)"
+    else:
+        triggered, why = _evaluate_rule(policy, rule, env, cel_env)
+    principals = principals_for(policy, rule, ledger.data)
+    checks = ledger.checks(rule, principals) if triggered else ()
+    valid_people = {c.on_behalf_of or c.by for c in checks if c.state == "valid"}
+    quorum = policy.quorum(rule)
+    return RuleOutcome(
+        rule.id,
+        stage,
+        rule.description,
+        triggered,
+        why,
+        rule.require.role,
+        quorum,
+        principals,
+        policy.approvers.acting(principals, as_of),
+        policy.approvers.escalation_for(
+            principals[0] if principals else None,
+            None if rule.require.person else rule.require.role,
+        ),
+        checks,
+        (not triggered) or len(valid_people) >= quorum,
+        stage_open,
+        rule.covers,
+    )
+
+
+def _stage_closed_at(stage_outcomes: Iterable[RuleOutcome], since: str | None) -> str | None:
+    """The next stage opened when the last valid approval of this one landed."""
+    times = [c.at for o in stage_outcomes if o.triggered for c in o.valid]
+    if times and (since is None or max(times) > since):
+        return max(times)
+    return since
 
 
 def _check_approval(

@@ -7,7 +7,7 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-from offerctl.core.errors import Refused, UsageError
+from offerctl.core.errors import GitError, Refused, UsageError
 from offerctl.store import git, schema, yamlio
 from offerctl.store.repo import CONFIG_NAME
 
@@ -77,7 +77,7 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
     if commit:
         try:
             actor = git.identity(root)
-        except Exception:
+        except GitError:  # no identity: the files stay staged for the user to commit
             actor = None
         if actor is not None:
             commit_id = git.commit(
