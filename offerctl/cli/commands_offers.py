@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -329,14 +330,21 @@ def list_(
 
         echo(as_json([r.as_json() for r in rows]))
     else:
-        from offerctl.cli.views import offer_lines, offers_table
+        from offerctl.cli.paging import stdout_is_terminal
 
-        console = stdout_console()
-        if console.is_terminal:
-            print_trimmed(console, offers_table(rows, console.width))
-        else:
-            for line in offer_lines(rows):
-                echo(line)
+        if stdout_is_terminal():
+            from offerctl.cli.paging import page
+            from offerctl.cli.views import offers_tables
+
+            console = stdout_console()
+            page(console, offers_tables(rows, console.width), lines=len(rows) + 1)
+        else:  # piped: plain lines, written as they are made (no table, no rich)
+            from offerctl.cli.plain_views import offer_lines
+
+            write = sys.stdout.write
+            for start in range(0, len(rows), 1000):
+                lines = offer_lines(rows[start : start + 1000])
+                write("\n".join(lines) + "\n")
     if findings:
         stderr_console().print(
             f"[yellow]warning:[/] {len(findings)} file(s) could not be read cleanly; run `offerctl check`"

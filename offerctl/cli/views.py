@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -327,30 +327,30 @@ def fit_columns(columns: Sequence[Column], rows: Sequence[Any], width: int) -> l
 
 def offers_table(rows: Sequence[Any], width: int = 80) -> Table:
     """``offerctl list`` in a terminal: as many columns as fit in ``width``."""
-    table = Table(box=None, pad_edge=False, padding=(0, GAP // 2), header_style="bold", show_edge=False)
+    return next(offers_tables(rows, width, len(rows) or 1))
+
+
+def offers_tables(rows: Sequence[Any], width: int = 80, chunk: int = 200) -> Iterator[Table]:
+    """``offers_table`` in pieces of ``chunk`` rows (the header on the first only), with the
+    column widths fitted to every row: printed one after the other they read as one table,
+    and a pager shows the first screen before 10,000 rows are laid out."""
     fitted = fit_columns(LIST_COLUMNS, rows, width)
-    for column, size in fitted:
-        table.add_column(column.header, width=size, no_wrap=True, overflow="ellipsis")
-    for r in rows:
-        table.add_row(*(status_text(r.status) if c.header == "STATUS" else c.value(r) for c, _ in fitted))
-    return table
+    for start in range(0, max(len(rows), 1), chunk):
+        table = Table(
+            box=None,
+            pad_edge=False,
+            padding=(0, GAP // 2),
+            header_style="bold",
+            show_edge=False,
+            show_header=start == 0,
+        )
+        for column, size in fitted:
+            table.add_column(column.header, width=size, no_wrap=True, overflow="ellipsis")
+        for r in rows[start : start + chunk]:
+            table.add_row(*(status_text(r.status) if c.header == "STATUS" else c.value(r) for c, _ in fitted))
+        yield table
 
 
-PLAIN_FIELDS = (
-    "id",
-    "status",
-    "candidate",
-    "title",
-    "department",
-    "level",
-    "country",
-    "recruiter",
-    "expires_on",
-    "updated",
-)
-
-
-def offer_lines(rows: Sequence[Any]) -> list[str]:
-    """``offerctl list`` piped: one offer per line, every field (``PLAIN_FIELDS``), tab-separated,
-    no header; tabs and newlines inside a value become spaces so a line is always one offer."""
-    return ["\t".join(" ".join(str(getattr(r, name)).split()) for name in PLAIN_FIELDS) for r in rows]
+# ``list`` piped is plain text: it lives where no rich import is paid for it.
+from offerctl.cli.plain_views import PLAIN_FIELDS as PLAIN_FIELDS  # noqa: E402
+from offerctl.cli.plain_views import offer_lines as offer_lines  # noqa: E402

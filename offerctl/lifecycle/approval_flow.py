@@ -35,7 +35,7 @@ from offerctl.policy.routing import (
     route_data,
     snapshots,
 )
-from offerctl.store import git, loader
+from offerctl.store import git, loader, summaries
 from offerctl.store.repo import Repo
 
 AWAITING_STATUSES = frozenset({Status.PENDING_APPROVAL, Status.APPROVED, Status.SENT, Status.NEGOTIATING})
@@ -670,7 +670,7 @@ def status_table(repo: Repo, *, as_of: dt.date | None = None) -> tuple[list[Stat
     S131 for one whose routing raised (one bad file never hides the others)."""
     policy, _ = load_policy_set(repo)
     day = as_of or now().date()
-    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    offers, findings = summaries.load(repo, statuses=summaries.WHOLE_STATUSES)  # the open index
     problems = isolation.skipped(f for f in findings if _is_open_file(offers, f.path))
     calendar = BusinessCalendar.for_repo(repo)
     rows: list[StatusRow] = []

@@ -15,6 +15,7 @@ from offerctl.letters.select import default_clauses
 from offerctl.lifecycle import intake
 from offerctl.store import git, loader, yamlio
 from offerctl.store import privacy as store_privacy
+from offerctl.store import summaries as summaries_store
 from offerctl.store.edit import write_and_commit
 from offerctl.store.repo import Repo
 
@@ -241,7 +242,8 @@ def sort_summaries(rows: list[Summary], sort: str = "id") -> list[Summary]:
 def summaries(
     repo: Repo, *, status: str | None = None, department: str | None = None, sort: str = "id"
 ) -> tuple[list[Summary], list[Finding]]:
-    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    # the cards (``store.summaries``): closed offers carry only the fields read below
+    offers, findings = summaries_store.load(repo, statuses=None if status is None else {status})
     rows: list[Summary] = []
     for offer in offers:
         if status and offer.status != status:

@@ -22,13 +22,13 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from offerctl.core.model import Offer
 from offerctl.store import loader
 from offerctl.store.repo import OFFERS_DIR, Repo
+from offerctl.store.summaries import json_exact, project  # shared with the daily commands
 
 Fields = Mapping[str, Any]
 """A projection spec: ``{"key": True}`` keeps a value whole, ``{"key": {...}}`` keeps the
@@ -38,19 +38,6 @@ PARALLEL_MIN_FILES = 400
 """Below this many files to parse, one process is faster than starting a pool."""
 
 CACHE_KIND = "report"
-
-
-def project(value: Any, spec: Any) -> Any:
-    """The parts of ``value`` that ``spec`` names (see ``Fields``)."""
-    if spec is True:
-        return value
-    if isinstance(spec, list):
-        if not isinstance(value, list):
-            return value
-        return [project(item, spec[0]) for item in value]
-    if not isinstance(value, dict):
-        return value
-    return {key: project(value[key], sub) for key, sub in spec.items() if key in value}
 
 
 def read_projection(root: Path, rel: str, fields: Fields) -> dict[str, Any] | None:
@@ -88,28 +75,6 @@ def _read_files(
         for chunk in pool.map(functools.partial(_read_chunk, root, fields), chunks):
             results.update(chunk)
     return results
-
-
-_JSON_LEAVES = (str, int, Decimal, type(None))  # bool is an int
-
-
-def json_exact(value: Any) -> bool:
-    """True when ``value`` comes back equal *and of the same types* from the JSON cache:
-    mappings with text keys, lists, text, int, bool, None, Decimal. A YAML mapping with a
-    number key (``1: x``, possible in a broken file) would come back with a text key, so
-    such a projection is not cached."""
-    stack = [value]
-    while stack:
-        node = stack.pop()
-        if type(node) is dict:
-            if not all(type(k) is str for k in node):
-                return False
-            stack.extend(node.values())
-        elif type(node) is list:
-            stack.extend(node)
-        elif not isinstance(node, _JSON_LEAVES):
-            return False
-    return True
 
 
 def _dumps(data: dict[str, Any] | None) -> dict[str, str] | None:

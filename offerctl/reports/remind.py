@@ -328,10 +328,10 @@ def waiting_checked(
     raised): one bad file never hides the others' reminders."""
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
-    from offerctl.store import loader
+    from offerctl.store import summaries
 
     policy, _ = load_policy_set(repo)
-    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    offers, findings = summaries.load(repo, statuses=_AWAITING)  # the open index
     awaiting = {o.path for o in offers if o.status in _AWAITING}
     problems = isolation.skipped(f for f in findings if f.path in awaiting)
     found: list[tuple[str, str, WaitingLike]] = []

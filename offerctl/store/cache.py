@@ -243,6 +243,15 @@ class CheckCache:
         self.hits += 1
         return FileResult(findings, summary)
 
+    def raw_summary(self, rel: str, content_id: str) -> Any:
+        """The stored summary of ``rel`` at ``content_id`` as it is in the file (not decoded,
+        not counted as a hit), or None: for readers that decode only the entries they want
+        (``store.summaries``)."""
+        entry = self._entries.get(rel)
+        if type(entry) is not list or len(entry) != 3 or entry[0] != content_id:
+            return None
+        return entry[1]
+
     def put(self, rel: str, content_id: str, result: FileResult) -> None:
         self._entries[rel] = [
             content_id,
