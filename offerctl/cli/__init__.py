@@ -19,6 +19,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_offers,
     commands_reports,
     commands_trust,
+    commands_workflow,
 )
 from offerctl.cli._app import app
 from offerctl.core.errors import EXIT_USAGE, OfferctlError
@@ -40,8 +41,12 @@ COMMAND_ORDER = (
     "status",
     "inbox",
     "headroom",
+    "policy-diff",
     "render",
     "send",
+    "competing",
+    "touch",
+    "contingency",
     "revise",
     "accept",
     "decline",

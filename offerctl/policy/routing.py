@@ -32,6 +32,7 @@ CEL_VARIABLES = (
     "first_year_cash",
     "nonstandard_clauses",
     "recruiter",
+    "budget",
 )
 BAND_FIELDS = ("min", "mid", "max", "currency", "zone", "bonus_target_pct", "equity_min", "equity_max")
 
@@ -69,6 +70,14 @@ class PolicySet:
     signatures: str = "optional"
     allow_multiple_roles: bool = False
     allow_recruiter: bool = False
+    budgets: Any = None
+    """``policy.budgets.BudgetSource`` when ``policies/budgets.yaml`` exists (what is left of
+    the offer's budget; the ledger over all offers is built on first use), else None."""
+
+    @functools.cached_property
+    def uses_budget(self) -> bool:
+        """Whether any rule reads ``budget`` (only then does routing need the ledger)."""
+        return any(_BUDGET_USE.search(rule.when) for rule in self.rules)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -168,6 +177,8 @@ class RouteResult:
     since: str | None = None
     band: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
+    budget: Any = None
+    """``policy.budgets.Position`` of the offer when a budget applies (shown by ``route``)."""
 
     def blockers(self) -> list[str]:
         """Why the offer cannot be sent: one line per unsatisfied triggered rule."""
@@ -201,6 +212,7 @@ class RouteResult:
             "since": self.since,
             "band": self.band,
             "values": to_jsonable(dict(self.values)),
+            "budget": to_jsonable(self.budget.as_json()) if self.budget is not None else None,
             "rules": [r.as_json() for r in self.rules],
             "waiting": [
                 {
@@ -235,6 +247,7 @@ def cel_value(value: Any) -> Any:
     return str(value)
 
 
+_BUDGET_USE = re.compile(r"(?<![\w.])budget\b")
 _OFFER_USE = re.compile(r"\boffer\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*))?")
 
 
@@ -296,7 +309,7 @@ def band_value(band: Band | None) -> dict[str, Any]:
 
 _REF = re.compile(
     r"(?<![\w.])(offer(?:\.[a-z_][a-z0-9_]*)+|band\.[a-z_]+|compa_ratio|pct_above_mid|first_year_cash"
-    r"|nonstandard_clauses|recruiter)\b(?!\s*\()"
+    r"|nonstandard_clauses|recruiter|budget\.[a-z_]+)\b(?!\s*\()"
 )
 
 
@@ -389,12 +402,17 @@ def route_data(
     *,
     as_of: dt.date,
     snapshot: Snapshot,
+    with_budget: bool = False,
 ) -> RouteResult:
     """Route ``data`` (the offer, possibly with what-if changes). ``snapshot(i, approval)``
     gives the offer as approved by approval ``i`` (or None when it cannot be recovered)."""
     view = Offer(offer.path, data)
     match = policy.bands.lookup(view)
     env: dict[str, Any] = {"offer": data, "band": band_value(match.band), **derived(policy, data, match.band)}
+    position = None
+    if policy.budgets is not None and (policy.uses_budget or with_budget):
+        position = policy.budgets.position(offer.id, data)
+    env["budget"] = position.cel() if position is not None else {}
     from offerctl.policy.cel import cel_runtime
 
     cel_env = cel_runtime().Context()
@@ -510,6 +528,7 @@ def route_data(
         since if current else None,
         match.explanation,
         values,
+        position,
     )
 
 
@@ -612,8 +631,10 @@ def route(
     *,
     as_of: dt.date | None = None,
     overrides: Mapping[str, Any] | None = None,
+    with_budget: bool = False,
 ) -> RouteResult:
-    """Route an offer (``overrides``: what-if values by dotted path; nothing is written)."""
+    """Route an offer (``overrides``: what-if values by dotted path; nothing is written).
+    ``with_budget``: also give the offer's budget position when no rule needs it (``route``)."""
     data: Mapping[str, Any] = offer.data
     if overrides:
         import copy
@@ -624,7 +645,9 @@ def route(
         for path, value in overrides.items():
             set_path(changed, path, value)
         data = changed
-    return route_data(policy, offer, data, as_of=as_of or today(), snapshot=snapshots(repo, offer))
+    return route_data(
+        policy, offer, data, as_of=as_of or today(), snapshot=snapshots(repo, offer), with_budget=with_budget
+    )
 
 
 # --- headroom ----------------------------------------------------------------------------
