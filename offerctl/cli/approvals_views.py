@@ -89,7 +89,25 @@ def status_text(rows: Sequence[Any]) -> str:
         for b in getattr(row, "blockers", ()):
             if not row.waiting:
                 out.append(f"    blocked: {b}")
+        out.extend(followup_lines(row))
     return "\n".join(out)
+
+
+def followup_lines(row: Any) -> list[str]:
+    """The candidate side of a status row: competing deadlines before ours, contingencies
+    not cleared, and contact overdue (nothing when all is well)."""
+    out = []
+    for risk in getattr(row, "competing_deadlines", ()):
+        when = f"in {risk.days_left} day(s)" if risk.days_left >= 0 else f"{-risk.days_left} day(s) ago"
+        ours = f"before our expiry {risk.expires_on}" if risk.expires_on else "and ours has no expiry"
+        out.append(f"    ! competing deadline: {risk.employer} on {risk.deadline} ({when}), {ours}")
+    for c in getattr(row, "contingencies", ()):
+        mark = "! " if c.status == "failed" else ""
+        out.append(f"    {mark}contingency {c.label}: {c.status} since {c.updated_at[:10]}")
+    if getattr(row, "contact_due", False):
+        last = f"last contact {row.last_contact[:10]}" if row.last_contact else "no contact logged"
+        out.append(f"    ! candidate not contacted for {row.contact_days} business day(s) ({last})")
+    return out
 
 
 def _money(value: int) -> str:

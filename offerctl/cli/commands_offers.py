@@ -177,14 +177,23 @@ def show(
 
     target = open_repo(repo)
     offer = loader.load_offer(target, offer_id)
+    from offerctl.cli import workflow_views
+    from offerctl.core.clock import today
+    from offerctl.lifecycle.approval_flow import offer_contact
+
+    last_days, due = offer_contact(target, offer.data)
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 
-        echo(as_json(to_jsonable(dict(offer.data))))
+        extra = workflow_views.workflow_json(offer.data, target.contact_cadence, last_days, due)
+        echo(as_json(to_jsonable(dict(offer.data)) | {"workflow": extra}))
         return
     from offerctl.cli.views import offer_view
 
     stdout_console().print(offer_view(offer))
+    panel = workflow_views.workflow_panel(offer.data, today(), target.contact_cadence, last_days, due)
+    if panel is not None:
+        stdout_console().print(panel)
 
 
 @app.command("list")

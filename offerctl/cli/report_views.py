@@ -239,6 +239,28 @@ def report_view(report: Any) -> Group:
 
 
 def remind_view(result: Any) -> Group:
+    parts = [_approvals_view(result)]
+    follow = getattr(result, "follow_ups", ())
+    if follow:
+        table = Table(
+            title=f"{len(follow)} candidate follow-up(s) as of {result.as_of}, per recruiter",
+            title_justify="left",
+            title_style="bold",
+        )
+        for column in ("recruiter", "offer", "what", "detail"):
+            table.add_column(column, no_wrap=column in {"offer"})
+        labels = {"competing_deadline": "competing deadline", "contingency": "contingency", "contact": "contact due"}
+        for item in follow:
+            table.add_row(item.recruiter, item.offer_id, labels.get(item.kind, item.kind), item.detail)
+        parts.append(table)
+    if follow or result.overdue:
+        parts.append(
+            Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
+        )
+    return Group(*parts)
+
+
+def _approvals_view(result: Any) -> Group:
     if not result.overdue:
         return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
     table = Table(
@@ -263,7 +285,4 @@ def remind_view(result: Any) -> Group:
     parts: list[Any] = [table]
     if notes:
         parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
-    parts.append(
-        Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
-    )
     return Group(*parts)
