@@ -198,6 +198,8 @@ def report_view(report: Any) -> Group:
     after.add_row("  still open", str(fall["open"]))
     parts.append(after)
 
+    parts.extend(workflow_tables(m))
+
     hist = m["history"]
     git_table = _table("History (git)", "metric", "value")
     git_table.add_row("commits touching these offers", str(hist["commits"]))
@@ -236,6 +238,38 @@ def report_view(report: Any) -> Group:
             )
         )
     return Group(*parts)
+
+
+def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
+    """Competing offers and candidate contact (issue 16); nothing when no offer has either."""
+    out: list[Table] = []
+    comp = m.get("competition")
+    if comp and comp["competing_offers_recorded"]:
+        table = _table("Competing offers", "candidates", "extended", "accepted", "declined", "acceptance")
+        for label, key in (("had a competing offer", "with_competing_offer"), ("no competing offer known", "without_competing_offer")):
+            row = comp[key]
+            table.add_row(label, str(row["extended"]), str(row["accepted"]), str(row["declined"]), pct(row["rate"]))
+        out.append(table)
+        if comp["declined_for"]:
+            lost = _table("Employers candidates declined for", "employer", "declined", "reasons")
+            for row in comp["declined_for"]:
+                lost.add_row(row["employer"], str(row["declined"]), ", ".join(f"{k} {v}" for k, v in row["reasons"].items()))
+            out.append(lost)
+    contact = m.get("contact")
+    if contact and any(r["offers"] for r in contact["by_outcome"]):
+        table = _table(
+            f"Longest gap without candidate contact, sent → answer (business days; cadence {contact['cadence_business_days']})",
+            "outcome",
+            "offers",
+            "median",
+            "max",
+            "over cadence",
+        )
+        for row in contact["by_outcome"]:
+            if row["offers"]:
+                table.add_row(row["outcome"], str(row["offers"]), num(row["median_longest_gap"]), num(row["max_longest_gap"]), _rate_text(row))
+        out.append(table)
+    return out
 
 
 def remind_view(result: Any) -> Group:

@@ -148,6 +148,7 @@ def build(
         routing=policies.routing,
         standard_clauses=standard_clauses(repo),
         decline_reasons=repo.decline_reasons,
+        contact_cadence=repo.contact_cadence,
     )
     facts = [metrics.facts_of(o, per_offer.get(o.id, [])) for o in sorted(offers, key=lambda o: o.id)]
     current = metrics.compute(inputs, [f for f in facts if window.contains(f.cohort_date)], segments)
