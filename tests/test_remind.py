@@ -145,12 +145,16 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
     finance = rows[("OFF-2026-9KD3VX6Q", "finance")]
     assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
     assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
+    # Approvers get their overdue approvals; recruiters their candidate follow-ups (issue 16).
     assert [d["to"] for d in data["digests"]] == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
         "oscar.grant@acme.example",
+        "rita.ramos@acme.example",
+        "tom.becker@acme.example",
     ]
+    assert {f["recruiter"] for f in data["follow_ups"]} == {"rita.ramos@acme.example", "tom.becker@acme.example"}
     assert data["sent"] == []
     # Three business days later finance is past twice its SLA: escalated to oscar.grant.
     later = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-03", "--format", "json").json()
@@ -170,14 +174,19 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
     assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
-    assert "sent 4 digest(s)" in result.err
+    assert "sent 6 digest(s)" in result.err
     by_to = {m["To"]: m for m in smtp_inbox.mails}
     assert sorted(by_to) == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
         "oscar.grant@acme.example",
+        "rita.ramos@acme.example",
+        "tom.becker@acme.example",
     ]
+    recruiter = by_to["tom.becker@acme.example"].get_payload()
+    assert "OFF-2026-4JZ6HN3T" in recruiter and "contact: not contacted for" in recruiter
+    assert "@example" not in recruiter.replace("@acme.example", "")  # no candidate addresses
     body = by_to["fiona.chen@acme.example"].get_payload()
     assert "OFF-2026-9KD3VX6Q (Account Executive): your finance approval" in body
     assert "waiting since 2026-11-18, 6 business days (SLA 3)" in body
@@ -187,6 +196,8 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
 
 def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
+    config = example_repo / "offerctl.yaml"  # no candidate follow-up due either
+    config.write_text(config.read_text().replace("cadence_business_days: 2", "cadence_business_days: 30"))
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
     assert result.code == 0 and "sent 0 digest(s)" in result.err
 

@@ -84,11 +84,14 @@ class CompetingOffer:
         }
 
 
-def competing_offers(data: Mapping[str, Any]) -> list[CompetingOffer]:
-    """Every competing employer the offer's events name, in the order first learned."""
+def competing_offers(data: Mapping[str, Any], until: dt.date | None = None) -> list[CompetingOffer]:
+    """Every competing employer the offer's events name, in the order first learned (only
+    events recorded on or before ``until``, when given)."""
     known: dict[str, CompetingOffer] = {}
     for event in _events(data):
         if event.get("type") != "competing_offer" or not isinstance(event.get("employer"), str):
+            continue
+        if until is not None and str(event.get("at", ""))[:10] > until.isoformat():
             continue
         employer = str(event["employer"]).strip()
         key = employer.casefold()
@@ -138,7 +141,7 @@ def deadline_risks(data: Mapping[str, Any], as_of: dt.date) -> list[DeadlineRisk
         return []
     expires = _date(data.get("expires_on"))
     risks = []
-    for competitor in competing_offers(data):
+    for competitor in competing_offers(data, until=as_of):
         if competitor.deadline is None:
             continue
         if expires is None or competitor.deadline < expires:

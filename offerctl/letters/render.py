@@ -356,6 +356,7 @@ class Letters:
             "company": company,
             "signatory": company.get("signatory"),
             "letter": letter,
+            "contingencies": contingency_list(offer.data),
         }
 
     def _clauses(self, env: Environment, offer: Offer, context: Mapping[str, Any], html: bool) -> list[Any]:
@@ -552,6 +553,15 @@ def get_setting(config: Mapping[str, Any], dotted: str) -> Any:
     from offerctl.core.model import get_path
 
     return get_path(config, dotted)
+
+
+def contingency_list(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """``contingencies`` in letter templates: every condition recorded on the offer (``offerctl
+    contingency``) that has not failed, as ``{kind, label}`` — without its status, so clearing a
+    background check does not change the letter's text (and version)."""
+    from offerctl.core.workflow import contingencies
+
+    return [{"kind": c.kind, "label": c.label} for c in contingencies(data) if c.status != "failed"]
 
 
 def _normalise(data: Any, schema_node: Mapping[str, Any] | None) -> Any:
