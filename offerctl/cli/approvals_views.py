@@ -32,6 +32,9 @@ def route_text(result: Any, status: str, overrides: Mapping[str, Any], policy: A
             f"{k} {v if not isinstance(v, list) else '[' + ', '.join(v) + ']'}" for k, v in values.items()
         )
     )
+    from offerctl.cli.workflow_views import budget_lines
+
+    out.extend(budget_lines(getattr(result, "budget", None)))
     for stage in result.stages:
         rules = [r for r in result.rules if r.stage == stage]
         triggered = [r for r in rules if r.triggered]

@@ -69,6 +69,15 @@ def workflow_panel(data: Mapping[str, Any], today: dt.date, cadence: int, contac
     return Panel(table, title="Candidate", title_align="left")
 
 
+def _amount(value: Any) -> str:
+    """``577,760`` for whole amounts, ``1,234.50`` otherwise (exact Decimal, no float)."""
+    from decimal import Decimal
+
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,}"
+
+
 def budget_lines(position: Any) -> list[str]:
     """``budget eng-fy27 (department Engineering, 2026-07-01..2027-06-30): 1,200,000 USD;
     committed 1,010,000 by 6 offer(s); this offer 160,000; left after it 30,000 (2.5 %)``."""
@@ -78,12 +87,16 @@ def budget_lines(position: Any) -> list[str]:
     after = position.remaining_after
     line = (
         f"budget {b.id} ({b.scope}, {b.start}..{b.end}, {b.measure.replace('_', ' ')}): "
-        f"{b.amount:,} {b.currency}; committed {position.committed:,} by {len(position.counted)} other offer(s); "
+        f"{_amount(b.amount)} {b.currency}; committed {_amount(position.committed)} "
+        f"by {len(position.counted)} other offer(s); "
     )
     if position.offer_amount is None:
         line += "this offer cannot be converted (no rate for its currency)"
     else:
-        line += f"this offer {position.offer_amount:,}; left after it {after:,} ({position.remaining_pct_after} %)"
+        line += (
+            f"this offer {_amount(position.offer_amount)}; left after it {_amount(after)} "
+            f"({position.remaining_pct_after} %)"
+        )
         if after is not None and after < 0:
             line += " — OVER BUDGET"
     out = [line]
