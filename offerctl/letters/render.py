@@ -529,6 +529,9 @@ def _source_date(day: dt.date) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+RECORD_EVENTS = frozenset({"touch", "competing_offer", "contingency"})
+
+
 def letter_date(offer: Offer, written_on: dt.date | None = None) -> dt.date:
     """The date printed on the letter and stored in the PDF metadata — never the clock."""
     if written_on is not None:
@@ -538,7 +541,10 @@ def letter_date(offer: Offer, written_on: dt.date | None = None) -> dt.date:
         if event.get("type") == "sent":
             value = event.get("written_on") or str(event.get("at", ""))[:10]
             return dt.date.fromisoformat(value)
-    stamps = [str(item.get("at", ""))[:10] for item in [*events, *(offer.get("approvals") or [])]]
+    # Conversations with the candidate (touches, competing offers learned, contingency
+    # progress) are not changes of the offer: they do not re-date its letter.
+    terms = [e for e in events if e.get("type") not in RECORD_EVENTS]
+    stamps = [str(item.get("at", ""))[:10] for item in [*terms, *(offer.get("approvals") or [])]]
     stamps = [s for s in stamps if re.match(r"^\d{4}-\d{2}-\d{2}$", s)]
     if stamps:
         return dt.date.fromisoformat(max(stamps))

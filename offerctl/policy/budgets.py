@@ -82,6 +82,13 @@ class Rates:
     """(budget currency, offer currency) → rate."""
 
 
+def amount_text(value: Decimal) -> str:
+    """``577,760`` for a whole amount, ``1,234.50`` otherwise (exact, never via float)."""
+    if value == value.to_integral_value():
+        return f"{int(value):,}"
+    return f"{value:,}"
+
+
 def _date(value: Any) -> dt.date | None:
     try:
         return dt.date.fromisoformat(str(value)[:10]) if value is not None else None
@@ -398,6 +405,7 @@ __all__ = [
     "BudgetSource",
     "Ledger",
     "Position",
+    "amount_text",
     "cache_key",
     "offer_data",
     "parse",
