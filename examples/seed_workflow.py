@@ -55,9 +55,18 @@ STEPS: list[tuple[str, str, str, list[str]]] = [
         "rita.ramos@acme.example",
         "OFF-2026-7CG5XB2R",
         [
-            "competing", "OFF-2026-7CG5XB2R", "--employer", "Hooli", "--stage", "deadline",
-            "--deadline", "2026-11-24", "--base", "158000",
-            "--note", "The offer behind the 13 Nov counter-offer; candidate forwarded it.",
+            "competing",
+            "OFF-2026-7CG5XB2R",
+            "--employer",
+            "Hooli",
+            "--stage",
+            "deadline",
+            "--deadline",
+            "2026-11-24",
+            "--base",
+            "158000",
+            "--note",
+            "The offer behind the 13 Nov counter-offer; candidate forwarded it.",
         ],
     ),
     (
@@ -65,8 +74,12 @@ STEPS: list[tuple[str, str, str, list[str]]] = [
         "rita.ramos@acme.example",
         "OFF-2026-2WF8JT4M",
         [
-            "contingency", "OFF-2026-2WF8JT4M", "add", "background_check",
-            "--note", "Standard check ordered with the screening provider",
+            "contingency",
+            "OFF-2026-2WF8JT4M",
+            "add",
+            "background_check",
+            "--note",
+            "Standard check ordered with the screening provider",
         ],
     ),
     (
@@ -74,8 +87,14 @@ STEPS: list[tuple[str, str, str, list[str]]] = [
         "rita.ramos@acme.example",
         "OFF-2026-6RM1PQ9C",
         [
-            "competing", "OFF-2026-6RM1PQ9C", "--employer", "Initech", "--stage", "interviewing",
-            "--note", "Final round with Initech next week",
+            "competing",
+            "OFF-2026-6RM1PQ9C",
+            "--employer",
+            "Initech",
+            "--stage",
+            "interviewing",
+            "--note",
+            "Final round with Initech next week",
         ],
     ),
     (
@@ -89,9 +108,18 @@ STEPS: list[tuple[str, str, str, list[str]]] = [
         "rita.ramos@acme.example",
         "OFF-2026-6RM1PQ9C",
         [
-            "competing", "OFF-2026-6RM1PQ9C", "--employer", "Initech", "--stage", "deadline",
-            "--deadline", "2026-11-25", "--base", "205000",
-            "--note", "Initech made an offer; candidate prefers us but wants to close the gap",
+            "competing",
+            "OFF-2026-6RM1PQ9C",
+            "--employer",
+            "Initech",
+            "--stage",
+            "deadline",
+            "--deadline",
+            "2026-11-25",
+            "--base",
+            "205000",
+            "--note",
+            "Initech made an offer; candidate prefers us but wants to close the gap",
         ],
     ),
 ]
@@ -139,10 +167,15 @@ def seed(root: Path) -> int:
             )
             routing.write_text(text)
         env = _env(who, at)
-        subprocess.run(["git", "add", "policies/budgets.yaml", "policies/routing.yaml"], cwd=root, check=True, env=env)
+        subprocess.run(
+            ["git", "add", "policies/budgets.yaml", "policies/routing.yaml"], cwd=root, check=True, env=env
+        )
         subprocess.run(
             [
-                "git", "commit", "-q", "-m",
+                "git",
+                "commit",
+                "-q",
+                "-m",
                 "Budgets for FY27 hires; finance approves offers that would exceed them\n\n"
                 "Engineering has 850,000 USD for new-hire base salaries this fiscal year and is close\n"
                 "to it; the over-budget rule sends any offer that would overrun it to finance.",
@@ -156,7 +189,9 @@ def seed(root: Path) -> int:
         text = (root / "offers" / f"{offer_id}.yaml").read_text()
         if f"at: '{at}'" in text or f"at: {at}" in text:
             continue
-        proc = subprocess.run([*_offerctl(), *args, "--repo", str(root)], env=_env(who, at), capture_output=True, text=True)
+        proc = subprocess.run(
+            [*_offerctl(), *args, "--repo", str(root)], env=_env(who, at), capture_output=True, text=True
+        )
         if proc.returncode != 0:
             raise SystemExit(f"{' '.join(args)} failed:\n{proc.stdout}{proc.stderr}")
         print(proc.stdout.strip())

@@ -154,7 +154,10 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
         "rita.ramos@acme.example",
         "tom.becker@acme.example",
     ]
-    assert {f["recruiter"] for f in data["follow_ups"]} == {"rita.ramos@acme.example", "tom.becker@acme.example"}
+    assert {f["recruiter"] for f in data["follow_ups"]} == {
+        "rita.ramos@acme.example",
+        "tom.becker@acme.example",
+    }
     assert data["sent"] == []
     # Three business days later finance is past twice its SLA: escalated to oscar.grant.
     later = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-03", "--format", "json").json()

@@ -34,11 +34,24 @@ def _as(person: str, name: str, monkeypatch: pytest.MonkeyPatch) -> None:
 # --- 1. competing offers ---------------------------------------------------------------------
 
 
-def test_competing_offer_is_an_event_with_who_and_when(example_repo: Path, cli: Any, monkeypatch: Any) -> None:
+def test_competing_offer_is_an_event_with_who_and_when(
+    example_repo: Path, cli: Any, monkeypatch: Any
+) -> None:
     monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T14:00:00Z")
     result = cli(
-        "competing", "OFF-2026-2WF8JT4M", "--employer", "Acme Rival", "--stage", "offer_in_hand",
-        "--base", "181,500.50", "--base-max", "190000", "--format", "json", cwd=example_repo,
+        "competing",
+        "OFF-2026-2WF8JT4M",
+        "--employer",
+        "Acme Rival",
+        "--stage",
+        "offer_in_hand",
+        "--base",
+        "181,500.50",
+        "--base-max",
+        "190000",
+        "--format",
+        "json",
+        cwd=example_repo,
     )
     assert result.code == 0, result.err
     change = result.json()["changed"][0]
@@ -82,7 +95,9 @@ def test_competing_bad_input_is_exit_2_and_writes_nothing(
 def test_status_and_remind_flag_a_competing_deadline_before_our_expiry(example_repo: Path, cli: Any) -> None:
     rows = {r["offer"]: r for r in cli("status", "--format", "json", cwd=example_repo).json()}
     risk = rows["OFF-2026-6RM1PQ9C"]["competing_deadlines"]
-    assert risk == [{"employer": "Initech", "deadline": "2026-11-25", "expires_on": "2026-11-27", "days_left": 2}]
+    assert risk == [
+        {"employer": "Initech", "deadline": "2026-11-25", "expires_on": "2026-11-27", "days_left": 2}
+    ]
     text = cli("status", cwd=example_repo).out
     assert "! competing deadline: Initech on 2026-11-25 (in 2 day(s)), before our expiry 2026-11-27" in text
     follow = cli("remind", "--format", "json", cwd=example_repo).json()["follow_ups"]
@@ -93,7 +108,11 @@ def test_status_and_remind_flag_a_competing_deadline_before_our_expiry(example_r
     }
     # Before the deadline was learned (20 Nov), remind did not know of it.
     early = cli("remind", "--as-of", "2026-11-19", "--format", "json", cwd=example_repo).json()
-    assert not [f for f in early["follow_ups"] if f["offer"] == "OFF-2026-6RM1PQ9C" and f["kind"] == "competing_deadline"]
+    assert not [
+        f
+        for f in early["follow_ups"]
+        if f["offer"] == "OFF-2026-6RM1PQ9C" and f["kind"] == "competing_deadline"
+    ]
 
 
 def test_headroom_shows_the_gap_to_a_competing_base(example_repo: Path, cli: Any) -> None:
@@ -125,12 +144,21 @@ def test_touch_resets_the_contact_cadence(example_repo: Path, cli: Any, monkeypa
     due = cli("remind", "--format", "json", cwd=example_repo).json()["follow_ups"]
     assert ("OFF-2026-2WF8JT4M", "contact") in {(f["offer"], f["kind"]) for f in due}
     monkeypatch.setenv("OFFERCTL_NOW", "2026-11-23T09:00:00Z")
-    assert cli("touch", "OFF-2026-2WF8JT4M", "--via", "call", "--note", "checked in", cwd=example_repo).code == 0
+    assert (
+        cli("touch", "OFF-2026-2WF8JT4M", "--via", "call", "--note", "checked in", cwd=example_repo).code == 0
+    )
     after = cli("show", "OFF-2026-2WF8JT4M", "--format", "json", cwd=example_repo).json()["workflow"]
-    assert after["last_contact"] == {"at": "2026-11-23T09:00:00Z", "type": "touch", "by": "rita.ramos@acme.example"}
+    assert after["last_contact"] == {
+        "at": "2026-11-23T09:00:00Z",
+        "type": "touch",
+        "by": "rita.ramos@acme.example",
+    }
     assert after["contact_due"] is False and after["touches"][0]["note"] == "checked in"
     shown = cli("show", "OFF-2026-2WF8JT4M", cwd=example_repo).out
-    assert any("Last contact" in ln and "2026-11-23 (touch, rita.ramos@acme.example)" in ln for ln in shown.splitlines())
+    assert any(
+        "Last contact" in ln and "2026-11-23 (touch, rita.ramos@acme.example)" in ln
+        for ln in shown.splitlines()
+    )
     due = cli("remind", "--format", "json", cwd=example_repo).json()["follow_ups"]
     assert ("OFF-2026-2WF8JT4M", "contact") not in {(f["offer"], f["kind"]) for f in due}
     # The cadence is configurable: at 10 business days nobody is due.
@@ -158,13 +186,23 @@ def test_report_shows_contact_gaps_against_outcome(example_repo: Path, cli: Any)
 def test_budget_position_routing_and_check(example_repo: Path, cli: Any) -> None:
     route = cli("route", "OFF-2026-5NB2RC8P", "--format", "json", cwd=example_repo).json()
     budget = route["budget"]
-    # Engineering FY27: 850,000 − (305,000 accepted + 72,000 EUR × 1.08 sent + 195,000 sent) − 248,000
-    assert (budget["id"], budget["committed"], budget["remaining_after"]) == ("engineering-fy27", 577760, 24240)
+    # Engineering FY27: 850,000 - (305,000 accepted + 72,000 EUR x 1.08 sent + 195,000 sent) - 248,000
+    assert (budget["id"], budget["committed"], budget["remaining_after"]) == (
+        "engineering-fy27",
+        577760,
+        24240,
+    )
     assert budget["counted_offers"] == ["OFF-2026-1VA9KM7E", "OFF-2026-4JZ6HN3T", "OFF-2026-6RM1PQ9C"]
     over = {r["rule"]: r for r in route["rules"]}["over-budget"]
     assert over["triggered"] is False
     what_if = cli(
-        "route", "OFF-2026-5NB2RC8P", "--set", "compensation.base_salary=280000", "--format", "json", cwd=example_repo
+        "route",
+        "OFF-2026-5NB2RC8P",
+        "--set",
+        "compensation.base_salary=280000",
+        "--format",
+        "json",
+        cwd=example_repo,
     ).json()
     assert what_if["budget"]["remaining_after"] == -7760
     assert {r["rule"]: r for r in what_if["rules"]}["over-budget"]["triggered"] is True
@@ -182,7 +220,8 @@ def test_budget_without_a_rate_and_inconsistent_budgets(example_repo: Path, cli:
     budgets = example_repo / "policies" / "budgets.yaml"
     text = budgets.read_text().replace("    USD: {EUR: 1.08}\n", "    USD: {GBP: 1.27}\n")
     text += (
-        "  - id: engineering-fy27\n    department: Engineering\n    period: {from: '2027-01-01', to: '2026-01-01'}\n"
+        "  - id: engineering-fy27\n    department: Engineering\n"
+        "    period: {from: '2027-01-01', to: '2026-01-01'}\n"
         "    currency: USD\n    amount: 1\n"
     )
     budgets.write_text(text)
@@ -213,12 +252,26 @@ def test_contingency_blocks_start_and_a_failed_one_rescinds(example_repo: Path, 
     again = cli("contingency", offer, "add", "references", cwd=example_repo)
     assert again.code == 1 and "already has a pending references" in again.err
     blocked = cli("start", offer, cwd=example_repo)
-    assert blocked.code == 1 and "contingencies not cleared: background_check (pending), references (pending)" in blocked.err
+    assert (
+        blocked.code == 1
+        and "contingencies not cleared: background_check (pending), references (pending)" in blocked.err
+    )
     rows = {r["offer"]: r for r in cli("status", "--format", "json", cwd=example_repo).json()}
     assert [c["kind"] for c in rows[offer]["contingencies"]] == ["background_check", "references"]
     assert cli("contingency", offer, "clear", "references", cwd=example_repo).code == 0
     assert cli("contingency", offer, "fail", "background_check", cwd=example_repo).code == 2  # needs --note
-    assert cli("contingency", offer, "fail", "background_check", "--note", "undisclosed conviction", cwd=example_repo).code == 0
+    assert (
+        cli(
+            "contingency",
+            offer,
+            "fail",
+            "background_check",
+            "--note",
+            "undisclosed conviction",
+            cwd=example_repo,
+        ).code
+        == 0
+    )
     assert cli("contingency", offer, "clear", "background_check", cwd=example_repo).code == 1
     assert cli("start", offer, cwd=example_repo).code == 1
     plain = cli("rescind", offer, "--reason", "changed our mind", cwd=example_repo)
@@ -244,7 +297,10 @@ def test_letter_lists_contingencies_only_when_there_are_some(example_repo: Path,
     offer = "OFF-2026-2WF8JT4M"  # approved, background check pending in the example
     letter = cli("render", offer, "--format", "md", cwd=example_repo)
     assert letter.code == 0, letter.err
-    assert "In particular, this offer is contingent on the satisfactory completion of:\n- background check\n" in letter.out
+    assert (
+        "In particular, this offer is contingent on the satisfactory completion of:\n- background check\n"
+        in letter.out
+    )
     other = cli("render", "OFF-2026-6RM1PQ9C", "--format", "md", cwd=example_repo).out
     assert "In particular, this offer is contingent" not in other
     # the status is not printed: clearing the check keeps the letter (and its version)
@@ -255,12 +311,21 @@ def test_letter_lists_contingencies_only_when_there_are_some(example_repo: Path,
 # --- 5. ATS import ---------------------------------------------------------------------------
 
 
-def test_greenhouse_export_becomes_a_draft_and_nothing_is_dropped_silently(example_repo: Path, cli: Any) -> None:
+def test_greenhouse_export_becomes_a_draft_and_nothing_is_dropped_silently(
+    example_repo: Path, cli: Any
+) -> None:
     export = ROOT / "examples" / "ats" / "greenhouse_offer.json"
     missing = cli("new", "--from", str(export), "--no-input", "--format", "json", cwd=example_repo)
     assert missing.code == 2 and "compensation.equity.type" in missing.err
     result = cli(
-        "new", "--from", str(export), "--no-input", "--set", "compensation.equity.type=rsu", "--format", "json",
+        "new",
+        "--from",
+        str(export),
+        "--no-input",
+        "--set",
+        "compensation.equity.type=rsu",
+        "--format",
+        "json",
         cwd=example_repo,
     )
     assert result.code == 0, result.err
@@ -282,10 +347,20 @@ def test_greenhouse_export_becomes_a_draft_and_nothing_is_dropped_silently(examp
         "phone": "+1 415 555 0142",
         "source": "referral",
     }
-    assert data["role"]["location"] == {"city": "San Francisco", "country": "US", "region": "CA", "work_mode": "hybrid"}
-    assert (data["role"]["hiring_manager"], data["recruiter"]) == ("sam.lee@acme.example", "rita.ramos@acme.example")
+    assert data["role"]["location"] == {
+        "city": "San Francisco",
+        "country": "US",
+        "region": "CA",
+        "work_mode": "hybrid",
+    }
+    assert (data["role"]["hiring_manager"], data["recruiter"]) == (
+        "sam.lee@acme.example",
+        "rita.ramos@acme.example",
+    )
     assert data["compensation"]["base_salary"] == 182000 and data["role"]["employment_type"] == "full_time"
-    text = cli("new", "--from", str(export), "--no-input", "--set", "compensation.equity.type=rsu", cwd=example_repo)
+    text = cli(
+        "new", "--from", str(export), "--no-input", "--set", "compensation.equity.type=rsu", cwd=example_repo
+    )
     assert "not imported (6 field(s)" in text.err and "candidate.company" in text.err
 
 
@@ -316,8 +391,12 @@ def _proposed_policy(repo: Path) -> None:
     git(repo, "checkout", "-q", "-b", "proposal")
     routing = repo / "policies" / "routing.yaml"
     text = routing.read_text()
-    text = text.replace("'offer.compensation.base_salary > band.mid'", "'offer.compensation.base_salary > band.mid * 0.9'")
-    text = text.replace("      compensation.base_salary: {pct: 3}\n", "      compensation.base_salary: {pct: 1}\n", 1)
+    text = text.replace(
+        "'offer.compensation.base_salary > band.mid'", "'offer.compensation.base_salary > band.mid * 0.9'"
+    )
+    text = text.replace(
+        "      compensation.base_salary: {pct: 3}\n", "      compensation.base_salary: {pct: 1}\n", 1
+    )
     routing.write_text(text)
     git(repo, "commit", "-qam", "finance above 90% of mid; tighter manager tolerance")
     git(repo, "checkout", "-q", "main")
@@ -328,7 +407,9 @@ def test_route_all_policy_ref_previews_a_policy_change(example_repo: Path, cli: 
     data = cli("route", "--all", "--policy-ref", "proposal", "--format", "json", cwd=example_repo).json()
     assert (data["current"], data["proposed"]) == ("working tree", "proposal")
     offers = {o["offer"]: o for o in data["offers"]}
-    assert {"rule": "above-midpoint", "role": "finance", "stage": "finance"} in offers["OFF-2026-2WF8JT4M"]["gained"]
+    assert {"rule": "above-midpoint", "role": "finance", "stage": "finance"} in offers["OFF-2026-2WF8JT4M"][
+        "gained"
+    ]
     # 7CG5XB2R's counter-offer (150,000 → 156,000) was beyond 3 % already; 6RM1PQ9C etc. keep theirs.
     assert data["summary"]["become_blocked"] >= 1
     same = cli("policy-diff", "proposal..proposal", "--format", "json", cwd=example_repo).json()
@@ -350,20 +431,27 @@ def test_policy_diff_reports_approvals_that_would_no_longer_count(example_repo: 
     # every hiring-manager approval on file stops counting.
     routing.write_text(
         routing.read_text().replace(
-            "require: {person: offer.role.hiring_manager, as: hiring_manager}", "require: {role: department_head}"
+            "require: {person: offer.role.hiring_manager, as: hiring_manager}",
+            "require: {role: department_head}",
         )
     )
     git(example_repo, "commit", "-qam", "department heads sign the first stage")
     git(example_repo, "checkout", "-q", "main")
     data = cli("policy-diff", "main..heads", "--format", "json", cwd=example_repo).json()
-    gone = [(o["offer"], a["role"], a["after"]) for o in data["offers"] for a in o["approvals_no_longer_counted"]]
+    gone = [
+        (o["offer"], a["role"], a["after"]) for o in data["offers"] for a in o["approvals_no_longer_counted"]
+    ]
     assert gone and {role for _, role, _ in gone} == {"hiring_manager"}
     assert ("OFF-2026-6RM1PQ9C", "hiring_manager", "unused") in gone
     assert data["summary"]["approvals_no_longer_counted"] == len(gone)
-    assert "OFF-2026-6RM1PQ9C" in {o["offer"] for o in data["offers"] if o["complete_before"] and not o["complete_after"]}
+    assert "OFF-2026-6RM1PQ9C" in {
+        o["offer"] for o in data["offers"] if o["complete_before"] and not o["complete_after"]
+    }
 
 
-def test_ci_workflow_posts_the_impact_on_policy_pull_requests(example_repo: Path, cli: Any, tmp_path: Path) -> None:
+def test_ci_workflow_posts_the_impact_on_policy_pull_requests(
+    example_repo: Path, cli: Any, tmp_path: Path
+) -> None:
     from offerctl.setup.ci import github_workflow
 
     workflow = yamlio.load(github_workflow().encode())
@@ -374,7 +462,7 @@ def test_ci_workflow_posts_the_impact_on_policy_pull_requests(example_repo: Path
     git(example_repo, "checkout", "-q", "proposal")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "offerctl").write_text(f"#!/bin/sh\nexec {sys.executable} -m offerctl \"$@\"\n")
+    (bin_dir / "offerctl").write_text(f'#!/bin/sh\nexec {sys.executable} -m offerctl "$@"\n')
     (bin_dir / "offerctl").chmod(0o755)
     summary = tmp_path / "summary.md"
     env = {
@@ -384,13 +472,17 @@ def test_ci_workflow_posts_the_impact_on_policy_pull_requests(example_repo: Path
         "GITHUB_STEP_SUMMARY": str(summary),
         "PYTHONPATH": str(ROOT),
     }
-    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=example_repo, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=example_repo, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert summary.read_text().startswith("### Policy impact: origin/main → working tree")
     # No policy change: nothing posted.
     summary.unlink()
     git(example_repo, "checkout", "-q", "main")
-    proc = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=example_repo, env=env, capture_output=True, text=True)
+    proc = subprocess.run(
+        ["bash", "-e", "-c", step["run"]], cwd=example_repo, env=env, capture_output=True, text=True
+    )
     assert proc.returncode == 0 and "no change to policies/" in proc.stdout and not summary.exists()
     assert shutil.which("bash")
 
@@ -405,7 +497,7 @@ def test_headroom_looks_down_to_the_band_minimum(example_repo: Path, cli: Any) -
     # Below the band minimum (157,000 for engineering L5 us-tier1) the CPO must approve.
     assert last["from"] == 156999 and last["to"] is None
     assert "vp_people" in {n["role"] for n in last["needs"]}
-    assert base["down"][0] == {"from": 195000, "to": 189150, "needs": []}  # −3 % tolerance
+    assert base["down"][0] == {"from": 195000, "to": 189150, "needs": []}  # -3 % tolerance
 
 
 @pytest.mark.parametrize(

@@ -60,7 +60,8 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
                     path,
                     ctx.line_in(path, ["compensation", "base_salary"]),
                     "W701",
-                    f"would exceed budget {b.id} ({b.scope}, {b.start}..{b.end}) by {budgets.amount_text(-after)} "
+                    f"would exceed budget {b.id} ({b.scope}, {b.start}..{b.end}) "
+                    f"by {budgets.amount_text(-after)} "
                     f"{b.currency}: {budgets.amount_text(b.amount)} budgeted, "
                     f"{budgets.amount_text(position.committed)} committed by {len(position.counted)} "
                     f"other offer(s), this offer {budgets.amount_text(position.offer_amount)}",

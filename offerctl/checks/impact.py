@@ -110,7 +110,13 @@ class Impact:
             },
             "offers": [o.as_json() for o in changed],
             "policy_findings": [
-                {"code": f.code, "severity": str(f.severity), "path": f.path, "line": f.line, "message": f.message}
+                {
+                    "code": f.code,
+                    "severity": str(f.severity),
+                    "path": f.path,
+                    "line": f.line,
+                    "message": f.message,
+                }
                 for f in self.findings
             ],
         }
@@ -228,7 +234,11 @@ def markdown(impact: Impact) -> str:
             gains = ", ".join(f"{g.role} ({g.rule})" for g in o.gained) or "–"  # noqa: RUF001
             loses = ", ".join(f"{g.role} ({g.rule})" for g in o.lost) or "–"  # noqa: RUF001
             stale = (
-                "; ".join(f"{a.role} {a.by}: {a.after}" + (f" ({a.detail})" if a.detail else "") for a in o.approvals if a.before == "valid")
+                "; ".join(
+                    f"{a.role} {a.by}: {a.after}" + (f" ({a.detail})" if a.detail else "")
+                    for a in o.approvals
+                    if a.before == "valid"
+                )
                 or "–"  # noqa: RUF001
             )
             out.append(f"| {o.offer_id} | {o.status} | {gains} | {loses} | {_cell(stale)} |")
@@ -261,7 +271,10 @@ def text(impact: Impact) -> str:
             out.append(f"  - no longer needs {g.role} (rule {g.rule}, stage {g.stage})")
         for a in o.approvals:
             if a.before == "valid":
-                out.append(f"  ! approval by {a.by} as {a.role} would be {a.after}" + (f": {a.detail}" if a.detail else ""))
+                out.append(
+                    f"  ! approval by {a.by} as {a.role} would be {a.after}"
+                    + (f": {a.detail}" if a.detail else "")
+                )
             else:
                 out.append(f"  ✓ approval by {a.by} as {a.role} would count again")
     for f in impact.findings:

@@ -158,7 +158,9 @@ def headroom_text(result: Any) -> str:
         if gap.gap is None:
             line = f"competing: {gap.employer} base {theirs} {gap.currency} (another currency; not compared)"
         elif gap.gap <= 0:
-            line = f"competing: {gap.employer} base {theirs} {gap.currency}, {_money_any(-gap.gap)} below ours"
+            line = (
+                f"competing: {gap.employer} base {theirs} {gap.currency}, {_money_any(-gap.gap)} below ours"
+            )
         else:
             needs = " and ".join(n.role + (" again" if n.again else "") for n in gap.match_needs)
             line = (
@@ -181,7 +183,7 @@ def _money_any(value: Any) -> str:
 
 
 def _down_text(f: Any, who: dict[str, tuple[str, ...]]) -> str:
-    """``down to 189,150 keeps every approval; 189,149–185,250 needs hiring_manager again;
+    """``down to 189,150 keeps every approval; 189,149-185,250 needs hiring_manager again;
     below 157,000 also needs vp_people`` (ranges read from the current value down)."""
     parts = []
     previous: set[str] = set()

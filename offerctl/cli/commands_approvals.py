@@ -45,7 +45,9 @@ def route_cmd(
     ] = None,
     all_: Annotated[
         bool,
-        typer.Option("--all", help="Every open offer, with --policy-ref: what the policy there would change."),
+        typer.Option(
+            "--all", help="Every open offer, with --policy-ref: what the policy there would change."
+        ),
     ] = False,
     policy_ref: Annotated[
         str | None,
@@ -70,7 +72,9 @@ def route_cmd(
         if offer_id is not None or set_:
             raise UsageError("--all routes every open offer; drop the ID and --set")
         if policy_ref is None:
-            raise UsageError("--all needs --policy-ref BRANCH (the proposed policy)", hint="or: offerctl status")
+            raise UsageError(
+                "--all needs --policy-ref BRANCH (the proposed policy)", hint="or: offerctl status"
+            )
         _impact(target, None, policy_ref, format)
         return
     if offer_id is None:
@@ -125,7 +129,9 @@ def policy_diff(
         ),
     ],
     repo: RepoOption = None,
-    format: Annotated[ImpactFormat, typer.Option("--format", "-f", help="Output format.")] = ImpactFormat.text,
+    format: Annotated[
+        ImpactFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ImpactFormat.text,
 ) -> None:
     """What a policy change does to offers in flight: who gains or loses approval steps,
     which approvals on file would no longer count, which offers would become blocked.

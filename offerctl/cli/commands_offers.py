@@ -69,11 +69,16 @@ def new(
     repo: RepoOption = None,
     from_file: Annotated[
         Path | None,
-        typer.Option("--from", help="Intake file (YAML or JSON) with offer fields, or an ATS export (--ats)."),
+        typer.Option(
+            "--from", help="Intake file (YAML or JSON) with offer fields, or an ATS export (--ats)."
+        ),
     ] = None,
     ats: Annotated[
         str | None,
-        typer.Option("--ats", help="--from is this ATS's export, mapped by offerctl.yaml import.<ATS> (e.g. greenhouse)."),
+        typer.Option(
+            "--ats",
+            help="--from is this ATS's export, mapped by offerctl.yaml import.<ATS> (e.g. greenhouse).",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -161,7 +166,8 @@ def _print_import(imported: Any) -> None:
         console.print("  absent from this export: " + ", ".join(imported.missing), markup=False)
     if imported.unmatched_values:
         console.print(
-            "  values without an entry in the value map (kept as is): " + ", ".join(imported.unmatched_values),
+            "  values without an entry in the value map (kept as is): "
+            + ", ".join(imported.unmatched_values),
             markup=False,
         )
     if imported.ignored:

@@ -56,12 +56,15 @@ def competing(
     ] = None,
     base: Annotated[str | None, typer.Option("--base", help="Their base salary, if known (185000).")] = None,
     base_max: Annotated[
-        str | None, typer.Option("--base-max", help="Upper end when only a range is known (--base is the lower).")
+        str | None,
+        typer.Option("--base-max", help="Upper end when only a range is known (--base is the lower)."),
     ] = None,
     currency: Annotated[
         str | None, typer.Option("--currency", help="Currency of --base (default: the offer's).")
     ] = None,
-    note: Annotated[str | None, typer.Option("--note", help="Anything else known (equity, sign-on…).")] = None,
+    note: Annotated[
+        str | None, typer.Option("--note", help="Anything else known (equity, sign-on…).")
+    ] = None,
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,

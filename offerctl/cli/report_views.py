@@ -246,19 +246,29 @@ def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
     comp = m.get("competition")
     if comp and comp["competing_offers_recorded"]:
         table = _table("Competing offers", "candidates", "extended", "accepted", "declined", "acceptance")
-        for label, key in (("had a competing offer", "with_competing_offer"), ("no competing offer known", "without_competing_offer")):
+        for label, key in (
+            ("had a competing offer", "with_competing_offer"),
+            ("no competing offer known", "without_competing_offer"),
+        ):
             row = comp[key]
-            table.add_row(label, str(row["extended"]), str(row["accepted"]), str(row["declined"]), pct(row["rate"]))
+            table.add_row(
+                label, str(row["extended"]), str(row["accepted"]), str(row["declined"]), pct(row["rate"])
+            )
         out.append(table)
         if comp["declined_for"]:
             lost = _table("Employers candidates declined for", "employer", "declined", "reasons")
             for row in comp["declined_for"]:
-                lost.add_row(row["employer"], str(row["declined"]), ", ".join(f"{k} {v}" for k, v in row["reasons"].items()))
+                lost.add_row(
+                    row["employer"],
+                    str(row["declined"]),
+                    ", ".join(f"{k} {v}" for k, v in row["reasons"].items()),
+                )
             out.append(lost)
     contact = m.get("contact")
     if contact and any(r["offers"] for r in contact["by_outcome"]):
         table = _table(
-            f"Longest gap without candidate contact, sent → answer (business days; cadence {contact['cadence_business_days']})",
+            "Longest gap without candidate contact, sent → answer "
+            f"(business days; cadence {contact['cadence_business_days']})",
             "outcome",
             "offers",
             "median",
@@ -267,13 +277,19 @@ def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
         )
         for row in contact["by_outcome"]:
             if row["offers"]:
-                table.add_row(row["outcome"], str(row["offers"]), num(row["median_longest_gap"]), num(row["max_longest_gap"]), _rate_text(row))
+                table.add_row(
+                    row["outcome"],
+                    str(row["offers"]),
+                    num(row["median_longest_gap"]),
+                    num(row["max_longest_gap"]),
+                    _rate_text(row),
+                )
         out.append(table)
     return out
 
 
 def remind_view(result: Any) -> Group:
-    parts = [_approvals_view(result)]
+    parts: list[Any] = [_approvals_view(result)]
     follow = getattr(result, "follow_ups", ())
     if follow:
         table = Table(
@@ -283,7 +299,11 @@ def remind_view(result: Any) -> Group:
         )
         for column in ("recruiter", "offer", "what", "detail"):
             table.add_column(column, no_wrap=column in {"offer"})
-        labels = {"competing_deadline": "competing deadline", "contingency": "contingency", "contact": "contact due"}
+        labels = {
+            "competing_deadline": "competing deadline",
+            "contingency": "contingency",
+            "contact": "contact due",
+        }
         for item in follow:
             table.add_row(item.recruiter, item.offer_id, labels.get(item.kind, item.kind), item.detail)
         parts.append(table)

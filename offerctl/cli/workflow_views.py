@@ -10,14 +10,18 @@ from typing import Any
 from offerctl.core import workflow
 
 
-def workflow_json(data: Mapping[str, Any], cadence: int, contact_days: int | None, due: bool) -> dict[str, Any]:
+def workflow_json(
+    data: Mapping[str, Any], cadence: int, contact_days: int | None, due: bool
+) -> dict[str, Any]:
     """``show --format json``'s ``workflow`` object (derived from the events; read-only)."""
     from offerctl.core.model import to_jsonable
 
     last = workflow.last_contact(data)
-    return to_jsonable(
+    result: dict[str, Any] = to_jsonable(
         {
-            "last_contact": {"at": last.get("at"), "type": last.get("type"), "by": last.get("by")} if last else None,
+            "last_contact": {"at": last.get("at"), "type": last.get("type"), "by": last.get("by")}
+            if last
+            else None,
             "contact_cadence_business_days": cadence,
             "contact_business_days": contact_days,
             "contact_due": due,
@@ -26,9 +30,12 @@ def workflow_json(data: Mapping[str, Any], cadence: int, contact_days: int | Non
             "contingencies": [c.as_json() for c in workflow.contingencies(data)],
         }
     )
+    return result
 
 
-def workflow_panel(data: Mapping[str, Any], today: dt.date, cadence: int, contact_days: int | None, due: bool) -> Any:
+def workflow_panel(
+    data: Mapping[str, Any], today: dt.date, cadence: int, contact_days: int | None, due: bool
+) -> Any:
     """A "Candidate" panel for `show`: last contact, competing offers, contingencies (None
     when there is nothing to say)."""
     from rich.panel import Panel
@@ -41,7 +48,9 @@ def workflow_panel(data: Mapping[str, Any], today: dt.date, cadence: int, contac
     if last is not None:
         text = f"{str(last.get('at'))[:10]} ({last.get('type')}, {last.get('by')})"
         if contact_days is not None:
-            text += f"; {contact_days} business day(s) ago" + (f", over the {cadence}-day cadence" if due else "")
+            text += f"; {contact_days} business day(s) ago" + (
+                f", over the {cadence}-day cadence" if due else ""
+            )
         rows.append(("Last contact", text))
     elif due:
         rows.append(("Last contact", f"none logged; {contact_days} business day(s) since approval"))
@@ -58,7 +67,9 @@ def workflow_panel(data: Mapping[str, Any], today: dt.date, cadence: int, contac
         parts.append(f"learned {c.learned_at[:10]} by {c.by}")
         rows.append((f"Competing: {c.employer}", "; ".join(parts)))
     for item in workflow.contingencies(data):
-        rows.append((f"Contingency: {item.label}", f"{item.status} ({item.updated_at[:10]}, {item.updated_by})"))
+        rows.append(
+            (f"Contingency: {item.label}", f"{item.status} ({item.updated_at[:10]}, {item.updated_by})")
+        )
     if not rows:
         return None
     table = Table(show_header=False, box=None, pad_edge=False)

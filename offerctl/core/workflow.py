@@ -108,7 +108,9 @@ def competing_offers(data: Mapping[str, Any], until: dt.date | None = None) -> l
             deadline=_date(event.get("deadline")) or (before.deadline if before else None),
             base=base if base is not None else (before.base if before else None),
             base_max=base_max if base_max is not None else (before.base_max if before else None),
-            currency=str(event["currency"]) if event.get("currency") else (before.currency if before else None),
+            currency=str(event["currency"])
+            if event.get("currency")
+            else (before.currency if before else None),
             note=str(event["comment"]) if event.get("comment") else (before.note if before else None),
         )
     return list(known.values())
@@ -146,7 +148,9 @@ def deadline_risks(data: Mapping[str, Any], as_of: dt.date) -> list[DeadlineRisk
             continue
         if expires is None or competitor.deadline < expires:
             risks.append(
-                DeadlineRisk(competitor.employer, competitor.deadline, expires, (competitor.deadline - as_of).days)
+                DeadlineRisk(
+                    competitor.employer, competitor.deadline, expires, (competitor.deadline - as_of).days
+                )
             )
     return sorted(risks, key=lambda r: (r.deadline, r.employer))
 
@@ -183,7 +187,9 @@ def last_contact(data: Mapping[str, Any]) -> Mapping[str, Any] | None:
     """The latest event that counts as contact with the candidate (``CONTACT_EVENTS``)."""
     found: Mapping[str, Any] | None = None
     for event in _events(data):
-        if event.get("type") in CONTACT_EVENTS and (found is None or str(event.get("at", "")) >= str(found.get("at", ""))):
+        if event.get("type") in CONTACT_EVENTS and (
+            found is None or str(event.get("at", "")) >= str(found.get("at", ""))
+        ):
             found = event
     return found
 

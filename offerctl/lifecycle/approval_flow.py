@@ -497,7 +497,9 @@ def contact_state(
     return last_at, days, days > repo.contact_cadence
 
 
-def offer_contact(repo: Repo, data: Mapping[str, Any], *, as_of: dt.date | None = None) -> tuple[int | None, bool]:
+def offer_contact(
+    repo: Repo, data: Mapping[str, Any], *, as_of: dt.date | None = None
+) -> tuple[int | None, bool]:
     """(business days since the contact cadence started, due?) for one offer (``show``)."""
     _, days, due = contact_state(repo, data, as_of or now().date(), BusinessCalendar.for_repo(repo))
     return days, due

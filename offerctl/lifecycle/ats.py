@@ -134,7 +134,9 @@ def _covered(leaf: str, used: set[str], ignore: list[str]) -> bool:
 
 def mappings(repo: Repo) -> dict[str, Mapping[str, Any]]:
     found = repo.setting("import") or {}
-    return {str(k): v for k, v in found.items() if isinstance(v, Mapping)} if isinstance(found, Mapping) else {}
+    return (
+        {str(k): v for k, v in found.items() if isinstance(v, Mapping)} if isinstance(found, Mapping) else {}
+    )
 
 
 def detect(repo: Repo, export: Any) -> str | None:
@@ -198,7 +200,7 @@ def convert(repo: Repo, export: Any, ats: str | None) -> Imported:
     if spec is None:
         raise UsageError(
             f"--ats {name}: no mapping import.{name} in offerctl.yaml",
-            hint="docs/workflow.md \"ATS import\" shows the mapping format",
+            hint='docs/workflow.md "ATS import" shows the mapping format',
         )
     if not isinstance(export, Mapping):
         raise InputError("an ATS export must be a JSON object", line=1)

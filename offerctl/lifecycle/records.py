@@ -49,7 +49,9 @@ class RecordPlan(Plan):
 
     @property
     def subject(self) -> str:
-        return f"{self.action} {self.offer_id}: {self.what}" if self.what else f"{self.action} {self.offer_id}"
+        return (
+            f"{self.action} {self.offer_id}: {self.what}" if self.what else f"{self.action} {self.offer_id}"
+        )
 
 
 def _check_status(offer: Offer, action: str) -> Status:
@@ -100,7 +102,9 @@ def parse_money(value: str | None, what: str) -> int | Decimal | None:
     try:
         amount = Decimal(text)
     except InvalidOperation:
-        raise UsageError(f"{what} {value!r} is not an amount", hint="write it like 185000 or 185000.50") from None
+        raise UsageError(
+            f"{what} {value!r} is not an amount", hint="write it like 185000 or 185000.50"
+        ) from None
     if not amount.is_finite() or amount < 0:
         raise UsageError(f"{what} {value!r} must be a positive amount")
     if amount != amount.quantize(Decimal("0.01")):
@@ -174,7 +178,11 @@ def decide_touch(via: str, note: str | None = None) -> Decide:
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         return _plan(
-            offer, "touch", actor, {"type": "touch", "via": channel, "comment": text}, f"candidate contacted ({channel})"
+            offer,
+            "touch",
+            actor,
+            {"type": "touch", "via": channel, "comment": text},
+            f"candidate contacted ({channel})",
         )
 
     return decide
@@ -198,7 +206,9 @@ def decide_contingency(action: str, kind: str, note: str | None = None) -> Decid
         if action == "add" and current is not None and current.status == "pending":
             raise Refused(f"{offer.id} already has a pending {what} contingency", path=offer.path)
         if action == "add" and current is not None and current.status == "failed":
-            raise Refused(f"{offer.id}: the {what} contingency failed; it cannot be re-opened", path=offer.path)
+            raise Refused(
+                f"{offer.id}: the {what} contingency failed; it cannot be re-opened", path=offer.path
+            )
         if action != "add" and (current is None or current.status != "pending"):
             state = "no" if current is None else f"a {current.status}"
             raise Refused(
@@ -227,11 +237,14 @@ def decide_start(reason: str | None = None) -> Decide:
             listed = ", ".join(f"{c.kind} ({c.status})" for c in blocking)
             failed = [c for c in blocking if c.status == "failed"]
             hint = (
-                f"a failed contingency ends the offer: offerctl rescind {offer.id} --contingency {failed[0].kind}"
+                "a failed contingency ends the offer: "
+                f"offerctl rescind {offer.id} --contingency {failed[0].kind}"
                 if failed
                 else f"clear them first: offerctl contingency {offer.id} clear KIND"
             )
-            raise Refused(f"cannot start {offer.id}: contingencies not cleared: {listed}", hint=hint, path=offer.path)
+            raise Refused(
+                f"cannot start {offer.id}: contingencies not cleared: {listed}", hint=hint, path=offer.path
+            )
         return inner(offer, actor)
 
     return decide

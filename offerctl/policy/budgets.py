@@ -11,7 +11,7 @@ what the budget is being checked *for*; declined, reneged, rescinded and expired
 freed their money.
 
 **What an offer consumes** (``measure``): its annualised base salary (``annual_base``, the
-default: monthly × 12, hourly × 2080 × ``role.fte``) or its first-year cash
+default: monthly x 12, hourly x 2080 x ``role.fte``) or its first-year cash
 (``first_year_cash``: annual base + target bonus + sign-on + relocation).
 
 **Currencies.** An offer in the budget's currency counts as is; another currency is
@@ -20,8 +20,8 @@ converted with the stated table ``rates`` (``to: {BUDGET_CURRENCY: {OFFER_CURREN
 An offer whose currency has no rate cannot be counted: ``check`` reports it (W703) and the
 position is unknown rather than guessed.
 
-**What is left for one offer** (``Position``): ``remaining_after`` = amount − what every
-*other* consuming offer takes − this offer's own amount. The offer's own amount is always
+**What is left for one offer** (``Position``): ``remaining_after`` = amount minus what
+every *other* consuming offer takes minus this offer's own amount. The offer's own amount is always
 subtracted, whatever its status, so a draft sees what would be left if it went ahead and an
 approved offer is never counted twice.
 """
@@ -282,11 +282,15 @@ def parse(data: Mapping[str, Any], text: str | None) -> tuple[BudgetBook, list[F
             continue  # the schema reported it
         where = line(["budgets", index])
         if bid in seen:
-            findings.append(Finding(PATH, where, "W704", f"budget id {bid!r} is used twice; ids must be unique"))
+            findings.append(
+                Finding(PATH, where, "W704", f"budget id {bid!r} is used twice; ids must be unique")
+            )
             continue
         seen.add(bid)
         if end < start:
-            findings.append(Finding(PATH, where, "W704", f"budget {bid}: period ends ({end}) before it starts ({start})"))
+            findings.append(
+                Finding(PATH, where, "W704", f"budget {bid}: period ends ({end}) before it starts ({start})")
+            )
             continue
         budgets.append(
             Budget(
@@ -298,7 +302,9 @@ def parse(data: Mapping[str, Any], text: str | None) -> tuple[BudgetBook, list[F
                 str(item["department"]) if item.get("department") else None,
                 str(item["requisition"]) if item.get("requisition") else None,
                 str(item.get("measure", "annual_base")),
-                to_decimal(item.get("warn_below_pct")) if item.get("warn_below_pct") is not None else Decimal(10),  # type: ignore[arg-type]
+                to_decimal(item.get("warn_below_pct"))
+                if item.get("warn_below_pct") is not None
+                else Decimal(10),  # type: ignore[arg-type]
                 str(item.get("description", "")),
                 where,
             )
@@ -321,13 +327,13 @@ def parse(data: Mapping[str, Any], text: str | None) -> tuple[BudgetBook, list[F
     return BudgetBook(tuple(budgets), rates), findings
 
 
-
-
 class BudgetSource:
     """A repository's budgets with the ledger over its offers built on first use (routing
     needs it only when a rule reads ``budget``; ``route``/``headroom``/``check`` always)."""
 
-    def __init__(self, book: BudgetBook, offers: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]]) -> None:
+    def __init__(
+        self, book: BudgetBook, offers: Callable[[], Iterable[tuple[str, Mapping[str, Any]]]]
+    ) -> None:
         self.book = book
         self._offers = offers
         self._ledger: Ledger | None = None

@@ -341,8 +341,13 @@ def _workflow_tables(m: Mapping[str, Any]) -> str:
         )
     if contact:
         rows = [
-            [r["outcome"], str(r["offers"]), _num(r["median_longest_gap"]), _num(r["max_longest_gap"]),
-             f"{r['over_cadence']} ({_pct(r['rate'])})"]
+            [
+                r["outcome"],
+                str(r["offers"]),
+                _num(r["median_longest_gap"]),
+                _num(r["max_longest_gap"]),
+                f"{r['over_cadence']} ({_pct(r['rate'])})",
+            ]
             for r in contact["by_outcome"]
         ]
         out += (

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -572,7 +573,13 @@ def _outcome_row(group: Sequence[Facts]) -> dict[str, Any]:
     accepted = sum(1 for f in group if f.accepted)
     declined = sum(1 for f in group if f.declined and not f.accepted)
     open_ = sum(1 for f in group if f.decided is None and f.offer.status in {"sent", "negotiating"})
-    return {"extended": len(group), "accepted": accepted, "declined": declined, "open": open_, **rate(accepted, len(group))}
+    return {
+        "extended": len(group),
+        "accepted": accepted,
+        "declined": declined,
+        "open": open_,
+        **rate(accepted, len(group)),
+    }
 
 
 def competition(facts: Sequence[Facts]) -> dict[str, Any]:
@@ -603,11 +610,11 @@ def competition(facts: Sequence[Facts]) -> dict[str, Any]:
             key = name.strip().casefold()
             names.setdefault(key, name.strip())
             employers[key][f.declined_reason or "unspecified"] += 1
+    ranked = sorted(employers.items(), key=lambda kv: (-sum(kv[1].values()), names[kv[0]].casefold()))
     declined_for = [
         {"employer": names[k], "declined": sum(c.values()), "reasons": dict(sorted(c.items()))}
-        for k, c in employers.items()
+        for k, c in ranked
     ]
-    declined_for.sort(key=lambda r: (-r["declined"], r["employer"].casefold()))
     stages = Counter(c.stage for offers in known.values() for c in offers)
     return {
         "with_competing_offer": _outcome_row(with_),
@@ -641,7 +648,7 @@ def contact_gaps(facts: Sequence[Facts], calendar: BusinessCalendar, cadence: in
             if t is not None and f.sent <= t <= f.decided
         )
         points = [f.sent.date(), *moments, f.decided.date()]
-        longest = max((calendar.between(a, b) for a, b in zip(points, points[1:], strict=False)), default=0)
+        longest = max((calendar.between(a, b) for a, b in itertools.pairwise(points)), default=0)
         rows[outcome].append(max(0, longest))
     return {
         "cadence_business_days": cadence,

@@ -218,7 +218,9 @@ class FollowUp:
 FOLLOW_UP_ORDER = {"competing_deadline": 0, "contingency": 1, "contact": 2}
 
 
-def follow_ups(repo: Repo, offers: Iterable[Any], calendar: BusinessCalendar, as_of: dt.date) -> list[FollowUp]:
+def follow_ups(
+    repo: Repo, offers: Iterable[Any], calendar: BusinessCalendar, as_of: dt.date
+) -> list[FollowUp]:
     """Per open offer: contact overdue (approved, sent, negotiating: no contact within
     ``contact.cadence_business_days``), competing deadlines before our ``expires_on``, and
     contingencies not cleared (up to the start). Pure over the offers' events."""
@@ -244,7 +246,13 @@ def follow_ups(repo: Repo, offers: Iterable[Any], calendar: BusinessCalendar, as
         if offer.status in workflow.CONTACT_STATUSES or offer.status == "accepted":
             for item in workflow.open_contingencies(data):
                 found.append(
-                    FollowUp(offer.id, title, recruiter, "contingency", f"{item.label} {item.status} since {item.updated_at[:10]}")
+                    FollowUp(
+                        offer.id,
+                        title,
+                        recruiter,
+                        "contingency",
+                        f"{item.label} {item.status} since {item.updated_at[:10]}",
+                    )
                 )
         last, days, due = contact_state(repo, data, as_of, calendar)
         if due:
@@ -275,7 +283,7 @@ def follow_up_digests(items: Sequence[FollowUp], *, as_of: dt.date) -> dict[str,
         lines = [f"{len(mine)} candidate follow-up(s) on your offers as of {as_of.isoformat()}:", ""]
         for item in mine:
             lines.append(f"- {item.offer_id} ({item.title}): {labels[item.kind]}: {item.detail}")
-        lines.append(f"    log contact: offerctl touch ID --via call --note ...")
+        lines.append("    log contact: offerctl touch ID --via call --note ...")
         out[person] = lines
     return out
 
