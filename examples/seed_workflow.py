@@ -15,6 +15,8 @@ The story:
   Product FY27 600,000 USD, EUR converted at a stated 1.08) and the routing rule
   `over-budget` (finance approves an offer that would take its budget below zero).
   Engineering is then near its budget: the pending Staff Engineer offer would leave 24,240.
+* 2026-11-18 Finance cuts the Product budget to 400,000: the declined Product offer
+  OFF-2026-8PL4NV2S would have overrun it (its route shows `over-budget` triggered).
 * 2026-11-16 Rita records the competing offer behind the counter-offer on OFF-2026-7CG5XB2R
   (Hooli, offer in hand, 158,000, answer due 2026-11-24 — before our 2026-12-02 expiry).
 * 2026-11-17 Rita orders the background check for the approved Product Manager offer
@@ -179,6 +181,24 @@ def seed(root: Path) -> int:
                 "Budgets for FY27 hires; finance approves offers that would exceed them\n\n"
                 "Engineering has 850,000 USD for new-hire base salaries this fiscal year and is close\n"
                 "to it; the over-budget rule sends any offer that would overrun it to finance.",
+            ],
+            cwd=root,
+            check=True,
+            env=env,
+        )
+        done += 1
+    text = budgets.read_text()
+    if "amount: 600000" in text:
+        at, who = "2026-11-18T11:00:00Z", "fiona.chen@acme.example"
+        budgets.write_text(text.replace("amount: 600000", "amount: 400000"))
+        env = _env(who, at)
+        subprocess.run(["git", "add", "policies/budgets.yaml"], cwd=root, check=True, env=env)
+        subprocess.run(
+            [
+                "git", "commit", "-q", "-m",
+                "Product FY27 budget down to 400,000 after the planning review\n\n"
+                "The declined Senior PM offer (205,000) would have overrun it; the approved PM\n"
+                "offer and the Berlin hire still fit.",
             ],
             cwd=root,
             check=True,

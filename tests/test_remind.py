@@ -187,7 +187,7 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
         "rita.ramos@acme.example",
         "tom.becker@acme.example",
     ]
-    recruiter = by_to["tom.becker@acme.example"].get_payload()
+    recruiter = by_to["tom.becker@acme.example"].get_payload(decode=True).decode()
     assert "OFF-2026-4JZ6HN3T" in recruiter and "contact: not contacted for" in recruiter
     assert "@example" not in recruiter.replace("@acme.example", "")  # no candidate addresses
     body = by_to["fiona.chen@acme.example"].get_payload()
@@ -201,7 +201,7 @@ def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cl
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
     config = example_repo / "offerctl.yaml"  # no candidate follow-up due either
     config.write_text(config.read_text().replace("cadence_business_days: 2", "cadence_business_days: 30"))
-    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-18", "--send")
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-13", "--send")
     assert result.code == 0 and "sent 0 digest(s)" in result.err
 
 

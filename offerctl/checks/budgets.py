@@ -5,8 +5,9 @@ budget depends on every other offer.
   zero — the budget's amount minus every other consuming offer minus this one.
   Passing: Engineering FY27 1,200,000; committed 1,000,000; a draft at 180,000.
   Failing: the same draft at 210,000 (10,000 over).
-* **W703** (warning): an offer counts against a budget but its currency has no rate in the
-  stated table, so the budget cannot be judged (listed once per offer).
+* **W703** (warning): an offer that consumes a budget (approved … started) is in a currency
+  the stated table has no rate for, so the budget's total — and every offer's position in
+  it — is incomplete. (A draft in such a currency only has an unknown position: `route` says so.)
 * **W704** (error): ``budgets.yaml`` is inconsistent: duplicate ids, a period that ends
   before it starts, two budgets for the same scope whose periods overlap.
   Schema problems of the file are reported like any policy file's (S1xx).
@@ -32,7 +33,8 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
     ledger = budgets.Ledger.build(book, offers)
     paths = {o.id: o.path for o in ctx.offers if o.id}
     for offer_id, data in offers:
-        if data.get("status") not in OPEN_STATUSES:
+        status = data.get("status")
+        if status not in OPEN_STATUSES and status not in budgets.CONSUMING_STATUSES:
             continue
         position = ledger.position(offer_id, data)
         if position is None:
@@ -40,6 +42,8 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
         path = paths.get(offer_id, f"offers/{offer_id}.yaml")
         b = position.budget
         if position.offer_amount is None:
+            if status not in budgets.CONSUMING_STATUSES:
+                continue  # a draft's position is unknown (route says so); the ledger is whole
             currency = (data.get("compensation") or {}).get("currency")
             out.append(
                 Finding(
@@ -54,7 +58,7 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
             )
             continue
         after = position.remaining_after
-        if after is not None and after < 0:
+        if status in OPEN_STATUSES and after is not None and after < 0:
             out.append(
                 Finding(
                     path,

@@ -239,11 +239,14 @@ class Contingency:
         }
 
 
-def contingencies(data: Mapping[str, Any]) -> list[Contingency]:
-    """One entry per contingency kind, in the order added, with its latest status."""
+def contingencies(data: Mapping[str, Any], until: dt.date | None = None) -> list[Contingency]:
+    """One entry per contingency kind, in the order added, with its latest status (as of
+    ``until``, when given: later events are ignored)."""
     found: dict[str, Contingency] = {}
     for event in _events(data):
         if event.get("type") != "contingency" or not isinstance(event.get("kind"), str):
+            continue
+        if until is not None and str(event.get("at", ""))[:10] > until.isoformat():
             continue
         kind = str(event["kind"])
         before = found.get(kind)
@@ -261,8 +264,8 @@ def contingencies(data: Mapping[str, Any]) -> list[Contingency]:
     return list(found.values())
 
 
-def open_contingencies(data: Mapping[str, Any]) -> list[Contingency]:
-    return [c for c in contingencies(data) if c.status != "cleared"]
+def open_contingencies(data: Mapping[str, Any], until: dt.date | None = None) -> list[Contingency]:
+    return [c for c in contingencies(data, until) if c.status != "cleared"]
 
 
 __all__ = [

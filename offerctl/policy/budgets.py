@@ -148,7 +148,8 @@ class BudgetBook:
             if rate is None:
                 return None
             amount = amount * rate
-        return amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+        amount = amount.quantize(CENT, rounding=ROUND_HALF_EVEN)
+        return amount.quantize(Decimal(1)) if amount == amount.to_integral_value() else amount
 
 
 @dataclass(frozen=True)
@@ -178,7 +179,8 @@ class Position:
         after = self.remaining_after
         if after is None or not self.budget.amount:
             return None
-        return (after * 100 / self.budget.amount).quantize(CENT)
+        pct = (after * 100 / self.budget.amount).quantize(CENT)
+        return pct.quantize(Decimal(1)) if pct == pct.to_integral_value() else pct
 
     def as_json(self) -> dict[str, Any]:
         return {

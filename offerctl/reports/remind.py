@@ -244,7 +244,7 @@ def follow_ups(
                 )
             )
         if offer.status in workflow.CONTACT_STATUSES or offer.status == "accepted":
-            for item in workflow.open_contingencies(data):
+            for item in workflow.open_contingencies(data, as_of):
                 found.append(
                     FollowUp(
                         offer.id,
