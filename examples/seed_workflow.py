@@ -15,8 +15,9 @@ The story:
   Product FY27 600,000 USD, EUR converted at a stated 1.08) and the routing rule
   `over-budget` (finance approves an offer that would take its budget below zero).
   Engineering is then near its budget: the pending Staff Engineer offer would leave 24,240.
-* 2026-11-18 Finance cuts the Product budget to 400,000: the declined Product offer
-  OFF-2026-8PL4NV2S would have overrun it (its route shows `over-budget` triggered).
+* 2026-11-18 Finance adds a headcount budget for requisition REQ-6426 (120,000 USD): the
+  Berlin draft OFF-2026-8HT4WZ1N (121,000 EUR = 130,680 USD) is over it, so its route shows
+  `over-budget` — finance will have to approve it once submitted.
 * 2026-11-16 Rita records the competing offer behind the counter-offer on OFF-2026-7CG5XB2R
   (Hooli, offer in hand, 158,000, answer due 2026-11-24 — before our 2026-12-02 expiry).
 * 2026-11-17 Rita orders the background check for the approved Product Manager offer
@@ -48,6 +49,14 @@ ROUTING_RULE = """
     when: 'has(budget.remaining_after) && budget.remaining_after < 0'
     require: {role: finance, quorum: any}
     covers: [compensation.base_salary]
+"""
+
+REQUISITION_BUDGET = """  - id: req-6426
+    description: Berlin platform engineer, approved headcount (wins over the department budget)
+    requisition: REQ-6426
+    period: {from: '2026-07-01', to: '2027-06-30'}
+    currency: USD
+    amount: 120000
 """
 
 STEPS: list[tuple[str, str, str, list[str]]] = [
@@ -188,17 +197,17 @@ def seed(root: Path) -> int:
         )
         done += 1
     text = budgets.read_text()
-    if "amount: 600000" in text:
+    if "requisition: REQ-6426" not in text:
         at, who = "2026-11-18T11:00:00Z", "fiona.chen@acme.example"
-        budgets.write_text(text.replace("amount: 600000", "amount: 400000"))
+        budgets.write_text(text.rstrip("\n") + "\n" + REQUISITION_BUDGET)
         env = _env(who, at)
         subprocess.run(["git", "add", "policies/budgets.yaml"], cwd=root, check=True, env=env)
         subprocess.run(
             [
                 "git", "commit", "-q", "-m",
-                "Product FY27 budget down to 400,000 after the planning review\n\n"
-                "The declined Senior PM offer (205,000) would have overrun it; the approved PM\n"
-                "offer and the Berlin hire still fit.",
+                "Headcount budget for the Berlin platform hire (REQ-6426)\n\n"
+                "Approved at 120,000 USD (about 111,000 EUR at the planning rate); the draft offer\n"
+                "is above it, so it will need finance under the over-budget rule.",
             ],
             cwd=root,
             check=True,

@@ -1,8 +1,10 @@
 """Budget checks (``policies/budgets.yaml``): a repository check, because what is left of a
 budget depends on every other offer.
 
-* **W701** (warning): an offer in flight (draft … negotiating) would take its budget below
-  zero — the budget's amount minus every other consuming offer minus this one.
+* **W701** (warning): an offer in flight (pending approval … negotiating) would take its
+  budget below zero — the budget's amount minus the other consuming offers (for an offer
+  that already consumes: those that consumed before it) minus this one. Drafts are left to
+  ``route``/``headroom`` and the budget rules.
   Passing: Engineering FY27 1,200,000; committed 1,000,000; a draft at 180,000.
   Failing: the same draft at 210,000 (10,000 over).
 * **W703** (warning): an offer that consumes a budget (approved … started) is in a currency
@@ -19,6 +21,11 @@ from collections.abc import Iterable
 
 from offerctl.checks.context import Context
 from offerctl.core.model import OPEN_STATUSES, Finding, Severity
+
+
+PROPOSED = OPEN_STATUSES - {"draft"}
+"""W701 is for offers proposed to approvers or candidates; a draft over budget is shown by
+``route``/``headroom`` and routed by budget rules, not a finding in CI."""
 
 
 def check_budgets(ctx: Context) -> Iterable[Finding]:
@@ -58,7 +65,7 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
             )
             continue
         after = position.remaining_after
-        if status in OPEN_STATUSES and after is not None and after < 0:
+        if status in PROPOSED and after is not None and after < 0:
             out.append(
                 Finding(
                     path,

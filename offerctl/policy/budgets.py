@@ -20,10 +20,14 @@ converted with the stated table ``rates`` (``to: {BUDGET_CURRENCY: {OFFER_CURREN
 An offer whose currency has no rate cannot be counted: ``check`` reports it (W703) and the
 position is unknown rather than guessed.
 
-**What is left for one offer** (``Position``): ``remaining_after`` = amount minus what
-every *other* consuming offer takes minus this offer's own amount. The offer's own amount is always
+**What is left for one offer** (``Position``): ``remaining_after`` = amount minus what the
+other consuming offers take minus this offer's own amount. The offer's own amount is always
 subtracted, whatever its status, so a draft sees what would be left if it went ahead and an
-approved offer is never counted twice.
+approved offer is never counted twice. **First come, first served**: an offer that already
+consumes is judged only against the offers that consumed before it (ordered by the time they
+were approved: their latest approval, then id), so approving a later offer never makes an
+earlier, approved one "over budget" and in need of a new approval. An offer not yet
+consuming is judged against every consuming offer.
 """
 
 from __future__ import annotations
@@ -222,6 +226,8 @@ class Ledger:
     book: BudgetBook
     entries: dict[str, dict[str, Decimal | None]] = field(default_factory=dict)
     """budget id → {offer id: amount (None: not convertible)}."""
+    since: dict[str, tuple[str, str]] = field(default_factory=dict)
+    """offer id → (when it started consuming, id): the first-come order."""
 
     @classmethod
     def build(cls, book: BudgetBook, offers: Iterable[tuple[str, Mapping[str, Any]]]) -> Ledger:
@@ -232,6 +238,7 @@ class Ledger:
             budget = book.budget_for(data)
             if budget is not None:
                 ledger.entries.setdefault(budget.id, {})[offer_id] = book.consumption(budget, data)
+                ledger.since[offer_id] = (consuming_since(data), offer_id)
         return ledger
 
     def position(self, offer_id: str, data: Mapping[str, Any]) -> Position | None:
@@ -239,6 +246,9 @@ class Ledger:
         if budget is None:
             return None
         others = {k: v for k, v in self.entries.get(budget.id, {}).items() if k != offer_id}
+        if data.get("status") in CONSUMING_STATUSES:
+            mine = (consuming_since(data), offer_id)
+            others = {k: v for k, v in others.items() if self.since.get(k, mine) < mine}
         committed = sum((v for v in others.values() if v is not None), Decimal(0))
         return Position(
             budget,
@@ -247,6 +257,20 @@ class Ledger:
             tuple(sorted(k for k, v in others.items() if v is not None)),
             tuple(sorted(k for k, v in others.items() if v is None)),
         )
+
+
+def consuming_since(data: Mapping[str, Any]) -> str:
+    """When an offer started to consume its budget: its latest approval (approval completes
+    with the last one), else its first ``sent`` event, else its creation."""
+    approvals = [str(a.get("at", "")) for a in data.get("approvals") or [] if isinstance(a, Mapping)]
+    if approvals:
+        return max(approvals)
+    events = [e for e in data.get("events") or [] if isinstance(e, Mapping)]
+    for kind in ("sent", "created"):
+        found = [str(e.get("at", "")) for e in events if e.get("type") == kind]
+        if found:
+            return min(found)
+    return ""
 
 
 def parse(data: Mapping[str, Any], text: str | None) -> tuple[BudgetBook, list[Finding]]:
