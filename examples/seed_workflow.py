@@ -204,7 +204,10 @@ def seed(root: Path) -> int:
         subprocess.run(["git", "add", "policies/budgets.yaml"], cwd=root, check=True, env=env)
         subprocess.run(
             [
-                "git", "commit", "-q", "-m",
+                "git",
+                "commit",
+                "-q",
+                "-m",
                 "Headcount budget for the Berlin platform hire (REQ-6426)\n\n"
                 "Approved at 120,000 USD (about 111,000 EUR at the planning rate); the draft offer\n"
                 "is above it, so it will need finance under the over-budget rule.",

@@ -22,7 +22,6 @@ from collections.abc import Iterable
 from offerctl.checks.context import Context
 from offerctl.core.model import OPEN_STATUSES, Finding, Severity
 
-
 PROPOSED = OPEN_STATUSES - {"draft"}
 """W701 is for offers proposed to approvers or candidates; a draft over budget is shown by
 ``route``/``headroom`` and routed by budget rules, not a finding in CI."""

@@ -99,7 +99,8 @@ def budget_lines(position: Any) -> list[str]:
     line = (
         f"budget {b.id} ({b.scope}, {b.start}..{b.end}, {b.measure.replace('_', ' ')}): "
         f"{_amount(b.amount)} {b.currency}; committed {_amount(position.committed)} "
-        f"by {len(position.counted)} other offer(s); "
+        f"by {len(position.counted)} "
+        + ("offer(s) approved before it; " if position.first_come else "other offer(s); ")
     )
     if position.offer_amount is None:
         line += "this offer cannot be converted (no rate for its currency)"

@@ -169,6 +169,8 @@ class Position:
     """The other offers counted (ids)."""
     uncounted: tuple[str, ...] = ()
     """Consuming offers that could not be counted (no rate): the position is a lower bound."""
+    first_come: bool = False
+    """The offer already consumes: only offers that consumed before it are counted."""
 
     @property
     def remaining_before(self) -> Decimal:
@@ -201,6 +203,7 @@ class Position:
             "remaining_pct_after": self.remaining_pct_after,
             "counted_offers": list(self.counted),
             "uncounted_offers": list(self.uncounted),
+            "first_come": self.first_come,
         }
 
     def cel(self) -> dict[str, Any]:
@@ -246,7 +249,8 @@ class Ledger:
         if budget is None:
             return None
         others = {k: v for k, v in self.entries.get(budget.id, {}).items() if k != offer_id}
-        if data.get("status") in CONSUMING_STATUSES:
+        first_come = data.get("status") in CONSUMING_STATUSES
+        if first_come:
             mine = (consuming_since(data), offer_id)
             others = {k: v for k, v in others.items() if self.since.get(k, mine) < mine}
         committed = sum((v for v in others.values() if v is not None), Decimal(0))
@@ -256,6 +260,7 @@ class Ledger:
             self.book.consumption(budget, data),
             tuple(sorted(k for k, v in others.items() if v is not None)),
             tuple(sorted(k for k, v in others.items() if v is None)),
+            first_come,
         )
 
 
