@@ -88,3 +88,69 @@ def test_dashboard_renders_in_headless_chromium_without_errors_or_network(tmp_pa
     width, height, spread = _pixel_spread(run.screenshot)
     assert width >= 1000 and height >= 1000
     assert spread > 20, f"screenshot looks blank (pixel stddev {spread:.1f})"
+
+
+LITTLE_OFFER = """\
+id: OFF-2026-AAAABBBB
+status: draft
+candidate: {name: Jane Doe, email: jane.doe@example.com, source: referral}
+role:
+  title: Backend Engineer
+  department: Engineering
+  job_family: engineering
+  level: L4
+  employment_type: full_time
+  location: {country: US, region: NY}
+  hiring_manager: hiring.manager@example.com
+recruiter: recruiter@example.com
+start_date: '2027-01-11'
+expires_on: '2027-01-04'
+compensation: {currency: USD, base_salary: 150000}
+events:
+  - {type: created, at: '2026-11-21T09:00:00Z', by: recruiter@example.com}
+"""
+
+
+def test_dashboard_with_little_data_says_so_in_every_empty_panel(
+    offer_repo: Path, tmp_path: Path, cli
+) -> None:  # type: ignore[no-untyped-def]
+    """One draft offer: the funnel has something to show, every other panel says
+    "Not enough data" (in Chromium: no plotly chart with an empty -1…1 axis)."""
+    import json
+
+    from tests.cdp import load
+
+    (offer_repo / "offers" / "OFF-2026-AAAABBBB.yaml").write_text(LITTLE_OFFER)
+    out = tmp_path / "little.html"
+    assert cli("report", "--repo", str(offer_repo), "-f", "html", "-o", str(out)).code == 0
+    html = out.read_text()
+    assert html.count('id="chart-') == len(CHART_IDS)
+    assert " bd<" not in html and "business day" in html
+    expression = (
+        "JSON.stringify({plots: Array.from(document.querySelectorAll('.js-plotly-plot')).map(d => d.id),"
+        " empty: Array.from(document.querySelectorAll('.empty')).map(d => [d.id, d.innerText])})"
+    )
+    run = load(out.as_uri(), expression)
+    assert run.console_errors == [] and run.exceptions == []
+    seen = json.loads(run.evaluated)
+    assert seen["plots"] == ["chart-funnel"]
+    empty = dict(seen["empty"])
+    assert sorted(empty) == sorted(set(CHART_IDS) - {"chart-funnel"})
+    assert all(text.startswith("Not enough data") for text in empty.values())
+    assert "no declined offers" in empty["chart-declines"]
+
+
+def test_decline_chart_has_a_legend_and_the_funnel_no_red() -> None:
+    from offerctl.reports import dashboard
+
+    metrics = {
+        "declines": {
+            "by_reason": [{"reason": "compensation", "offers": 1}],
+            "by": {"source": [{"segment": "referral", "reasons": {"compensation": 1}}]},
+        },
+        "funnel": [{"step": s, "offers": n} for s, n in (("created", 3), ("approved", 2), ("sent", 1))],
+    }
+    declines = dashboard._declines_figure(metrics)
+    assert declines.layout.showlegend is True and declines.layout.legend.title.text == "reason"
+    colours = dashboard._funnel_figure(metrics).data[0].marker.color
+    assert "#dc2626" not in colours and len(colours) == 3

@@ -458,6 +458,7 @@ def test_render_json_keys_are_stable(example_repo: Path, cli: Any) -> None:
         "bytes",
         "output",
         "selection",
+        "draft",
     }
     assert data["locale"] == "de_DE" and data["template"] == "de/arbeitsvertrag.md.j2"
 

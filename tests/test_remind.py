@@ -3,6 +3,7 @@ delivered through offerctl.lifecycle.mailer to a real SMTP server (aiosmtpd) on 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 
@@ -86,7 +87,8 @@ def test_one_digest_per_person() -> None:
     assert [o.offer_id for o in mails["oscar.grant@acme.example"].items] == ["OFF-2026-AAAA0001"]
     dana = mails["dana.whit@acme.example"].body
     assert "OFF-2026-AAAA0002 (Account Executive): escalated to you" in dana
-    assert "4 business days (SLA 1); ESCALATED" in dana
+    assert "4 business days (SLA 1); past twice the SLA" in dana
+    assert "ESCALATED" not in dana
     assert mails["sam.lee@acme.example"].subject == "[offerctl] 1 offer approval waiting past SLA"
 
 
@@ -177,7 +179,7 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
     assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
-    assert "sent 6 digest(s)" in result.err
+    assert "sent 6 reminders: " in result.out and "dry run" not in result.out
     by_to = {m["To"]: m for m in smtp_inbox.mails}
     assert sorted(by_to) == [
         "ana.lopez@acme.example",
@@ -202,7 +204,7 @@ def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cl
     config = example_repo / "offerctl.yaml"  # no candidate follow-up due either
     config.write_text(config.read_text().replace("cadence_business_days: 2", "cadence_business_days: 30"))
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-13", "--send")
-    assert result.code == 0 and "sent 0 digest(s)" in result.err
+    assert result.code == 0 and "sent 0 reminders" in result.err
 
 
 def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
@@ -215,3 +217,31 @@ def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli) -> None:  # 
     )
     bad = cli("remind", "--repo", str(example_repo), "--as-of", "30.11.2026")
     assert bad.code == 2 and "YYYY-MM-DD" in bad.err
+
+
+def test_remind_without_send_says_it_is_a_dry_run(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    _tune(example_repo, 9)  # a connection attempt would fail: a dry run opens none
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-07")
+    assert result.code == 0, result.err
+    text = " ".join(result.out.split())
+    assert "dry run: 4 reminders would be sent" in text and "use --send" in text
+    assert "would escalate" in text and "escalated" not in text
+    assert "ESCALATED" not in result.out
+
+
+def test_no_escalation_contact_is_said_plainly() -> None:
+    items = [i for i in _items(dt.date(2026, 12, 1)) if i.escalated]
+    assert items
+    nobody = [dataclasses.replace(i, escalation=None) for i in items]
+    body = remind.digests(nobody, company="Acme", as_of=dt.date(2026, 12, 1))[0].body
+    assert "no escalation contact" in body and "ESCALATED" not in body
+
+    from rich.console import Console
+
+    from offerctl.cli.report_views import remind_view
+
+    result = remind.RemindResult(dt.date(2026, 12, 1), tuple(nobody), ())
+    console = Console(width=200, record=True, color_system=None)
+    console.print(remind_view(result))
+    text = console.export_text()
+    assert "no escalation contact" in text and "escalate to" not in text and "ESCALATED" not in text

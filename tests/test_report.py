@@ -359,3 +359,12 @@ def test_trailers_are_read_like_git_reads_them(fixture_repo: Path) -> None:
     git(fixture_repo, "commit", "-q", "-m", message)
     newest = history.scan(open_repo(fixture_repo))[0]
     assert (newest.offer_id, newest.action, newest.role) == ("OFF-2026-AAAA0001", "approve", "finance")
+
+
+def test_an_empty_repository_says_no_offers_yet_once(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+    result = cli("report", "--repo", str(offer_repo))
+    assert result.code == 0, result.err
+    assert result.out.count("no offers yet") == 1
+    assert len(result.out.strip().splitlines()) == 2  # the title and that sentence, no empty tables
+    window = cli("report", "--repo", str(offer_repo), "--since", "2026-11-01")
+    assert "no offers were created in this window" in window.out

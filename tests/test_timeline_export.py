@@ -79,7 +79,7 @@ def test_log_tells_the_whole_story(
             "kind": "changed",
             "by": "rita.ramos@acme.example",
             "commit": revise_commit,
-            "summary": "compensation.base_salary: 195000 → 205000",
+            "summary": "compensation.base_salary: $195,000 → $205,000",
             "details": {"field": "compensation.base_salary", "old": 195000, "new": 205000},
         }
     ]

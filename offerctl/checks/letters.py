@@ -269,3 +269,64 @@ def check_offer_letter(ctx: Context, offer: Offer) -> Iterator[Finding]:
     for problem in problems:
         yield problem.finding(offer.id)
     yield from check_promises(ctx, letters, offer, letter)
+    if not problems:
+        yield from check_letter_language(letters, offer)
+
+
+# Offers whose letter is still to be sent: a language mismatch can still be fixed.
+UNSENT_STATUSES = frozenset({Status.DRAFT, Status.PENDING_APPROVAL, Status.APPROVED, Status.NEGOTIATING})
+
+
+def check_letter_language(letters: Letters, offer: Offer) -> Iterator[Finding]:
+    """L430 (warning): the offer's locale and the language its letter template is written in
+    differ — a German offer rendered with an English template reads "vesting over vier Jahre
+    with a cliff of ein Jahr", because dates, numbers and durations follow the locale while
+    the template's own words do not. A template declares its language with a
+    ``language: xx`` line in its leading ``{# … #}`` comment (or inherits the declaration of
+    the template it extends); templates that declare none are not judged.
+
+    Passing: a de_DE offer whose rule picks ``de/arbeitsvertrag.md.j2`` (``language: de``).
+    Failing: a de_DE offer in a repository whose only template is the English starter.
+    """
+    if offer.status not in UNSENT_STATUSES:
+        return
+    try:
+        template = letters.selection(offer).template
+    except LetterError:
+        return  # reported as L403/L407
+    declared = letters.template_language(template)
+    if declared is None:
+        return
+    language, where = declared
+    locale = letters.locale_for(offer)
+    wanted = locale.replace("-", "_").split("_")[0].lower()
+    if wanted == language:
+        return
+    names = _language_names()
+    text = yamlio.line_in_file
+    root = letters.root / offer.path
+    keys = ["letter", "locale"] if offer.get("letter.locale") else ["role", "location", "country"]
+    line = text(root, keys)
+    yield Finding(
+        offer.path,
+        line,
+        "L430",
+        f"the letter's locale is {locale} ({names(wanted)}) but its template {template} is written in "
+        f"{names(language)} (language: {language} in {where}): dates and amounts would be "
+        f"{names(wanted)}, the sentences around them not; add a {names(wanted)} template and choose "
+        "it with letters.rules in offerctl.yaml, or set letter.locale",
+        Severity.WARNING,
+        offer.id,
+    )
+
+
+def _language_names() -> Any:
+    from babel import Locale
+
+    def name(code: str) -> str:
+        try:
+            return str(Locale.parse(code).get_display_name("en"))
+        except Exception:
+            return code
+
+    return name

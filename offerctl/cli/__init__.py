@@ -22,45 +22,13 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_workflow,
 )
 from offerctl.cli._app import app
+from offerctl.cli.help import command_order, configure
 from offerctl.core.errors import EXIT_USAGE, OfferctlError
 
-# `offerctl --help` lists commands in this order — the order a user meets them in an offer's
-# life — instead of the order the modules above happen to be imported in. A command missing
-# here is listed after these, before the git plumbing (a test asks for it to be added).
-COMMAND_ORDER = (
-    "init",
-    "new",
-    "show",
-    "list",
-    "check",
-    "schema",
-    "route",
-    "submit",
-    "approve",
-    "reject",
-    "status",
-    "inbox",
-    "headroom",
-    "policy-diff",
-    "render",
-    "send",
-    "competing",
-    "touch",
-    "contingency",
-    "revise",
-    "accept",
-    "decline",
-    "rescind",
-    "renege",
-    "start",
-    "expire",
-    "log",
-    "export",
-    "report",
-    "remind",
-    "codeowners",
-)
-PLUMBING_ORDER = ("merge-driver", "git-setup")
+# `offerctl --help` lists commands in panels (offerctl.cli.help.PANELS), each panel in the
+# order a user meets its commands in an offer's life; a command missing there is listed under
+# "Other commands" (a test asks for it to be added).
+COMMAND_ORDER = command_order()
 
 
 def command_name(info: typer.models.CommandInfo) -> str:
@@ -71,16 +39,7 @@ def command_name(info: typer.models.CommandInfo) -> str:
     return info.callback.__name__.replace("_", "-")
 
 
-def _help_position(info: typer.models.CommandInfo) -> tuple[int, int, str]:
-    name = command_name(info)
-    if name in COMMAND_ORDER:
-        return (0, COMMAND_ORDER.index(name), name)
-    if name in PLUMBING_ORDER:
-        return (2, PLUMBING_ORDER.index(name), name)
-    return (1, 0, name)
-
-
-app.registered_commands.sort(key=_help_position)
+configure(app.registered_commands, command_name)
 
 
 def run(argv: Sequence[str] | None = None) -> int:
@@ -123,4 +82,4 @@ def main() -> None:
     sys.exit(run())
 
 
-__all__ = ["COMMAND_ORDER", "PLUMBING_ORDER", "app", "command_name", "main", "run"]
+__all__ = ["COMMAND_ORDER", "app", "command_name", "main", "run"]

@@ -13,12 +13,53 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
+
+
+def _no_type(ctx: Any) -> None:
+    return None
+
+
+class OfferctlGroup(TyperGroup):
+    """offerctl's command group: commands listed in panels with untruncated one-line
+    descriptions (typer draws panels only in its rich help, which start-up cannot afford),
+    readable placeholders, and shell completion of values from the offer repository."""
+
+    def __init__(self, **attrs: Any) -> None:
+        super().__init__(**attrs)
+        from offerctl.cli import completion, help
+
+        for command in self.commands.values():
+            for param in command.params:
+                metavar = help.placeholder(param)
+                if metavar is not None:
+                    param.metavar = metavar
+                if param.param_type_name == "argument" and param.metavar is not None:
+                    # typer prints "ID <str>" for an argument; its placeholder says enough
+                    setattr(param, "display_type_rich", _no_type)  # noqa: B010
+            completion.attach(command.params)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        from offerctl.cli import help
+
+        visible = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                visible.append((name, command))
+        width = max((len(name) for name, _ in visible), default=0)
+        for panel, rows in help.panel_rows(visible):
+            with formatter.section(panel):  # one column width for all panels, as gh does
+                formatter.write_dl([(name.ljust(width), text) for name, text in rows])
+
 
 app = typer.Typer(
     name="offerctl",
+    cls=OfferctlGroup,
     help="Offer management as code: offers, approvals, letters and their audit trail in git.",
     no_args_is_help=True,
-    add_completion=False,
+    # `--install-completion` / `--show-completion`; values come from offerctl.cli.completion.
+    add_completion=True,
     pretty_exceptions_enable=False,
     # Plain click help: typer's rich help imports rich.markdown, markdown-it and pygments
     # (~0.1 s, measured in benchmarks/run.py), which alone used most of the 0.15 s budget
@@ -26,6 +67,31 @@ app = typer.Typer(
     rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from offerctl import __version__
+
+        sys.stdout.write(f"offerctl {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            "-V",
+            is_eager=True,
+            callback=_print_version,
+            help="Print offerctl's version and exit.",
+        ),
+    ] = False,
+) -> None:
+    """Offer management as code: offers, approvals, letters and their audit trail in git."""
+
 
 RepoOption = Annotated[
     Path | None,
@@ -78,7 +144,19 @@ AsOfOption = Annotated[
     ),
 ]
 NoInputOption = Annotated[
-    bool, typer.Option("--no-input", help="Never prompt; fail with every missing field listed.")
+    bool,
+    typer.Option(
+        "--no-input",
+        help="Never prompt: fail with what is missing instead of asking (the default when stdin "
+        "is not a terminal or CI=true).",
+    ),
+]
+NoPromptsOption = Annotated[
+    bool,
+    typer.Option(
+        "--no-input",
+        help="Accepted so scripts can pass it to every command; this command never prompts.",
+    ),
 ]
 
 
@@ -90,6 +168,17 @@ def stdout_console() -> Any:
     from rich.console import Console
 
     return Console(highlight=False, soft_wrap=False)
+
+
+def print_trimmed(console: Any, renderable: Any) -> None:
+    """Print ``renderable`` without the spaces rich pads each table line with up to the
+    terminal's width (they end up in pipes, copies and snapshot files)."""
+    import re
+
+    with console.capture() as captured:
+        console.print(renderable)
+    text = re.sub(r"[ \t]+((?:\x1b\[[0-9;]*m)*)$", r"\1", captured.get(), flags=re.M)
+    sys.stdout.write(text)
 
 
 def stderr_console() -> Any:

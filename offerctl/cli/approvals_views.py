@@ -208,3 +208,56 @@ def _down_text(f: Any, who: dict[str, tuple[str, ...]]) -> str:
         previous = roles
         parts.append(f"{rng} {what}")
     return "; ".join(parts)
+
+
+def ago(stamp: str | None, today: Any) -> str:
+    """``2 days ago (2026-11-20)``: how long ago, and the local calendar date of ``stamp``
+    (stored times are UTC; people read their own time zone)."""
+    import datetime as dt
+
+    if not stamp:
+        return "—"
+    try:
+        moment = dt.datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    except ValueError:
+        return stamp
+    local = moment.astimezone() if moment.tzinfo else moment
+    days = (today - local.date()).days
+    if days <= 0:
+        when = "today"
+    elif days == 1:
+        when = "yesterday"
+    else:
+        when = f"{days} days ago"
+    return f"{when} ({local.date().isoformat()})"
+
+
+def inbox_text(me: str, rows: Sequence[Any], offers: Mapping[str, Any], today: Any) -> str:
+    """``offerctl inbox``: per offer, the candidate, role and pay, then what is asked of
+    ``me`` and since when."""
+    from offerctl.core.money import format_money
+
+    if not rows:
+        return f"nothing waits for you ({me})"
+    noun = "offer waits" if len(rows) == 1 else "offers wait"
+    out = [f"{len(rows)} {noun} for you ({me}), oldest first:"]
+    for row in rows:
+        offer = offers.get(row.offer_id)
+        pay = ""
+        if offer is not None:
+            comp = offer.compensation()
+            if comp.get("base_salary") is not None and comp.get("currency"):
+                pay = f", {format_money(comp['base_salary'], str(comp['currency']))}"
+                if comp.get("pay_period", "annual") != "annual":
+                    pay += f" {comp['pay_period']}"
+        out.append("")
+        out.append(f"{row.offer_id}  {row.candidate} — {row.title}{pay}")
+        days = row.business_days
+        bd = "" if days is None else f", {days} business day{'' if days == 1 else 's'}"
+        out.append(f"    waiting since {ago(row.since, today)}{bd}")
+        for w in row.waiting:
+            sla = f"; SLA {w.sla_days} business day{'' if w.sla_days == 1 else 's'}" if w.sla_days else ""
+            late = " — overdue" if w.breached else ""
+            out.append(f"    approve as {w.role} (rule {w.rule}){sla}{late}")
+        out.append(f"    offerctl show {row.offer_id}  ·  offerctl approve {row.offer_id}")
+    return "\n".join(out)

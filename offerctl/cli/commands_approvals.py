@@ -288,22 +288,33 @@ def status(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOpti
 
 @app.command()
 def inbox(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOption = Format.text) -> None:
-    """What awaits you (the current git identity), oldest first."""
+    """What awaits you (the current git identity), oldest first: candidate, role and pay,
+    how long it has waited, and the SLA."""
     from offerctl.lifecycle import approval_flow
-    from offerctl.store import git
+    from offerctl.store import git, loader
     from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
     me = git.identity(target.root).email
     rows = approval_flow.inbox(target, me)
+    # someone offerctl does not know gets told so, instead of an empty inbox that looks
+    # like "nothing to do"
+    listed = bool(rows) or me.lower() in loader.load_policies(target).people()
     if format == Format.json:
-        _json({"for": me.lower(), "items": [r.as_json() for r in rows]})
+        _json({"for": me.lower(), "listed": listed, "items": [r.as_json() for r in rows]})
         return
-    from offerctl.cli.approvals_views import status_text
+    if not listed:
+        echo(f"you are not an approver in policies/approvers.yaml (you are {me.lower()})")
+        echo(
+            "  hint: check `git config user.email` (or GIT_AUTHOR_EMAIL), or ask a policy owner "
+            "to add you to policies/approvers.yaml"
+        )
+        return
+    from offerctl.cli.approvals_views import inbox_text
+    from offerctl.core.clock import today
 
-    echo(f"inbox of {me.lower()}: {len(rows)} offer(s) waiting")
-    if rows:
-        echo(status_text(rows))
+    offers = {r.offer_id: loader.load_offer(target, r.offer_id) for r in rows}
+    echo(inbox_text(me.lower(), rows, offers, today()))
 
 
 @app.command()

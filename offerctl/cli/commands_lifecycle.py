@@ -14,7 +14,7 @@ from offerctl.cli._app import (
     Format,
     FormatOption,
     NoCommitOption,
-    NoInputOption,
+    NoPromptsOption,
     PushOption,
     RepoOption,
     RetriesOption,
@@ -105,7 +105,7 @@ def revise(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
@@ -136,7 +136,7 @@ def accept(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate accepted: sent → accepted."""
@@ -171,7 +171,7 @@ def decline(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate said no: sent/negotiating → declined, with a reason from the taxonomy."""
@@ -208,7 +208,7 @@ def rescind(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The company withdraws an open offer: → rescinded. An accepted offer only for a failed
@@ -234,7 +234,7 @@ def renege(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The candidate withdrew after accepting: accepted → reneged."""
@@ -256,7 +256,7 @@ def start(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """The new hire started: accepted → started (the offer is closed). Refused while a
@@ -284,7 +284,7 @@ def expire(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Close every open offer past its expires_on (idempotent; safe on a schedule)."""
@@ -406,7 +406,7 @@ def send(
     no_commit: NoCommitOption = False,
     push: PushOption = False,
     push_retries: RetriesOption = 5,
-    no_input: NoInputOption = False,
+    no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
     """Send the letter: refused unless every required approval is present and fresh."""

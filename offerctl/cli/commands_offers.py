@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,6 +17,7 @@ from offerctl.cli._app import (
     app,
     echo,
     interactive,
+    print_trimmed,
     stderr_console,
     stdout_console,
 )
@@ -226,8 +228,13 @@ def show(
     repo: RepoOption = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """Show one offer: candidate, role, compensation, approvals and events."""
+    """Show one offer: candidate, role, compensation, approvals and events.
+
+    A rejection's reason and a closed offer's outcome come first; each approval says
+    whether it still holds (a stale one names the field that changed since it was given).
+    """
     from offerctl.core.model import to_jsonable
+    from offerctl.lifecycle.offers import approval_states
     from offerctl.store import loader
     from offerctl.store.repo import open_repo
 
@@ -246,10 +253,17 @@ def show(
         return
     from offerctl.cli.views import offer_view
 
-    stdout_console().print(offer_view(offer))
+    print_trimmed(stdout_console(), offer_view(offer, approval_states(target, offer)))
     panel = workflow_views.workflow_panel(offer.data, today(), target.contact_cadence, last_days, due)
     if panel is not None:
-        stdout_console().print(panel)
+        print_trimmed(stdout_console(), panel)
+
+
+class SortOrder(StrEnum):
+    id = "id"
+    expiry = "expiry"
+    status = "status"
+    updated = "updated"
 
 
 @app.command("list")
@@ -259,9 +273,22 @@ def list_(
     department: Annotated[
         str | None, typer.Option("--department", help="Only offers of this department.")
     ] = None,
+    sort: Annotated[
+        SortOrder,
+        typer.Option(
+            "--sort",
+            help="Order: id; expiry (soonest first); status (lifecycle order); updated (latest first).",
+        ),
+    ] = SortOrder.id,
     format: FormatOption = Format.text,
 ) -> None:
-    """List offers (id, status, candidate, role, department, level, country, expiry)."""
+    """List offers: id, status, candidate, expiry, role, department, level, country, last update.
+
+    In a terminal, a table as wide as the terminal: columns that do not fit are left out
+    (country, level, updated, department, then title) before anything is cut. Piped or
+    redirected, one offer per line with every field, tab-separated and without a header, for
+    grep, cut and awk.
+    """
     from offerctl.core.model import Status
     from offerctl.lifecycle import offers
     from offerctl.store.repo import open_repo
@@ -271,15 +298,20 @@ def list_(
 
         raise UsageError(f"--status {status!r}: not a status; one of {', '.join(s.value for s in Status)}")
     target = open_repo(repo)
-    rows, findings = offers.summaries(target, status=status, department=department)
+    rows, findings = offers.summaries(target, status=status, department=department, sort=sort.value)
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 
         echo(as_json([r.as_json() for r in rows]))
     else:
-        from offerctl.cli.views import offers_table
+        from offerctl.cli.views import offer_lines, offers_table
 
-        stdout_console().print(offers_table(rows))
+        console = stdout_console()
+        if console.is_terminal:
+            print_trimmed(console, offers_table(rows, console.width))
+        else:
+            for line in offer_lines(rows):
+                echo(line)
     if findings:
         stderr_console().print(
             f"[yellow]warning:[/] {len(findings)} file(s) could not be read cleanly; run `offerctl check`"

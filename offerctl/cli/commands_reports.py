@@ -155,8 +155,9 @@ def remind(
     format: FormatOption = Format.text,
 ) -> None:
     """Approvals waiting past their SLA (business days, public holidays skipped); escalated
-    to the escalation contact after twice the SLA. Never prompts, never commits: safe on a
-    CI schedule. Exit 0 even when approvals are overdue; 2 when mail cannot be delivered."""
+    to the escalation contact after twice the SLA. Without --send it is a dry run: it shows
+    who would be reminded and mails nothing. Never prompts, never commits: safe on a CI
+    schedule. Exit 0 even when approvals are overdue; 2 when mail cannot be delivered."""
 
     from offerctl.reports import remind as core
     from offerctl.store.repo import open_repo
@@ -169,8 +170,6 @@ def remind(
         return
     from offerctl.cli.report_views import remind_view
 
-    stdout_console().print(remind_view(result))
-    if send:
-        stderr_console().print(
-            f"sent {len(result.sent)} digest(s)" + (f": {', '.join(result.sent)}" if result.sent else "")
-        )
+    stdout_console().print(remind_view(result, sent=send))
+    if send and not result.digests:
+        stderr_console().print("sent 0 reminders: nothing is overdue or due")

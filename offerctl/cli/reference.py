@@ -24,23 +24,20 @@ from typing import Any
 
 import typer
 
+from offerctl.cli.help import OTHER_PANEL, PANELS
+
 REGENERATE = ".venv/bin/python -m offerctl.cli.reference"
 """The one command that rewrites docs/cli.md (quoted by the docs test when it is stale)."""
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parents[2] / "docs" / "cli.md"
 
 # Where each command is listed when it does not name a help panel of its own (typer's
-# ``rich_help_panel``; a command that names one is listed under that name instead). The same
-# grouping as the README's command table.
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Offers", ("new", "show", "list", "check", "schema")),
-    ("Approvals", ("route", "submit", "approve", "reject", "status", "inbox", "headroom")),
-    ("Letters", ("render",)),
-    ("Lifecycle", ("send", "revise", "accept", "decline", "rescind", "renege", "start", "expire", "log")),
-    ("Reports", ("report", "remind", "export")),
-    ("CI and setup", ("init", "codeowners", "git-setup", "merge-driver")),
+# ``rich_help_panel``; a command that names one is listed under that name instead): the
+# panels of ``offerctl --help`` (offerctl.cli.help.PANELS).
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple(
+    (panel, tuple(name for name, _ in commands)) for panel, commands in PANELS
 )
-OTHER = "Other commands"
+OTHER = OTHER_PANEL
 
 _WIDTH = 100  # only for click contexts; nothing below wraps text
 

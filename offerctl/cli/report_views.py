@@ -35,6 +35,14 @@ def num(value: Any) -> str:
     return str(int(value)) if isinstance(value, float) else str(value)
 
 
+def count(n: Any, noun: str, plural: str | None = None) -> str:
+    """``1 offer``, ``2 offers``, ``1 business day``; ``—`` for no value."""
+    if n is None:
+        return f"— {plural or noun + 's'}"
+    text = num(n)
+    return f"{text} {noun if text == '1' else (plural or noun + 's')}"
+
+
 def _table(title: str, *columns: str) -> Table:
     table = Table(title=title, title_justify="left", title_style="bold")
     for i, column in enumerate(columns):
@@ -81,6 +89,20 @@ def report_view(report: Any) -> Group:
     if window.since or window.until:
         span = f"offers created {window.since or '…'} to {window.until or '…'}"
     parts.append(Text.assemble((f"Offer report — {report.company}", "bold"), f"  ({span})"))
+    if not m["offers"]:
+        # one sentence instead of a dozen empty tables
+        parts.append(
+            Text(
+                "no offers yet: create one with `offerctl new`"
+                if span == "all offers"
+                else "no offers were created in this window"
+            )
+        )
+        if report.skipped_files:
+            parts.append(
+                Text(f"skipped unreadable files: {', '.join(report.skipped_files)} (run `offerctl check`)")
+            )
+        return Group(*parts)
 
     overall = m["acceptance"]["overall"]
     summary = _table("Summary", "metric", "value")
@@ -94,8 +116,9 @@ def report_view(report: Any) -> Group:
 
     delay = m["verbal_to_written"]
     buckets = _table(
-        f"Verbal → written offer ({delay['offers']} offers; median {num(delay['median_business_days'])} "
-        f"business days, p90 {num(delay['p90_business_days'])}; "
+        f"Verbal → written offer ({count(delay['offers'], 'offer')}; "
+        f"median {count(delay['median_business_days'], 'business day')}, "
+        f"p90 {count(delay['p90_business_days'], 'business day')}; "
         f"{delay['without_verbal']} extended without a verbal date)",
         "delay",
         "extended",
@@ -288,7 +311,9 @@ def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
     return out
 
 
-def remind_view(result: Any) -> Group:
+def remind_view(result: Any, *, sent: bool = False) -> Group:
+    """``offerctl remind``: the overdue approvals, the candidate follow-ups per recruiter, and
+    unless ``sent`` a plain statement that this was a dry run and nothing was mailed."""
     parts: list[Any] = [_approvals_view(result)]
     follow = getattr(result, "follow_ups", ())
     if follow:
@@ -308,23 +333,39 @@ def remind_view(result: Any) -> Group:
             table.add_row(item.recruiter, item.offer_id, labels.get(item.kind, item.kind), item.detail)
         parts.append(table)
     if follow or result.overdue:
-        parts.append(
-            Text(f"{len(result.digests)} digest(s): {', '.join(d.to for d in result.digests)}", style="dim")
-        )
+        count = len(result.digests)
+        reminders = "reminder" if count == 1 else "reminders"
+        to = ", ".join(d.to for d in result.digests)
+        if sent:
+            parts.append(Text(f"sent {count} {reminders}: {to}"))
+        else:
+            parts.append(
+                Text(
+                    f"dry run: {count} {reminders} would be sent ({to}); "
+                    "nothing was sent — use --send to email them"
+                )
+            )
     return Group(*parts)
 
 
 def _approvals_view(result: Any) -> Group:
     if not result.overdue:
         return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
+    noun = "approval" if len(result.overdue) == 1 else "approvals"
     table = Table(
-        title=f"{len(result.overdue)} approval(s) past SLA as of {result.as_of} (business days)",
+        title=f"{len(result.overdue)} {noun} past SLA as of {result.as_of} (business days)",
         title_justify="left",
         title_style="bold",
     )
-    for column in ("offer", "stage", "role", "waiting on", "since", "days", "SLA", "escalated to"):
+    for column in ("offer", "stage", "role", "waiting on", "since", "days", "SLA", "escalation"):
         table.add_column(column, no_wrap=column in {"offer", "since", "days", "SLA"})
     for item in result.overdue:
+        if not item.escalated:
+            escalation = ""
+        elif not item.escalation:
+            escalation = "no escalation contact"
+        else:
+            escalation = f"{'escalated' if sent else 'would escalate'} to {item.escalation}"
         table.add_row(
             item.offer_id,
             item.stage,
@@ -333,7 +374,7 @@ def _approvals_view(result: Any) -> Group:
             item.since[:10],
             str(item.business_days),
             str(item.sla),
-            (item.escalation or "(no escalation contact)") if item.escalated else "",
+            escalation,
         )
     notes = sorted({h for item in result.overdue for h in item.holidays})
     parts: list[Any] = [table]

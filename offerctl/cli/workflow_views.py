@@ -38,8 +38,10 @@ def workflow_panel(
 ) -> Any:
     """A "Candidate" panel for `show`: last contact, competing offers, contingencies (None
     when there is nothing to say)."""
-    from rich.panel import Panel
+    from rich.console import Group
+    from rich.padding import Padding
     from rich.table import Table
+    from rich.text import Text
 
     from offerctl.core.money import format_money
 
@@ -77,7 +79,7 @@ def workflow_panel(
     table.add_column()
     for key, value in rows:
         table.add_row(key, value)
-    return Panel(table, title="Candidate", title_align="left")
+    return Group(Text(""), Text("Candidate", style="bold underline"), Padding(table, (0, 0, 0, 2), expand=False))
 
 
 def _amount(value: Any) -> str:

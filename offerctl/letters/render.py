@@ -58,6 +58,57 @@ class RenderedLetter:
     """sha256 of ``content`` itself."""
     locale: str = "en_US"
     selection: Selection | None = None
+    draft: bool = False
+    """Rendered with the DRAFT watermark (the offer is not approved)."""
+
+
+# --- the DRAFT watermark -----------------------------------------------------------------
+# A letter of an offer that is not approved yet carries it in every format, so a draft that
+# leaves the building by mistake cannot pass for an offer. It is added after the template
+# has rendered (user templates and layouts need nothing), and never to an approved offer's
+# letter, whose bytes and version stay exactly what they were.
+
+DRAFT_BANNER = {
+    "en": ("DRAFT", "not approved; this letter is not an offer of employment"),
+    "de": ("ENTWURF", "nicht genehmigt; dieses Schreiben ist kein Vertragsangebot"),
+}
+DRAFT_STATUSES = frozenset({"draft", "pending_approval"})
+_DRAFT_CSS = (
+    "<style>.offerctl-draft{position:fixed;top:38%;left:-10%;right:-10%;text-align:center;"
+    "transform:rotate(-35deg);font:bold 110pt 'Liberation Sans','DejaVu Sans',sans-serif;"
+    "letter-spacing:8pt;color:rgba(185,28,28,0.16);z-index:1000}"
+    ".offerctl-draft-note{border:1.5pt solid #b91c1c;color:#b91c1c;padding:2mm 4mm;"
+    "margin:0 0 6mm 0;font:bold 10pt 'Liberation Sans','DejaVu Sans',sans-serif}</style>"
+)
+
+
+def _banner(locale: str) -> tuple[str, str]:
+    return DRAFT_BANNER.get(locale.split("_")[0].lower(), DRAFT_BANNER["en"])
+
+
+def watermark_markdown(text: str, locale: str) -> str:
+    word, note = _banner(locale)
+    return f"> **{word}** — {note}\n\n{text}"
+
+
+def watermark_html(text: str, locale: str) -> str:
+    """The word across every page (``position: fixed`` repeats on each printed page) and a
+    boxed note at the top."""
+    import html
+
+    word, note = _banner(locale)
+    mark = (
+        f'<div class="offerctl-draft" aria-hidden="true">{html.escape(word)}</div>'
+        f'<p class="offerctl-draft-note">{html.escape(word)} — {html.escape(note)}</p>'
+    )
+    if "</head>" in text:
+        text = text.replace("</head>", _DRAFT_CSS + "</head>", 1)
+    else:
+        mark = _DRAFT_CSS + mark
+    body = re.search(r"<body[^>]*>", text)
+    if body is None:
+        return mark + text
+    return text[: body.end()] + mark + text[body.end() :]
 
 
 # --- rendering ---------------------------------------------------------------------------
@@ -415,6 +466,33 @@ class Letters:
             raise problem_from(exc, self.root, fallback) from None
         return _tidy(text)
 
+    def template_language(self, template: str) -> tuple[str, str] | None:
+        """The language a template is written in and the file that says so: a
+        ``language: xx`` line in the template's leading ``{# … #}`` comment, else the one
+        of the template it ``{% extends %}`` (by a quoted name), and so on. None when no
+        template in the chain declares one."""
+        cache = self.__dict__.setdefault("_languages", {})
+        if template in cache:
+            return cache[template]  # type: ignore[no-any-return]
+        found: tuple[str, str] | None = None
+        name, seen = template, set()
+        while name and name not in seen:
+            seen.add(name)
+            path = self.templates_dir / name
+            try:
+                source = path.read_text("utf-8")
+            except (OSError, UnicodeDecodeError):
+                break
+            head = re.match(r"\s*\{#-?(.*?)-?#\}", source, re.S)
+            declared = re.search(r"(?m)^\s*language:\s*([A-Za-z]{2,3})\s*$", head.group(1)) if head else None
+            if declared:
+                found = (declared.group(1).lower(), f"letter_templates/{name}")
+                break
+            parent = re.search(r"\{%-?\s*extends\s+[\"']([^\"']+)[\"']", source)
+            name = parent.group(1) if parent else ""
+        cache[template] = found
+        return found
+
     def selection(self, offer: Offer) -> Selection:
         """``select`` plus a check that the chosen template exists (L403 at the line that chose it)."""
         chosen = select(self.config, offer)
@@ -441,7 +519,9 @@ class Letters:
             )
         return chosen
 
-    def render(self, offer: Offer, fmt: str, *, written_on: dt.date | None = None) -> RenderedLetter:
+    def render(
+        self, offer: Offer, fmt: str, *, written_on: dt.date | None = None, draft: bool = False
+    ) -> RenderedLetter:
         if fmt not in FORMATS:
             raise LetterError(f"unknown letter format {fmt!r}; use md, html or pdf", code="L412")
         problems = self.check_inputs(offer)
@@ -449,12 +529,17 @@ class Letters:
             raise problems[0]
         selection = self.selection(offer)
         template = selection.template
+        locale = self.locale_for(offer)
         markdown = self.render_text(offer, template, "md", written_on=written_on)
+        if draft:
+            markdown = watermark_markdown(markdown, locale)
         version = hashlib.sha256(markdown.encode("utf-8")).hexdigest()
         if fmt == "md":
             content = markdown.encode("utf-8")
         else:
             html = self.render_text(offer, template, "html", written_on=written_on, version=version)
+            if draft:
+                html = watermark_html(html, locale)
             dated = letter_date(offer, written_on)
             content = html.encode("utf-8") if fmt == "html" else self._pdf(html, dated)
         return RenderedLetter(
@@ -463,8 +548,9 @@ class Letters:
             template,
             fmt,
             hashlib.sha256(content).hexdigest(),
-            self.locale_for(offer),
+            locale,
             selection,
+            draft,
         )
 
     def _pdf(self, html: str, dated: dt.date) -> bytes:
@@ -498,15 +584,38 @@ class Letters:
 
 
 def render(
-    repo: Repo, offer: Offer, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
+    repo: Repo,
+    offer: Offer,
+    fmt: Literal["md", "html", "pdf"],
+    *,
+    written_on: dt.date | None = None,
+    draft: bool = False,
 ) -> RenderedLetter:
     """Render ``offer``'s letter.
 
     ``written_on`` dates the letter (default: the ``written_on`` of the last ``sent`` event,
-    else the date of the latest approval or event). Raises ``LetterError`` (an InputError,
-    exit 2) naming the template file and line.
+    else the date of the latest approval or event). ``draft``: add the DRAFT watermark.
+    Raises ``LetterError`` (an InputError, exit 2) naming the template file and line.
     """
-    return Letters.for_repo(repo).render(offer, fmt, written_on=written_on)
+    return Letters.for_repo(repo).render(offer, fmt, written_on=written_on, draft=draft)
+
+
+def is_draft(repo: Repo, offer: Offer) -> bool:
+    """Whether ``offer``'s letter is not approved and must carry the DRAFT watermark: a draft
+    or pending offer, or one in negotiation whose revised terms lack fresh approvals (the
+    same judgement as ``send``; a policy with errors counts as not approved)."""
+    if offer.status in DRAFT_STATUSES:
+        return True
+    if offer.status != "negotiating":
+        return False
+    from offerctl.core.model import Severity
+    from offerctl.policy.load import load_policy_set
+    from offerctl.policy.routing import route
+
+    policy, findings = load_policy_set(repo)
+    if any(f.severity == Severity.ERROR for f in findings):
+        return True
+    return bool(route(repo, policy, offer).blockers())
 
 
 @contextlib.contextmanager
@@ -617,11 +726,12 @@ def letter_templates(root: Path) -> list[str]:
 def render_offer(
     repo: Repo, offer_id: str, fmt: Literal["md", "html", "pdf"], *, written_on: dt.date | None = None
 ) -> tuple[Offer, RenderedLetter]:
-    """``offerctl render``: load one offer by id and render its letter."""
+    """``offerctl render``: load one offer by id and render its letter (with the DRAFT
+    watermark while the offer is not approved)."""
     from offerctl.store import loader
 
     offer = loader.load_offer(repo, offer_id)
-    return offer, render(repo, offer, fmt, written_on=written_on)
+    return offer, render(repo, offer, fmt, written_on=written_on, draft=is_draft(repo, offer))
 
 
 def write_output(path: Path, content: bytes) -> None:
@@ -643,4 +753,5 @@ def summary(offer: Offer, letter: RenderedLetter, output: str | None) -> dict[st
         "bytes": len(letter.content),
         "output": output,
         "selection": letter.selection.as_json() if letter.selection else None,
+        "draft": letter.draft,
     }

@@ -8,6 +8,7 @@ server that is down or refuses the login leaves the offer unsent with nothing re
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from offerctl.core.clock import today
 from offerctl.core.errors import OfferctlError, Refused, UsageError
@@ -52,27 +53,72 @@ def approval_blockers(repo: Repo, offer: Offer) -> list[str]:
     return route(repo, policy, offer).blockers()
 
 
+# The email that carries the letter, in the letter's language where offerctl has the words
+# (English otherwise); the deadline is written the locale's way ("December 7, 2026",
+# "7. Dezember 2026").
+EMAIL_TEXT = {
+    "en": {
+        "subject": "Your offer from {company}: {title}",
+        "greeting": "Dear {first},",
+        "body": "We are delighted to offer you the position of {title} at {company}. "
+        "Your offer letter is attached as a PDF.",
+        "answer": "Please review it and let us know your decision{by}. "
+        "If you have any questions, simply reply to this email.",
+        "by": " by {date}",
+        "closing": "Kind regards,",
+    },
+    "de": {
+        "subject": "Ihr Angebot von {company}: {title}",
+        "greeting": "Guten Tag {name},",
+        "body": "wir freuen uns, Ihnen die Position {title} bei {company} anzubieten. "
+        "Ihr Angebotsschreiben finden Sie als PDF im Anhang.",
+        "answer": "Bitte prüfen Sie es und teilen Sie uns Ihre Entscheidung{by} mit. "
+        "Bei Fragen antworten Sie einfach auf diese E-Mail.",
+        "by": " bis zum {date}",
+        "closing": "Mit freundlichen Grüßen",
+    },
+}
+
+
+def deadline_text(value: Any, locale: str) -> str:
+    """``expires_on`` as the locale writes a date in prose (Babel's long format)."""
+    import datetime as dt
+
+    from babel.dates import format_date
+
+    from offerctl.letters.filters import babel_locale
+
+    try:
+        day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+        return str(format_date(day, format="long", locale=babel_locale(locale)))
+    except (ValueError, LookupError):
+        return str(value)
+
+
 def compose(repo: Repo, offer: Offer, pdf: bytes) -> mailer.Letter:
     """Subject, a short body and the PDF for the candidate."""
+    from offerctl.letters.render import Letters
+
     company = str(repo.setting("company.name", "") or "us")
     title = str(offer.get("role.title", "the role"))
     candidate = offer.candidate()
     name = str(candidate.get("name", ""))
     first = name.split()[0] if name.split() else name
+    locale = Letters.for_repo(repo).locale_for(offer)
+    words = EMAIL_TEXT.get(locale.split("_")[0].lower(), EMAIL_TEXT["en"])
     expires = offer.get("expires_on")
-    answer_by = f" by {expires}" if expires else ""
+    by = words["by"].format(date=deadline_text(expires, locale)) if expires else ""
+    values = {"first": first, "name": name, "title": title, "company": company, "by": by}
     body = (
-        f"Dear {first},\n\n"
-        f"we are delighted to offer you the position of {title} at {company}. "
-        "Your offer letter is attached as a PDF.\n\n"
-        f"Please review it and let us know your decision{answer_by}. "
-        "If you have any questions, simply reply to this email.\n\n"
-        f"Kind regards,\n{company}\n"
+        f"{words['greeting'].format(**values)}\n\n"
+        f"{words['body'].format(**values)}\n\n"
+        f"{words['answer'].format(**values)}\n\n"
+        f"{words['closing']}\n{company}\n"
     )
     return mailer.Letter(
         to_name=name,
         to_email=str(candidate.get("email", "")),
-        subject=f"Your offer from {company}: {title}",
+        subject=words["subject"].format(**values),
         body=body,
         attachment=pdf,
         filename=f"{offer.id}.pdf",

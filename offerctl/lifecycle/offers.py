@@ -196,13 +196,44 @@ class Summary:
     recruiter: str
     expires_on: str
     path: str
+    updated: str = ""
+    """The time of the offer's latest approval or event (UTC ISO 8601); "" when it has none."""
 
     def as_json(self) -> dict[str, str]:
         return dict(self.__dict__)
 
 
+SORTS = ("id", "expiry", "status", "updated")
+"""``list --sort``: id; soonest expiry first; lifecycle order; most recently updated first."""
+
+
+def _last_update(offer: Offer) -> str:
+    stamps = [
+        str(item.get("at"))
+        for key in ("approvals", "events")
+        for item in offer.get(key) or []
+        if isinstance(item, Mapping) and item.get("at")
+    ]
+    return max(stamps, default="")
+
+
+def sort_summaries(rows: list[Summary], sort: str = "id") -> list[Summary]:
+    from offerctl.core.model import Status
+
+    order = {s.value: i for i, s in enumerate(Status)}
+    if sort == "expiry":  # offers without an expiry last
+        return sorted(rows, key=lambda s: (s.expires_on == "", s.expires_on, s.id))
+    if sort == "status":
+        return sorted(rows, key=lambda s: (order.get(s.status, len(order)), s.id))
+    if sort == "updated":  # most recent first; never-updated offers last
+        return sorted(sorted(rows, key=lambda s: s.id), key=lambda s: s.updated, reverse=True)
+    if sort != "id":
+        raise UsageError(f"--sort {sort}: not a sort order", hint=f"one of: {', '.join(SORTS)}")
+    return sorted(rows, key=lambda s: s.id)
+
+
 def summaries(
-    repo: Repo, *, status: str | None = None, department: str | None = None
+    repo: Repo, *, status: str | None = None, department: str | None = None, sort: str = "id"
 ) -> tuple[list[Summary], list[Finding]]:
     offers, findings = loader.load_offers(repo, loader.offer_files(repo))
     rows: list[Summary] = []
@@ -224,7 +255,28 @@ def summaries(
                 str(offer.get("recruiter", "")),
                 str(offer.get("expires_on", "")),
                 offer.path,
+                _last_update(offer),
             )
         )
-    rows.sort(key=lambda s: (s.status, s.expires_on, s.id))
-    return rows, findings
+    return sort_summaries(rows, sort), findings
+
+
+def approval_states(repo: Repo, offer: Offer) -> dict[int, Any]:
+    """Routing's verdict on each approval line of ``offer`` (index → ``ApprovalCheck``: valid,
+    stale with the fields that changed, superseded …), for ``show``. An offer without
+    approvals is not routed (no policy is loaded); an approval no rule asks for any more is
+    left out. The verdict is what ``route`` and ``send`` use."""
+    if not offer.get("approvals"):
+        return {}
+    from offerctl.policy.load import load_policy_set
+    from offerctl.policy.routing import route
+
+    policy, _ = load_policy_set(repo)
+    states: dict[int, Any] = {}
+    for outcome in route(repo, policy, offer).rules:
+        for check in outcome.approvals:
+            kept = states.get(check.index)
+            # one line fills several rules: stale for any rule it covers means re-approve
+            if kept is None or (kept.state == "valid" and check.state != "valid"):
+                states[check.index] = check
+    return states

@@ -14,6 +14,7 @@ from typing import Any
 from offerctl.reports.report import Report
 
 PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563", "#65a30d"]
+FUNNEL_SHADES = ["#bfdbfe", "#93c5fd", "#60a5fa", "#3b82f6", "#2563eb", "#1d4ed8", "#1e40af", "#1e3a8a"]
 PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
 STAGE_LABELS = {
     "created_to_approved": "created →<br>approved",
@@ -38,6 +39,8 @@ section h2{font-size:16px;margin:0 0 8px}
 table{border-collapse:collapse;width:100%;font-size:13px}
 th,td{padding:4px 6px;border-bottom:1px solid #e2e8f0;text-align:right}
 th:first-child,td:first-child{text-align:left}.wide{grid-column:1/-1}
+.empty{height:360px;display:flex;flex-direction:column;align-items:center;justify-content:center;
+  color:#64748b;background:#f8fafc;border-radius:8px}.empty b{font-size:16px;color:#334155}
 """
 
 
@@ -177,7 +180,10 @@ def _funnel_figure(m: Mapping[str, Any]) -> Any:
             y=[s["step"] for s in steps],
             x=[s["offers"] for s in steps],
             textinfo="value+percent initial",
-            marker={"color": PALETTE[: len(steps)]},
+            # one hue, darker as offers go further: no step reads as a failure (red)
+            marker={
+                "color": FUNNEL_SHADES[: len(steps)] + [FUNNEL_SHADES[-1]] * (len(steps) - len(FUNNEL_SHADES))
+            },
         )
     )
 
@@ -204,17 +210,6 @@ def _latency_figure(m: Mapping[str, Any]) -> Any:
         )
     )
     fig.update_layout(barmode="group", yaxis={"title": "business days"})
-    if not rows:
-        fig.add_annotation(
-            text="no approval lines in these offers",
-            showarrow=False,
-            x=0.5,
-            y=0.5,
-            xref="paper",
-            yref="paper",
-        )
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
     return fig
 
 
@@ -236,21 +231,20 @@ def _declines_figure(m: Mapping[str, Any]) -> Any:
             )
         )
     fig.update_layout(
-        barmode="stack", xaxis={"title": "declined offers", "dtick": 1}, yaxis={"title": "source"}
+        barmode="stack",
+        xaxis={"title": "declined offers", "dtick": 1},
+        yaxis={"title": "source"},
+        # plotly hides the legend of a one-trace chart: the colours would mean nothing
+        showlegend=True,
+        legend={"title": {"text": "reason"}},
     )
-    if not reasons:
-        fig.add_annotation(
-            text="no declines in these offers", showarrow=False, x=0.5, y=0.5, xref="paper", yref="paper"
-        )
-        fig.update_xaxes(visible=False)
-        fig.update_yaxes(visible=False)
     return fig
 
 
 def _cycle_figure(m: Mapping[str, Any]) -> Any:
     import plotly.graph_objects as go
 
-    rows = m["cycle_time"]
+    rows = [r for r in m["cycle_time"] if r["median_days"] is not None]
     labels = [STAGE_LABELS[r["stage"]] for r in rows]
     fig = go.Figure()
     fig.add_trace(
@@ -259,6 +253,36 @@ def _cycle_figure(m: Mapping[str, Any]) -> Any:
     fig.add_trace(go.Bar(x=labels, y=[r["p90_days"] for r in rows], name="p90", marker_color=PALETTE[3]))
     fig.update_layout(barmode="group", yaxis={"title": "calendar days"})
     return fig
+
+
+def not_enough_data(m: Mapping[str, Any], dims: tuple[str, ...]) -> dict[str, str]:
+    """Panels that have nothing to draw, with what is missing: an empty plotly chart shows
+    a -1…1 axis or blank bars, which reads as a broken report."""
+    empty: dict[str, str] = {}
+    if not any(r["extended"] for dim in dims for r in m["acceptance"]["by"].get(dim, [])):
+        empty["acceptance"] = "no offer has been extended (sent) yet"
+    if not m["verbal_to_written"]["histogram"]:
+        empty["delay"] = "no extended offer has a verbal offer date (verbal.date)"
+    if not m["offers"]:
+        empty["funnel"] = "no offers yet"
+    if all(r["median_days"] is None for r in m["cycle_time"]):
+        empty["cycle"] = "no offer has completed a stage yet"
+    if not m["approval_latency"]["by_role"]:
+        empty["latency"] = "no approvals in these offers yet"
+    if not m["declines"]["by_reason"]:
+        empty["declines"] = "no declined offers"
+    return empty
+
+
+def _empty_panel(div_id: str, why: str) -> str:
+    return f'<div class="empty" id="{div_id}"><b>Not enough data</b><span>{html.escape(why)}</span></div>'
+
+
+def _business_days(value: Any) -> str:
+    if value is None:
+        return "—"
+    text = _num(value)
+    return f"{text} business day" + ("" if text == "1" else "s")
 
 
 def _kpi(label: str, value: str, note: str = "") -> str:
@@ -371,7 +395,7 @@ def render(report: Report) -> str:
         _kpi("acceptance rate", _pct(overall["rate"]), f"{overall['accepted']}/{overall['extended']}"),
         _kpi(
             "median verbal → written",
-            f"{_num(delay['median_business_days'])} bd",
+            _business_days(delay["median_business_days"]),
             f"{delay['offers']} offers",
         ),
         _kpi(
@@ -401,11 +425,15 @@ def render(report: Report) -> str:
         ("declines", "Decline reasons by source", _declines_figure(m), ""),
     ]
     sections = []
-    for i, (key, title, fig, _) in enumerate(charts):
-        sections.append(
-            f'<section id="section-{key}"><h2>{html.escape(title)}</h2>'
-            f"{_figure_html(fig, f'chart-{key}', i == 0)}</section>"
-        )
+    empty = not_enough_data(m, report.by)
+    first = True  # plotly.js goes with the first chart actually drawn
+    for key, title, fig, _ in charts:
+        if key in empty:
+            body = _empty_panel(f"chart-{key}", empty[key])
+        else:
+            body = _figure_html(fig, f"chart-{key}", first)
+            first = False
+        sections.append(f'<section id="section-{key}"><h2>{html.escape(title)}</h2>{body}</section>')
     sections.append(_numbers_section(m, report.by))
     if report.comparison is not None:
         rows = []

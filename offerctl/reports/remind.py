@@ -132,6 +132,22 @@ class Digest:
         return {"to": self.to, "subject": self.subject, "offers": [o.offer_id for o in self.items]}
 
 
+def _days(n: int) -> str:
+    return f"{n} business day" + ("" if n == 1 else "s")
+
+
+def _escalation_note(item: Overdue, person: str) -> str:
+    """What the digest says about escalation: to whom (unless to the reader, whose line
+    already says "escalated to you"), or that there is nobody to escalate to."""
+    if not item.escalated:
+        return ""
+    if not item.escalation:
+        return "; past twice the SLA, but there is no escalation contact to tell"
+    if item.escalation.lower() == person:
+        return "; past twice the SLA"
+    return f"; past twice the SLA, escalated to {item.escalation}"
+
+
 def digests(items: Sequence[Overdue], *, company: str, as_of: dt.date) -> list[Digest]:
     per_person: dict[str, list[Overdue]] = defaultdict(list)
     for item in items:
@@ -153,8 +169,8 @@ def digests(items: Sequence[Overdue], *, company: str, as_of: dt.date) -> list[D
             who = "escalated to you" if escalated else f"your {item.role} approval"
             lines.append(
                 f"- {item.offer_id} ({item.title}): {who}, stage {item.stage}, rule {item.rule_id}; "
-                f"waiting since {item.since[:10]}, {item.business_days} business days (SLA {item.sla})"
-                + ("; ESCALATED" if item.escalated else "")
+                f"waiting since {item.since[:10]}, {_days(item.business_days)} (SLA {item.sla})"
+                + _escalation_note(item, person)
             )
             lines.append(
                 f"    see: offerctl route {item.offer_id}   approve: offerctl approve {item.offer_id}"

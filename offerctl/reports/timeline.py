@@ -79,23 +79,56 @@ def _key(item: Any) -> str:
     return json.dumps(to_jsonable(item), sort_keys=True)
 
 
-def _event_summary(event: Mapping[str, Any]) -> str:
+MONEY_FIELDS = frozenset(
+    {
+        "compensation.base_salary",
+        "compensation.sign_on_bonus",
+        "compensation.relocation",
+        "compensation.equity.strike_price",
+    }
+)
+
+
+def value_text(field: str, value: Any, currency: Any) -> str:
+    """A field's value for people: money with its currency (``$205,000``), else as stored."""
+    if field in MONEY_FIELDS and value is not None and isinstance(currency, str) and currency:
+        from offerctl.core.money import format_money
+
+        try:
+            return format_money(value, currency)
+        except Exception:  # an unknown currency code: the plain number says enough
+            return str(value)
+    return str(value)
+
+
+def _currency(data: Any) -> Any:
+    return get_path(data, "compensation.currency") if isinstance(data, Mapping) else None
+
+
+def _event_summary(event: Mapping[str, Any], currency: Any = None, *, with_changes: bool = True) -> str:
     kind = str(event.get("type"))
     parts = [kind]
     if event.get("from") and event.get("to"):
         parts.append(f"{event['from']} → {event['to']}")
+    if event.get("role") and kind == "rejected":
+        parts.append(f"as {event['role']}")
     for key in ("channel", "reason", "competing_employer", "signed_on", "written_on", "as_of"):
         if event.get(key):
             parts.append(f"{key.replace('_', ' ')}: {event[key]}")
+    for key in ("detail", "comment"):
+        if event.get(key):
+            parts.append(f"{key}: “{' '.join(str(event[key]).split())}”")
     if event.get("letter_sha256"):
         parts.append(f"letter {str(event['letter_sha256'])[:12]}")
     if event.get("letter_version"):
         parts.append(f"version {event['letter_version']}")
     if event.get("document_sha256"):
         parts.append(f"signed document {str(event['document_sha256'])[:12]}")
-    for change in event.get("changes") or []:
+    for change in event.get("changes") or [] if with_changes else []:
         if isinstance(change, Mapping):
-            parts.append(f"{change.get('field')}: {change.get('old')} → {change.get('new')}")
+            name = str(change.get("field"))
+            old, new = (value_text(name, change.get(k), currency) for k in ("old", "new"))
+            parts.append(f"{name}: {old} → {new}")
     return "; ".join(parts)
 
 
@@ -129,7 +162,16 @@ def build(repo: Repo, offer_id: str) -> Timeline:
             )
         else:
             old, new = _leaves(previous), _leaves(data)
+            # a status change an event of this commit records (with who and why) is listed
+            # once, as that event
+            known = {_key(e) for e in previous.get("events") or []}
+            recorded = any(
+                isinstance(e, Mapping) and _key(e) not in known and e.get("to") == data.get("status")
+                for e in data.get("events") or []
+            )
             for key in sorted(set(old) | set(new)):
+                if key == "status" and recorded:
+                    continue
                 if _key(old.get(key)) != _key(new.get(key)):
                     entries.append(
                         Entry(
@@ -137,7 +179,8 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                             "changed",
                             email,
                             commit,
-                            f"{key}: {old.get(key)} → {new.get(key)}",
+                            f"{key}: {value_text(key, old.get(key), _currency(previous))} → "
+                            f"{value_text(key, new.get(key), _currency(data))}",
                             {"field": key, "old": old.get(key), "new": new.get(key)},
                         )
                     )
@@ -183,7 +226,8 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                         "event",
                         str(event.get("by")),
                         commit,
-                        _event_summary(event),
+                        # field changes are listed above, each with its commit
+                        _event_summary(event, _currency(data), with_changes=False),
                         dict(event),
                     )
                 )
@@ -225,13 +269,18 @@ def _staleness_fn(repo: Repo, rel: str) -> Any:
     return stale
 
 
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def render_text(timeline: Timeline) -> str:
     lines = [
         f"{timeline.offer_id} ({timeline.path}) — {timeline.status}; "
-        f"{timeline.revisions} revision(s), {timeline.commits} commit(s)"
+        f"{_plural(timeline.revisions, 'revision')}, {_plural(timeline.commits, 'commit')}"
     ]
     for entry in timeline.entries:
         commit = entry.commit[:10] if entry.commit else "-" * 10
         who = f" [{entry.by}]" if entry.by else ""
-        lines.append(f"{entry.at or '(now)':20}  {commit}  {entry.kind:8}  {entry.summary}{who}")
+        when = f"{entry.at[:10]} {entry.at[11:16]}" if len(entry.at) >= 16 else entry.at or "(now)"
+        lines.append(f"{when:16}  {commit}  {entry.kind:8}  {entry.summary}{who}")
     return "\n".join(lines)
