@@ -314,7 +314,7 @@ def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
 def remind_view(result: Any, *, sent: bool = False) -> Group:
     """``offerctl remind``: the overdue approvals, the candidate follow-ups per recruiter, and
     unless ``sent`` a plain statement that this was a dry run and nothing was mailed."""
-    parts: list[Any] = [_approvals_view(result)]
+    parts: list[Any] = [_approvals_view(result, sent)]
     follow = getattr(result, "follow_ups", ())
     if follow:
         table = Table(
@@ -348,7 +348,7 @@ def remind_view(result: Any, *, sent: bool = False) -> Group:
     return Group(*parts)
 
 
-def _approvals_view(result: Any) -> Group:
+def _approvals_view(result: Any, sent: bool) -> Group:
     if not result.overdue:
         return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
     noun = "approval" if len(result.overdue) == 1 else "approvals"

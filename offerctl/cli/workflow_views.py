@@ -79,7 +79,8 @@ def workflow_panel(
     table.add_column()
     for key, value in rows:
         table.add_row(key, value)
-    return Group(Text(""), Text("Candidate", style="bold underline"), Padding(table, (0, 0, 0, 2), expand=False))
+    title = Text("Candidate", style="bold underline")
+    return Group(Text(""), title, Padding(table, (0, 0, 0, 2), expand=False))
 
 
 def _amount(value: Any) -> str:
