@@ -224,7 +224,8 @@ def test_remind_without_send_says_it_is_a_dry_run(example_repo: Path, cli) -> No
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-07")
     assert result.code == 0, result.err
     text = " ".join(result.out.split())
-    assert "dry run: 4 reminders would be sent" in text and "use --send" in text
+    # four approvers and the two recruiters (candidate follow-ups, issue 16)
+    assert "dry run: 6 reminders would be sent" in text and "use --send" in text
     assert "would escalate" in text and "escalated" not in text
     assert "ESCALATED" not in result.out
 

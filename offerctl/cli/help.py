@@ -50,7 +50,7 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         (
             ("competing", "Record a competing offer the candidate mentioned"),
             ("touch", "Log contact with the candidate"),
-            ("contingency", "Add, clear or fail a contingency (background check...)"),
+            ("contingency", "Add, clear or fail a condition: background check, visa"),
             ("revise", "Change terms of a sent offer (negotiation)"),
             ("accept", "Record that the candidate accepted"),
             ("decline", "Record that the candidate declined, and why"),
