@@ -27,6 +27,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("policy",),
     ("approvals",),
     ("store",),
+    ("privacy",),
     ("core",),
     ("__init__",),
 )

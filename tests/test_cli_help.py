@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PANELS = ["Offers", "Approvals", "Letters", "Lifecycle", "Reports", "CI and setup", "Git plumbing"]
+PANELS = ["Offers", "Approvals", "Letters", "Lifecycle", "Reports", "Privacy", "CI and setup", "Git plumbing"]
 
 
 def _sections(help_text: str) -> dict[str, list[str]]:

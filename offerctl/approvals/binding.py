@@ -43,8 +43,14 @@ def _number(value: int | Decimal) -> str:
 
 
 def canonical(value: Any) -> str:
-    """Canonical JSON: sorted keys, no whitespace, exact numbers (Decimal-safe)."""
+    """Canonical JSON: sorted keys, no whitespace, exact numbers (Decimal-safe). An encrypted
+    value nobody opened cannot be digested: it raises (exit 2) rather than hash a marker."""
     import json
+
+    from offerctl.core.model import Unreadable
+
+    if isinstance(value, Unreadable):
+        raise value.refuse()
 
     if value is None or isinstance(value, bool):
         return json.dumps(value)
@@ -66,9 +72,44 @@ def covered(offer_data: Mapping[str, Any], covers: Iterable[str]) -> dict[str, A
     return {path: get_path(offer_data, path) for path in sorted(set(covers))}
 
 
-def digest(offer_data: Mapping[str, Any], covers: Iterable[str]) -> str:
-    """``sha256:<hex>`` of the canonical JSON of the covered fields."""
+def digest(offer_data: Mapping[str, Any], covers: Iterable[str], *, scheme: str | None = None) -> str:
+    """``sha256:<hex>`` of the canonical JSON of the covered fields — or, for a confidential
+    offer (one with ``privacy.digest_key``), ``hmac-sha256:<hex>`` keyed per offer so that a
+    guessed salary cannot be confirmed against it (docs/privacy.md). ``scheme`` (``sha256``
+    or ``hmac-sha256``, from the approval being checked) keeps approvals given before privacy
+    was enabled verifiable. A keyed digest of an offer read without its key raises (exit 2)."""
     text = canonical(covered(offer_data, covers))
+    root = get_path(offer_data, "privacy.digest_key")
+    if scheme is None:
+        scheme = "hmac-sha256" if root is not None else "sha256"
+    if scheme == "hmac-sha256":
+        import base64
+
+        from offerctl.core.model import Unreadable
+        from offerctl.privacy import digest as keyed
+
+        if isinstance(root, Unreadable):
+            raise root.refuse()
+        if not isinstance(root, str):
+            return "hmac-sha256:(no digest key)"
+        key = keyed.derive_key(base64.b64decode(root), str(offer_data.get("id", "")))
+        return keyed.keyed_digest(text, key)
+    return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def scheme_of(approval_digest: Any) -> str | None:
+    """The digest scheme an approval line uses (None when it is not a known one)."""
+    if isinstance(approval_digest, str) and ":" in approval_digest:
+        head = approval_digest.split(":", 1)[0]
+        return head if head in ("sha256", "hmac-sha256") else None
+    return None
+
+
+def sealed_digest(stored: Mapping[str, Any], covers: Iterable[str]) -> str:
+    """``sha256`` of the covered fields *as stored* (ciphertexts): recorded with an approval
+    of a confidential offer so that anyone can check, without a key, that nothing it covers
+    changed (unchanged values keep their ciphertext). Reveals nothing about the values."""
+    text = canonical(covered(stored, covers))
     return "sha256:" + hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -27,6 +27,20 @@ OFFER_CHECKS: list[OfferCheck] = [
 ]
 
 
+VALUE_CHECKS: frozenset[OfferCheck] = frozenset(
+    {
+        offer.check_money,
+        approvals.check_band,
+        approvals.check_approvals,
+        trust.check_pending_approvals,
+        letters.check_offer_letter,
+    }
+)
+"""Offer checks that read encrypted values (compensation, candidate, promises) or route on
+them. On a confidential offer they run only with a reader's key, outside the cache, and
+their messages are redacted; without a key ``check`` reports each as skipped (V701)."""
+
+
 REPO_CHECKS: list[RepoCheck] = [
     offer.check_duplicate_ids,
     letters.check_letters,

@@ -16,9 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offerctl.checks import privacy as privacy_checks
 from offerctl.checks import selection, trust
 from offerctl.checks.context import Context, RepoCheck
-from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS
+from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS, VALUE_CHECKS
 from offerctl.core.clock import today
 from offerctl.core.model import (
     Finding,
@@ -27,6 +28,7 @@ from offerctl.core.model import (
     get_path,
 )
 from offerctl.store import loader
+from offerctl.store import privacy as store_privacy
 from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult
 from offerctl.store.repo import OFFERS_DIR, Repo
 
@@ -86,14 +88,24 @@ def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
     findings = list(doc.findings)
     if not isinstance(doc.data, dict):
         return FileResult(tuple(findings), None)
-    offer = Offer(rel, doc.data, extra={"valid": doc.ok})
+    # A confidential offer is checked here WITHOUT keys (this result is cached by content
+    # and must hold no plaintext); the checks that read encrypted values run in
+    # ``privacy_pass``, with the user's keys, uncached.
+    encrypted = store_privacy.has_encrypted_values(doc.data)
+    offer = store_privacy.keyless_offer(rel, doc.data, {"valid": doc.ok})
     if doc.ok:
         try:
             for offer_check in OFFER_CHECKS:
+                if encrypted and offer_check in VALUE_CHECKS:
+                    continue
                 findings.extend(offer_check(ctx, offer))
         finally:
             ctx._texts.pop(rel, None)  # line lookups read the file again; keep memory flat
-    return FileResult(tuple(findings), _summary(doc.data))
+    findings.extend(privacy_checks.file_findings(ctx, offer))
+    summary = _summary(doc.data)
+    if encrypted:
+        summary["encrypted"] = True
+    return FileResult(tuple(findings), summary)
 
 
 _WORKER: dict[str, Context] = {}
@@ -304,6 +316,9 @@ def run(
             if result.summary is not None:
                 offers.append(Offer(rel, result.summary))
         ctx.offers = offers
+        encrypted = [rel for rel in rels if (results[rel].summary or {}).get("encrypted")]
+        if encrypted:
+            findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
         for repo_check in REPO_CHECKS:
             findings.extend(_run_repo_check(ctx, repo_check, store, ids))
         if store is not None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 APPEND_ONLY = ("approvals", "events")
 _NOUN = {"approvals": "approval", "events": "event"}
 
+
 def policy_changes(repo: Repo, changed: Sequence[str], ref: str, owners: Sequence[str] = ()) -> list[Finding]:
     """G555 (warning): a policy or configuration file changed in this pull request; the
     change itself needs review by the policy owners (CODEOWNERS), and it does not apply to
@@ -60,8 +61,20 @@ def policy_changes(repo: Repo, changed: Sequence[str], ref: str, owners: Sequenc
 
 def _key(item: Any) -> str:
     """A line's identity: its parsed content (formatting, quoting and flow/block style never
-    matter; any change of a value does)."""
-    return json.dumps(to_jsonable(item), sort_keys=True, ensure_ascii=False)
+    matter; any change of a value does). The values a revision event records
+    (``changes[].old/new``) are left out: on a confidential offer they are ciphertexts that
+    ``rekey`` encrypts and re-encrypts without changing what they say (docs/privacy.md)."""
+    return json.dumps(to_jsonable(_masked(item)), sort_keys=True, ensure_ascii=False)
+
+
+def _masked(item: Any) -> Any:
+    if isinstance(item, Mapping) and isinstance(item.get("changes"), list):
+        changes = [
+            {k: v for k, v in c.items() if k not in ("old", "new")} if isinstance(c, Mapping) else c
+            for c in item["changes"]
+        ]
+        return {**item, "changes": changes}
+    return item
 
 
 def _lists(raw: bytes | None) -> dict[str, list[Any]] | None:
@@ -94,6 +107,9 @@ def _diff_fields(old: Any, new: Any) -> str:
     parts = []
     for key in sorted(set(old) | set(new)):
         if _key(old.get(key)) != _key(new.get(key)):
+            if key == "changes":
+                parts.append("changes edited")
+                continue
             parts.append(f"{key} {to_jsonable(old.get(key))!r} → {to_jsonable(new.get(key))!r}")
     return "; ".join(parts) or "formatting only"
 

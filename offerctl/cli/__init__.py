@@ -17,6 +17,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_letters,
     commands_lifecycle,
     commands_offers,
+    commands_privacy,
     commands_reports,
     commands_trust,
     commands_workflow,

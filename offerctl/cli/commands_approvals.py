@@ -90,7 +90,7 @@ def route_cmd(
 
     check_overrides(offer, overrides)
     policy, _ = load_policy_set(target)
-    result = route(target, policy, offer, overrides=overrides, with_budget=True)
+    result = route(target, policy, offer, overrides=overrides, with_budget=True, need_plaintext=True)
     if format == Format.json:
         _json(
             result.as_json() | {"status": offer.status, "what_if": {k: str(v) for k, v in overrides.items()}}

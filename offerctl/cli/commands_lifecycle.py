@@ -381,6 +381,8 @@ def git_setup(repo: RepoOption = None) -> None:
     sync.install_merge_driver(target.root)
     changed = sync.ensure_attributes(target.root)
     echo("merge driver registered in .git/config")
+    if sync.fetch_key_store(target.root):
+        echo("git fetch now brings the erasure key store (refs/offerctl/keys) from origin")
     if changed:
         echo(f".gitattributes now has `{sync.ATTRIBUTES_LINE}`: commit it")
 

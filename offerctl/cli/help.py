@@ -69,6 +69,14 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         ),
     ),
     (
+        "Privacy",
+        (
+            ("readers", "Who can read a confidential offer, and why"),
+            ("rekey", "Encrypt and re-wrap every offer per privacy: config"),
+            ("erase", "Erase a candidate's data by destroying its key"),
+        ),
+    ),
+    (
         "CI and setup",
         (
             ("init", "Create an offer repository with a starter policy"),
@@ -198,6 +206,18 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "codeowners": (
         ("offerctl codeowners", "print it"),
         ("offerctl codeowners --write", "write and commit .github/CODEOWNERS"),
+    ),
+    "readers": (
+        ("offerctl readers OFF-2026-7K3QXM2B", "who can decrypt it, and why"),
+        ("offerctl readers OFF-2026-7K3QXM2B -f json", "as JSON"),
+    ),
+    "rekey": (
+        ("offerctl rekey", "encrypt and re-wrap after editing privacy: readers"),
+        ("offerctl rekey --rotate", "also give every offer a new data key"),
+    ),
+    "erase": (
+        ("offerctl erase OFF-2026-7K3QXM2B --reason 'candidate request'", "crypto-shred one offer"),
+        ("offerctl erase --expired", "apply the retention periods (safe on a schedule)"),
     ),
     "git-setup": (("offerctl git-setup", "after cloning an offer repository"),),
     "merge-driver": (

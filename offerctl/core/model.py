@@ -63,6 +63,40 @@ CLOSED_STATUSES = frozenset(set(Status) - OPEN_STATUSES - {Status.ACCEPTED})
 APPROVED_STATUSES = frozenset({Status.APPROVED, Status.SENT, Status.ACCEPTED, Status.STARTED})
 
 
+class Unreadable:
+    """A value the loader could not decrypt (``offerctl.privacy.values.Sealed``): it prints
+    as a marker; ``refuse()`` raises the exit-2 error naming who can read it. Core code that
+    needs a number (``to_decimal``) refuses instead of treating it as missing."""
+
+    def refuse(self) -> Exception:
+        raise NotImplementedError
+
+
+class Secret(str):
+    """Key material a reader's data carries for offerctl's own use (the approval-digest root
+    of a confidential offer): usable as text in code, never printed in output."""
+
+    def __repr__(self) -> str:
+        return "Secret(\u2039redacted\u203a)"
+
+
+def unreadable_in(value: Any) -> Unreadable | None:
+    """The first unreadable value inside ``value`` (None when everything is readable)."""
+    if isinstance(value, Unreadable):
+        return value
+    if isinstance(value, Mapping):
+        for child in value.values():
+            found = unreadable_in(child)
+            if found is not None:
+                return found
+    elif isinstance(value, list | tuple):
+        for child in value:
+            found = unreadable_in(child)
+            if found is not None:
+                return found
+    return None
+
+
 @dataclass(frozen=True)
 class Offer:
     """An offer as loaded from its file: the plain data plus where it came from.
@@ -89,8 +123,8 @@ class Offer:
     def get(self, dotted: str, default: Any = None) -> Any:
         return get_path(self.data, dotted, default)
 
-    # Confidential subtrees: every read goes through these two accessors so that
-    # per-role encryption can later be added in one place (DESIGN.md).
+    # Confidential subtrees: the loader opens encrypted offers in one place
+    # (offerctl.store.privacy.open_offer); a value no key opened is an ``Unreadable``.
     def candidate(self) -> Mapping[str, Any]:
         value = self.data.get("candidate")
         return value if isinstance(value, Mapping) else {}
@@ -132,7 +166,10 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
 
 
 def to_decimal(value: Any) -> Decimal | None:
-    """Money and percentages as Decimal; None for anything that is not a number."""
+    """Money and percentages as Decimal; None for anything that is not a number. An
+    encrypted value nobody could decrypt is not "missing": it raises (exit 2)."""
+    if isinstance(value, Unreadable):
+        raise value.refuse()
     if isinstance(value, bool):
         return None
     if isinstance(value, Decimal):
@@ -148,7 +185,12 @@ def to_decimal(value: Any) -> Decimal | None:
 
 
 def to_jsonable(value: Any) -> Any:
-    """Data for JSON output: Decimal becomes int when whole, else its exact string."""
+    """Data for JSON output: Decimal becomes int when whole, else its exact string; an
+    unreadable (encrypted) value becomes its marker text."""
+    if isinstance(value, Unreadable):
+        return str(value)
+    if isinstance(value, Secret):
+        return "\u2039redacted\u203a"
     if isinstance(value, Mapping):
         return {str(k): to_jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from offerctl.core.model import Offer
+from offerctl.core.model import Offer, unreadable_in
 from offerctl.letters.errors import LetterError
 from offerctl.letters.select import Selection, rules, select
 from offerctl.store import yamlio
@@ -450,6 +450,9 @@ class Letters:
     ) -> str:
         """The md or html text of one letter. Raises ``LetterError``."""
         source = Offer(offer.path, data_override, offer.blob) if data_override is not None else offer
+        hidden = unreadable_in(source.data)
+        if hidden is not None:  # a letter never shows a marker where the candidate's data belongs
+            raise hidden.refuse()
         env = self.env(fmt)
         fallback = f"letter_templates/{template}"
         try:

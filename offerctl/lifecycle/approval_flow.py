@@ -196,8 +196,25 @@ def approve(
     behalf = next((b for _, b in chosen if b), None)
     rule_ids = tuple(r.rule_id for r, _ in chosen)
     covers = sorted({c for r, _ in chosen for c in r.covers})
+    unopened = tuple(offer.extra.get("sealed") or ())
+    sealed = [p for p in unopened if any(p == c or p.startswith(c + ".") for c in covers)]
+    if sealed or "privacy.digest_key" in unopened:
+        from offerctl.store.privacy import raw_of, session
+
+        what = ", ".join(sorted({p.split(".")[0] for p in sealed})) or "the approval digest key"
+        raise Refused(
+            f"cannot approve {offer.id}: none of your keys decrypts what this approval covers ({what}); "
+            "an approver must see what they approve",
+            hint=f"readers: {session(repo).readers_text(raw_of(offer))}; if you should be one, add your "
+            "age_key or ssh-ed25519 ssh_key to policies/approvers.yaml and ask a reader to run "
+            "`offerctl rekey`",
+        )
     digest = binding.digest(offer.data, covers)
     line: dict[str, Any] = {"role": roles[0], "by": who, "at": at, "digest": digest, "rules": list(rule_ids)}
+    if offer.extra.get("raw") is not None:
+        from offerctl.store.privacy import raw_of
+
+        line["sealed"] = binding.sealed_digest(raw_of(offer), covers)
     if comment:
         line["comment"] = comment
     if behalf:
@@ -328,6 +345,17 @@ def reject(
     return ActionResult(offer.id, "reject", who, at, "draft", role, (), None, False, commit_id)
 
 
+def approvers_of(result: RouteResult) -> dict[str, list[str]]:
+    """Everyone routing may ask to approve (email -> why): readers of a confidential offer,
+    because an approver sees what they approve."""
+    out: dict[str, list[str]] = {}
+    for outcome in result.rules:
+        if outcome.triggered:
+            for email in (*outcome.principals, *outcome.acting):
+                out.setdefault(email.lower(), []).append(f"approver: rule {outcome.rule_id} ({outcome.role})")
+    return out
+
+
 def submit(repo: Repo, offer_id: str, actor: git.Identity, *, commit: bool = True) -> ActionResult:
     """draft → pending_approval; returns who must act first (the first open stage)."""
     policy = _policy(repo)
@@ -351,6 +379,7 @@ def submit(repo: Repo, offer_id: str, actor: git.Identity, *, commit: bool = Tru
     after = route_data(policy, offer, new_data, as_of=day, snapshot=snapshots(repo, offer))
     status = "approved" if after.complete else "pending_approval"
     edit = OfferEdit.open(repo, offer.id)
+    edit.readers.update(approvers_of(after))  # a confidential offer is encrypted for its approvers
     edit.append("events", event)
     edit.set("status", status)
     commit_id = edit.save(

@@ -14,6 +14,7 @@ from offerctl.core.model import Finding, Offer, get_path, set_path
 from offerctl.letters.select import default_clauses
 from offerctl.lifecycle import intake
 from offerctl.store import git, loader, yamlio
+from offerctl.store import privacy as store_privacy
 from offerctl.store.repo import Repo
 
 
@@ -145,6 +146,10 @@ def create(
     data["events"] = [{"type": "created", "at": utc_now(), "by": actor.email}]
     path = repo.offer_path(offer_id)
     text = intake.render(data, intake.schema_ref_for(path, repo.root))
+    if store_privacy.applies(repo, None):  # confidential offers are encrypted before any write
+        tree = yamlio.RoundTrip().load(text)
+        store_privacy.seal_into(repo, offer_id, tree, None)
+        text = yamlio.RoundTrip().dump(tree)
     doc = loader.read_document("offer", repo.rel(path), text.encode("utf-8"))
     if not doc.ok:  # pragma: no cover - the draft was validated; this guards the writer
         raise InputError(f"internal error: generated offer is invalid: {doc.findings[0].message}")

@@ -147,6 +147,23 @@ def install_merge_driver(root: Path) -> None:
             handle.write(("" if text.endswith("\n") or not text else "\n") + TEMP_PATTERN + "\n")
 
 
+KEYS_FETCH = "+refs/offerctl/keys:refs/offerctl/keys"
+
+
+def fetch_key_store(root: Path, remote: str = "origin") -> bool:
+    """Make ``git fetch`` bring the erasure key store (``refs/offerctl/keys``, docs/privacy.md)
+    with the branches; forced, because every change replaces its one commit. Pushing stays
+    explicit (``git push --force origin refs/offerctl/keys``). True when the config changed;
+    False without that remote or when it is set already."""
+    if git.config_get(root, f"remote.{remote}.url") is None:
+        return False
+    current = git.run(["config", "--get-all", f"remote.{remote}.fetch"], root, check=False).stdout.split()
+    if KEYS_FETCH in current:
+        return False
+    git.run(["config", "--add", f"remote.{remote}.fetch", KEYS_FETCH], root)
+    return True
+
+
 def ensure_attributes(root: Path) -> bool:
     """Add the ``.gitattributes`` line if missing; True when the file changed."""
     path = root / ".gitattributes"

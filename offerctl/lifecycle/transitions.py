@@ -82,6 +82,10 @@ CORRECT_ACTION = "correct"
 closed offer deliberate (a misspelt name, backfilled approvals): the closed offer is then
 compared with that commit's version. The correction stays visible in history and review."""
 
+PRIVACY_ACTIONS = frozenset({"erase", "rekey"})
+"""``offerctl erase`` and ``offerctl rekey`` change closed offers deliberately (erasure of
+candidate data, re-encryption): the closed offer is then compared with that commit's version."""
+
 PROTECTED_FIELDS = frozenset({"id", "status", "approvals", "events"})
 """Fields `revise` never sets: identity and the append-only records."""
 
@@ -343,7 +347,9 @@ def apply(
             exc.message, hint=exc.hint or "fix the file, then retry", path=repo.rel(file), line=exc.line
         ) from None
     edit = OfferEdit.open(repo, offer_id)
-    offer = Offer(edit.rel, yamlio.load_text(edit.original))
+    from offerctl.store.privacy import open_offer
+
+    offer: Offer = open_offer(repo, edit.rel, yamlio.load_text(edit.original))  # decrypted where we can
     plan = decide(offer, Actor(author.email, at))
     for path, value in plan.sets:
         edit.set(path, yamlio.round_trip_value(value))
@@ -493,7 +499,16 @@ def closed_offer_edits(repo: Repo, offers: Sequence[Offer]) -> list[Finding]:
     closing: dict[str, tuple[str, str | None]] = {}
     wanted = {o.id for o in closed}
     for commit, offer_id, action in git.trailer_log(repo.root):
-        if offer_id in wanted and offer_id not in closing and action in {*CLOSING_ACTIONS, CORRECT_ACTION}:
+        if (
+            offer_id in wanted
+            and offer_id not in closing
+            and action
+            in {
+                *CLOSING_ACTIONS,
+                CORRECT_ACTION,
+                *PRIVACY_ACTIONS,
+            }
+        ):
             closing[offer_id] = (commit, None)
     imported = [o for o in closed if o.id not in closing]
     if imported:

@@ -19,7 +19,8 @@ from typing import Any
 
 from offerctl.approvals import binding
 from offerctl.core.clock import today
-from offerctl.core.model import Offer, get_path, to_decimal, to_jsonable
+from offerctl.core.errors import OfferctlError
+from offerctl.core.model import Offer, Unreadable, get_path, to_decimal, to_jsonable, unreadable_in
 from offerctl.policy.approvers import Approvers
 from offerctl.policy.bands import Band, BandTable
 from offerctl.store.repo import Repo
@@ -272,6 +273,15 @@ def offer_fields_used(expressions: tuple[str, ...]) -> frozenset[str] | None:
 def derived(policy: PolicySet, data: Mapping[str, Any], band: Band | None) -> dict[str, Any]:
     """The derived values rules see (exact Decimals; converted for CEL by ``cel_value``)."""
     comp = data.get("compensation") or {}
+    hidden = unreadable_in(comp)
+    if hidden is not None:  # a confidential offer read without its key: money is unknown
+        return {
+            "first_year_cash": hidden,
+            "nonstandard_clauses": [c for c in data.get("clauses") or [] if c not in policy.standard_clauses],
+            "recruiter": str(data.get("recruiter", "")),
+            "compa_ratio": hidden if band is not None and band.mid else None,
+            "pct_above_mid": hidden if band is not None and band.mid else None,
+        }
     base = to_decimal(comp.get("base_salary")) or Decimal(0)
     bonus_pct = to_decimal(comp.get("bonus_target_pct")) or Decimal(0)
     sign_on = to_decimal(comp.get("sign_on_bonus")) or Decimal(0)
@@ -395,6 +405,25 @@ def _evaluate_rule(
     return result, f"{text} → {str(result).lower()}"
 
 
+def _hidden_input(rule: Rule, env: Mapping[str, Any]) -> Unreadable | None:
+    """An encrypted value (unopened) the rule's condition reads, if any."""
+    if rule.when.strip() == "true":
+        return None
+    used = offer_fields_used((rule.when,))
+    offer_data = env.get("offer") or {}
+    fields = offer_data.keys() if used is None else [f for f in used if f in offer_data]
+    for name in fields:
+        hidden = unreadable_in(offer_data.get(name))
+        if hidden is not None:
+            return hidden
+    for name, value in env.items():
+        if name != "offer" and re.search(rf"\b{re.escape(name)}\b", rule.when):
+            hidden = unreadable_in(value)
+            if hidden is not None:
+                return hidden
+    return None
+
+
 def route_data(
     policy: PolicySet,
     offer: Offer,
@@ -403,6 +432,7 @@ def route_data(
     as_of: dt.date,
     snapshot: Snapshot,
     with_budget: bool = False,
+    need_plaintext: bool = False,
 ) -> RouteResult:
     """Route ``data`` (the offer, possibly with what-if changes). ``snapshot(i, approval)``
     gives the offer as approved by approval ``i`` (or None when it cannot be recovered)."""
@@ -423,12 +453,19 @@ def route_data(
     reset = reset_at(data)
     lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
     digests: dict[tuple[str, ...], str] = {}
+    raw = offer.extra.get("raw") if isinstance(offer.extra, Mapping) else None
+    stored: Callable[[Iterable[str]], str] | None = None
+    if isinstance(raw, Mapping):
+        stored_raw: Mapping[str, Any] = raw
 
-    def digest(covers: Iterable[str]) -> str:
-        """``binding.digest`` of ``data``, once per set of covered fields in this routing."""
-        key = tuple(covers)
+        def stored(covers: Iterable[str]) -> str:
+            return binding.sealed_digest(stored_raw, covers)
+
+    def digest(covers: Iterable[str], scheme: str | None = None) -> str:
+        """``binding.digest`` of ``data``, once per set of covered fields (and digest scheme)."""
+        key = (*covers, f"#{scheme}")
         if key not in digests:
-            digests[key] = binding.digest(data, key)
+            digests[key] = binding.digest(data, tuple(covers), scheme=scheme)
         return digests[key]
 
     # Separation of duties across roles: a person's first role on this offer is theirs.
@@ -445,7 +482,14 @@ def route_data(
         stage_rules = [r for r in policy.rules if r.stage == stage]
         stage_done = True
         for rule in stage_rules:
-            triggered, why = _evaluate_rule(policy, rule, env, cel_env)
+            hidden = _hidden_input(rule, env)
+            if hidden is not None:
+                if need_plaintext:
+                    raise hidden.refuse()
+                triggered = True
+                why = f"{rule.when} — reads encrypted fields; shown as required (a reader's key decides)"
+            else:
+                triggered, why = _evaluate_rule(policy, rule, env, cel_env)
             principals = principals_for(policy, rule, data)
             checks: list[ApprovalCheck] = []
             counted: set[str] = set()
@@ -468,6 +512,7 @@ def route_data(
                         first_role,
                         snapshot,
                         digest,
+                        None if need_plaintext else stored,
                     )
                     if check.state == "valid":
                         who = check.on_behalf_of or check.by
@@ -543,7 +588,8 @@ def _check_approval(
     reset: str,
     first_role: Mapping[str, str],
     snapshot: Snapshot,
-    digest: Callable[[Iterable[str]], str],
+    digest: Callable[[Iterable[str], str | None], str],
+    stored: Callable[[Iterable[str]], str] | None = None,
 ) -> ApprovalCheck:
     by = str(a.get("by", "")).lower()
     at = str(a.get("at", ""))
@@ -571,11 +617,25 @@ def _check_approval(
     listed = a.get("rules")
     rule_ids = [r for r in listed if isinstance(r, str)] if isinstance(listed, list) else [rule.id]
     covers = tuple(sorted({c for rid in rule_ids for c in _covers_of(policy, rid)}))
-    if digest(covers) == a.get("digest"):
-        return state("valid")
+    scheme = binding.scheme_of(a.get("digest"))
+    try:
+        if digest(covers, scheme) == a.get("digest"):
+            return state("valid")
+    except OfferctlError:
+        # A confidential offer read without its key: the keyed digest cannot be computed.
+        # What can be checked is that the covered ciphertexts are the ones approved.
+        if stored is None:
+            raise
+        if not a.get("sealed"):  # given before the offer was encrypted: shown as recorded
+            return state("valid", "not verified: its digest needs a reader's key (given before encryption)")
+        if stored(covers) == a.get("sealed"):
+            return state("valid", "covered fields unchanged since the approval (ciphertexts compared)")
+        return state(
+            "stale", "a covered encrypted field changed since the approval (a reader's key shows which)"
+        )
     approved = snapshot(index, a, covers)
     if approved is None:
-        if digest(rule.covers) == a.get("digest"):
+        if digest(rule.covers, scheme) == a.get("digest"):
             return state("valid")
         return state("stale", "a covered field changed (the approved version is not in the offer's history)")
     changed = binding.changed_fields(approved, data, rule.covers)
@@ -632,9 +692,12 @@ def route(
     as_of: dt.date | None = None,
     overrides: Mapping[str, Any] | None = None,
     with_budget: bool = False,
+    need_plaintext: bool = False,
 ) -> RouteResult:
     """Route an offer (``overrides``: what-if values by dotted path; nothing is written).
-    ``with_budget``: also give the offer's budget position when no rule needs it (``route``)."""
+    ``with_budget``: also give the offer's budget position when no rule needs it (``route``).
+    ``need_plaintext``: a rule or approval that reads an encrypted value no key opened
+    raises (exit 2) instead of being shown as required (``status``/``inbox`` keep going)."""
     data: Mapping[str, Any] = offer.data
     if overrides:
         import copy
@@ -646,7 +709,13 @@ def route(
             set_path(changed, path, value)
         data = changed
     return route_data(
-        policy, offer, data, as_of=as_of or today(), snapshot=snapshots(repo, offer), with_budget=with_budget
+        policy,
+        offer,
+        data,
+        as_of=as_of or today(),
+        snapshot=snapshots(repo, offer),
+        with_budget=with_budget,
+        need_plaintext=need_plaintext,
     )
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offerctl.core.errors import UsageError
-from offerctl.core.model import Finding, Offer, Status, to_jsonable
+from offerctl.core.model import Finding, Offer, Status, to_jsonable, unreadable_in
 from offerctl.store import loader
 from offerctl.store.repo import Repo
 
@@ -64,6 +64,9 @@ def _accepted_event(offer: Offer) -> Mapping[str, Any] | None:
 
 def row(offer: Offer) -> dict[str, Any]:
     candidate, comp = offer.candidate(), offer.compensation()
+    hidden = unreadable_in(candidate) or unreadable_in(comp)
+    if hidden is not None:  # never hand an HRIS a marker where a value belongs
+        raise hidden.refuse()
     accepted = _accepted_event(offer)
     accepted_on = None
     if accepted is not None:

@@ -169,6 +169,9 @@ def read_offers(
     """
     from offerctl.store.cache import CheckCache, FileResult
 
+    # the sops block travels with the projection: it holds the wrapped data key
+    fields = {**fields, "sops": True}
+
     store: CheckCache | None = None
     ids: dict[str, str] = {}
     if cache and rels:
@@ -202,6 +205,10 @@ def read_offers(
                 store.put(rel, ids[rel], FileResult((), _dumps(data)))
         store.prune(rels)
         store.save()
-    offers = tuple(Offer(rel, data) for rel in rels if (data := found[rel]) is not None)
+    # The cache holds the files as stored (ciphertexts); confidential offers are opened here,
+    # after it, with the reader's keys (values no key opens refuse computation: exit 2).
+    from offerctl.store.privacy import open_offer
+
+    offers = tuple(open_offer(repo, rel, data) for rel in rels if (data := found[rel]) is not None)
     unreadable = tuple(rel for rel in rels if found[rel] is None)
     return ReadResult(offers, unreadable, cached=len(rels) - len(todo))

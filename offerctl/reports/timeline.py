@@ -146,12 +146,26 @@ def build(repo: Repo, offer_id: str) -> Timeline:
             except yamlio.YamlProblem:
                 data = None
         versions.append((meta, data if isinstance(data, Mapping) else None))
+    from offerctl.store.privacy import has_encrypted_values, open_offer
+
+    views: dict[int, Any] = {}
+
+    def opened(data: Any) -> Any:
+        """A version as the reader sees it: decrypted with their keys (markers otherwise)."""
+        if isinstance(data, Mapping) and has_encrypted_values(data):
+            view = open_offer(repo, rel, data)
+            views[id(view.data)] = view  # routing compares stored ciphertexts without a key
+            return view.data
+        return data
+
     current = yamlio.load_path(path)
     staleness = _staleness_fn(repo, rel)
     entries: list[Entry] = []
     previous: Any = None
+    previous_raw: Any = None
     stale_before: set[int] = set()
-    for (commit, _name, email, iso_date, subject), data in versions:
+    for (commit, _name, email, iso_date, subject), stored in versions:
+        data = opened(stored)
         date = _utc(iso_date)
         if data is None:
             entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
@@ -161,6 +175,9 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                 Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")
             )
         else:
+            # Changes are found on the stored values (a re-encrypted value that says the same
+            # keeps its ciphertext) and shown as the reader sees them.
+            old_raw, new_raw = _leaves(previous_raw), _leaves(stored)
             old, new = _leaves(previous), _leaves(data)
             # a status change an event of this commit records (with who and why) is listed
             # once, as that event
@@ -169,10 +186,14 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                 isinstance(e, Mapping) and _key(e) not in known and e.get("to") == data.get("status")
                 for e in data.get("events") or []
             )
-            for key in sorted(set(old) | set(new)):
+            for key in sorted(set(old_raw) | set(new_raw)):
+                if key.startswith(("sops.", "privacy.")):
+                    continue  # encryption metadata, not a term of the offer
                 if key == "status" and recorded:
                     continue
-                if _key(old.get(key)) != _key(new.get(key)):
+                if _key(old_raw.get(key)) != _key(new_raw.get(key)) and _key(old.get(key)) != _key(
+                    new.get(key)
+                ):
                     entries.append(
                         Entry(
                             date,
@@ -199,7 +220,7 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                     )
                 )
         if staleness is not None:
-            now_stale = staleness(data)
+            now_stale = staleness(data, views.get(id(data)))
             approvals_now = data.get("approvals") or []
             for index, why in sorted(now_stale.items()):
                 if index in stale_before or index >= len(approvals_now):
@@ -231,8 +252,8 @@ def build(repo: Repo, offer_id: str) -> Timeline:
                         dict(event),
                     )
                 )
-        previous = data
-    if isinstance(current, Mapping) and previous is not None and _key(current) != _key(previous):
+        previous, previous_raw = data, stored
+    if isinstance(current, Mapping) and previous_raw is not None and _key(current) != _key(previous_raw):
         entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
     events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
     revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
@@ -262,8 +283,8 @@ def _staleness_fn(repo: Repo, rel: str) -> Any:
     if any(f.severity == Severity.ERROR for f in findings):
         return None
 
-    def stale(data: Mapping[str, Any]) -> dict[int, str]:
-        result = route(repo, policy, Offer(rel, data))
+    def stale(data: Mapping[str, Any], view: Offer | None = None) -> dict[int, str]:
+        result = route(repo, policy, view if view is not None else Offer(rel, data))
         return {a.index: a.detail for r in result.rules for a in r.approvals if a.state == "stale"}
 
     return stale

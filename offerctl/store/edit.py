@@ -30,6 +30,8 @@ class OfferEdit:
     original: str
     doc: Any
     changes: list[tuple[str, Any, Any]] = field(default_factory=list)
+    readers: dict[str, list[str]] = field(default_factory=dict)
+    """Extra readers of a confidential offer (email -> why), e.g. the approvers routing asks."""
 
     @classmethod
     def open(cls, repo: Repo, offer_id: str) -> OfferEdit:
@@ -83,7 +85,17 @@ class OfferEdit:
         return None
 
     def text(self) -> str:
+        """The file to write. A confidential offer is sealed here — the one write path —
+        reusing every unchanged ciphertext (``offerctl.store.privacy.seal_into``)."""
+        from offerctl.store.privacy import seal_into
+
+        seal_into(self.repo, self.offer_id, self.doc, self.original, self.readers)
         return yamlio.RoundTrip().dump(self.doc)
+
+    @property
+    def offer_id(self) -> str:
+        value = self.doc.get("id") if isinstance(self.doc, Mapping) else None
+        return str(value) if value else self.path.stem
 
     def validated(self) -> tuple[str, Offer]:
         """The new text and the offer it reads as; refuses a result that would not validate."""
@@ -98,7 +110,9 @@ class OfferEdit:
                 line=first.line,
                 hint="nothing was written",
             )
-        return text, Offer(self.rel, doc.data)
+        from offerctl.store.privacy import open_offer
+
+        return text, open_offer(self.repo, self.rel, doc.data)
 
     def save(
         self,

@@ -198,7 +198,7 @@ def commit(
     *,
     author: Identity | None = None,
     body: str = "",
-    trailers: Mapping[str, str] | None = None,
+    trailers: Mapping[str, str | Sequence[str]] | None = None,
 ) -> str:
     """Stage ``paths`` and commit only them; return the new commit id.
 
@@ -210,7 +210,9 @@ def commit(
     if body:
         message += "\n" + body.strip() + "\n"
     if trailers:
-        message += "\n" + "".join(f"{k}: {v}\n" for k, v in trailers.items())
+        message += "\n" + "".join(
+            f"{k}: {v}\n" for k, vs in trailers.items() for v in ([vs] if isinstance(vs, str) else vs)
+        )
     args = ["commit", "-q", "--no-verify", "-F", "-"]
     if author is not None:
         args.append(f"--author={author.name} <{author.email}>")
@@ -340,7 +342,10 @@ def trailer_log(cwd: Path) -> list[tuple[str, str, str]]:
     for record in proc.stdout.split("\x1e"):
         parts = record.strip("\n").split("\x1f")
         if len(parts) == 3 and parts[1].strip() and parts[2].strip():
-            rows.append((parts[0], parts[1].strip(), parts[2].strip()))
+            # one commit may carry several Offer-Id trailers (rekey, erase --expired)
+            for offer_id in parts[1].split(","):
+                if offer_id.strip():
+                    rows.append((parts[0], offer_id.strip(), parts[2].strip()))
     return rows
 
 

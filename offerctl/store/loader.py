@@ -51,7 +51,12 @@ def read_document(kind: str, rel: str, raw: bytes) -> Document:
             ),
         )
     offer_id = data.get("id") if kind == "offer" and isinstance(data.get("id"), str) else None
-    findings = tuple(schema.iter_findings(kind, data, rel, text, offer_id, decimals))
+    sealed = None
+    if kind == "offer":
+        from offerctl.store.privacy import encrypted_path_test
+
+        sealed = encrypted_path_test(data)
+    findings = tuple(schema.iter_findings(kind, data, rel, text, offer_id, decimals, sealed=sealed))
     return Document(rel, data, findings)
 
 
@@ -161,7 +166,9 @@ def load_offer(repo: Repo, offer_id: str) -> Offer:
         first = errors[0]
         more = f" (and {len(errors) - 1} more; run `offerctl check {rel}`)" if len(errors) > 1 else ""
         raise InputError(first.message + more, path=rel, line=first.line, hint="fix the file, then retry")
-    return Offer(rel, doc.data)
+    from offerctl.store.privacy import open_offer
+
+    return open_offer(repo, rel, doc.data)  # type: ignore[no-any-return]
 
 
 def find_offer_path(repo: Repo, offer_id: str) -> Path:
@@ -184,5 +191,7 @@ def load_offers(repo: Repo, rels: Iterable[str]) -> tuple[list[Offer], list[Find
         doc = read_file("offer", repo.root, rel)
         findings.extend(doc.findings)
         if doc.data is not None and isinstance(doc.data, dict):
-            offers.append(Offer(rel, doc.data, extra={"valid": doc.ok}))
+            from offerctl.store.privacy import open_offer
+
+            offers.append(open_offer(repo, rel, doc.data, extra={"valid": doc.ok}))
     return offers, findings

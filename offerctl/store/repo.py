@@ -39,6 +39,9 @@ class Repo:
     # Where offerctl.yaml and policies/ are read from when they are not the working tree's
     # (``check --policy-ref``: the pull request's target branch, see offerctl.checks.trust).
     policy_root: Path | None = None
+    # Per-run state that is not part of the repository's identity: the privacy session
+    # (keys found, offers opened), built on first use by ``offerctl.store.privacy.session``.
+    state: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def offers_dir(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import Decimal
 from importlib import resources
 from typing import TYPE_CHECKING, Any
@@ -250,11 +250,15 @@ def iter_findings(
     text: str | None,
     offer: str | None = None,
     decimals: Sequence[Decimal] | None = None,
+    *,
+    sealed: Callable[[Sequence[str | int]], bool] | None = None,
 ) -> Iterator[Finding]:
     """Every schema violation of ``data`` as a finding with a line number.
 
     jsonschema-rs proves most files valid in microseconds; python jsonschema (the
     reference, which explains errors) runs only on the others (``surely_valid``).
+    ``sealed(path)``: True for a value that is encrypted (a confidential offer read without
+    its key): violations there are not reported — the ciphertext is not the value.
     """
     from offerctl.store import yamlio
 
@@ -262,6 +266,8 @@ def iter_findings(
         return
 
     errors = sorted(validator(name).iter_errors(data), key=lambda e: list(map(str, e.absolute_path)))
+    if sealed is not None:
+        errors = [e for e in errors if not sealed(list(e.absolute_path))]
     seen: set[tuple[str, str, tuple[str | int, ...]]] = set()
     for error in errors:
         for code, message, point in explain_all(error):

@@ -1,0 +1,77 @@
+"""The erasure key store in the offer repository: one parentless commit on
+``refs/offerctl/keys`` whose tree holds ``<offer-id>.json`` files (docs/privacy.md).
+
+Every write replaces the commit (no parent), so earlier versions are reachable from no ref;
+``purge`` then removes them from the local object store. All git calls go through
+``offerctl.git``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from offerctl.privacy.keystore import KEYS_REF
+from offerctl.store import git
+
+_STORE_IDENTITY = {
+    "GIT_AUTHOR_NAME": "offerctl key store",
+    "GIT_AUTHOR_EMAIL": "keys@offerctl.invalid",
+    "GIT_COMMITTER_NAME": "offerctl key store",
+    "GIT_COMMITTER_EMAIL": "keys@offerctl.invalid",
+    # A fixed date: the store commit says nothing about when an offer's key changed.
+    "GIT_AUTHOR_DATE": "2000-01-01T00:00:00Z",
+    "GIT_COMMITTER_DATE": "2000-01-01T00:00:00Z",
+}
+
+
+class GitRefBackend:
+    def __init__(self, root: Path, ref: str = KEYS_REF) -> None:
+        self.root = root
+        self.ref = ref
+
+    def head(self) -> str | None:
+        return git.rev_parse(self.root, f"{self.ref}^{{commit}}")
+
+    def read(self) -> dict[str, bytes]:
+        commit = self.head()
+        if commit is None:
+            return {}
+        listing = git.run(["ls-tree", "-z", commit], self.root).stdout
+        entries: dict[str, str] = {}
+        for item in git.zsplit(listing):
+            meta, name = item.split("\t", 1)
+            _mode, kind, blob = meta.split(" ")
+            if kind == "blob":
+                entries[name] = blob
+        blobs = git.cat_blobs(self.root, entries.values())
+        return {name: blobs[blob] for name, blob in entries.items() if blob in blobs}
+
+    def write(self, files: Mapping[str, bytes], message: str) -> None:
+        lines = []
+        for name in sorted(files):
+            blob = git.run(
+                ["hash-object", "-w", "--stdin"], self.root, input=files[name].decode("utf-8")
+            ).stdout.strip()
+            lines.append(f"100644 blob {blob}\t{name}")
+        tree = git.run(["mktree"], self.root, input="\n".join(lines) + ("\n" if lines else "")).stdout.strip()
+        commit = git.run(["commit-tree", tree, "-m", message], self.root, env=_STORE_IDENTITY).stdout.strip()
+        old = self.head()
+        args = ["update-ref", "-m", "offerctl keys", self.ref, commit]
+        if old is not None:
+            args.append(old)
+        git.run(args, self.root)
+        self.expire_reflog()
+
+    def expire_reflog(self) -> None:
+        git.run(
+            ["reflog", "expire", "--expire=now", "--expire-unreachable=now", self.ref], self.root, check=False
+        )
+
+    def purge(self) -> None:
+        """Remove unreachable objects (the old store versions among them) from the local
+        repository: reflog of the store ref expired, packs rewritten without unreachable
+        objects, loose ones pruned. Objects reachable from any ref or reflog stay."""
+        self.expire_reflog()
+        git.run(["repack", "-a", "-d", "-q"], self.root)
+        git.run(["prune", "--expire=now"], self.root)
