@@ -116,5 +116,7 @@ def budget_lines(position: Any) -> list[str]:
             line += " — OVER BUDGET"
     out = [line]
     if position.uncounted:
-        out.append(f"  not counted (no conversion rate): {', '.join(position.uncounted)}")
+        out.append(
+            "  not counted (no conversion rate, or pay your keys cannot read): " + ", ".join(position.uncounted)
+        )
     return out

@@ -38,7 +38,8 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
 from typing import Any
 
-from offerctl.core.model import Finding, to_decimal
+from offerctl.core.model import Finding, Unreadable, unreadable_in
+from offerctl.core.model import to_decimal as _to_decimal
 from offerctl.store.repo import Repo
 
 PATH = "policies/budgets.yaml"
@@ -84,6 +85,15 @@ class Rates:
     source: str | None = None
     table: Mapping[tuple[str, str], Decimal] = field(default_factory=dict)
     """(budget currency, offer currency) → rate."""
+
+
+def to_decimal(value: Any) -> Decimal | None:
+    """``core.model.to_decimal``, except that an encrypted value nobody here can read is
+    unknown (None) rather than an error: a budget is judged on what can be read, and a rule
+    that needs this offer's own amount sees it as hidden (``Position.hidden``)."""
+    if isinstance(value, Unreadable):
+        return None
+    return _to_decimal(value)
 
 
 def amount_text(value: Decimal) -> str:
@@ -171,6 +181,8 @@ class Position:
     """Consuming offers that could not be counted (no rate): the position is a lower bound."""
     first_come: bool = False
     """The offer already consumes: only offers that consumed before it are counted."""
+    hidden: Any = None
+    """``core.model.Unreadable`` when this offer's own pay is encrypted and unreadable here."""
 
     @property
     def remaining_before(self) -> Decimal:
@@ -219,6 +231,12 @@ class Position:
             "remaining_after": self.remaining_after,
             "remaining_pct_after": self.remaining_pct_after,
         }
+        if self.hidden is not None:
+            # What is left depends on a value no key here opens: routing treats a rule that
+            # reads it like any rule reading an encrypted field (required, or refused).
+            values.update(
+                offer_amount=self.hidden, remaining_after=self.hidden, remaining_pct_after=self.hidden
+            )
         return {k: v for k, v in values.items() if v is not None}
 
 
@@ -261,6 +279,7 @@ class Ledger:
             tuple(sorted(k for k, v in others.items() if v is not None)),
             tuple(sorted(k for k, v in others.items() if v is None)),
             first_come,
+            unreadable_in(data.get("compensation")),
         )
 
 
@@ -401,14 +420,19 @@ def read(repo: Repo) -> tuple[BudgetBook | None, list[Finding]]:
 
 def offer_data(repo: Repo) -> list[tuple[str, Mapping[str, Any]]]:
     """(id, data) of every readable offer file (fast reader, no schema: a broken file is
-    reported by ``check`` and simply not counted here)."""
+    reported by ``check`` and simply not counted here). A confidential offer is opened with
+    the keys at hand (``store.privacy``); pay no key here opens is not counted."""
     from offerctl.store import loader
+    from offerctl.store.privacy import has_encrypted_values, open_offer
 
     out = []
     for rel in loader.offer_files(repo):
         data = loader.read_data(repo.root, rel)
-        if isinstance(data, Mapping) and isinstance(data.get("id"), str):
-            out.append((str(data["id"]), data))
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+            continue
+        if has_encrypted_values(data):
+            data = open_offer(repo, rel, data).data
+        out.append((str(data["id"]), data))
     return out
 
 
