@@ -117,6 +117,7 @@ def budget_lines(position: Any) -> list[str]:
     out = [line]
     if position.uncounted:
         out.append(
-            "  not counted (no conversion rate, or pay your keys cannot read): " + ", ".join(position.uncounted)
+            "  not counted (no conversion rate, or pay your keys cannot read): "
+            + ", ".join(position.uncounted)
         )
     return out
