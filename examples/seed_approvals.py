@@ -1,4 +1,4 @@
-"""Backfill the bundled example's approvals by running `offerctl approve` as each approver.
+"""Backfill the bundled example's approvals by running approve's own decision as each approver.
 
     .venv/bin/python examples/seed_approvals.py [--repo .]
 
@@ -9,10 +9,11 @@ rescinded ones partially), the script replays approval the way it happened:
    ``pending_approval``, events after ``submitted`` hidden, approvals so far kept);
    and the changes of later ``revised`` events undone (approvals were given to the terms
    before any counter-offer);
-2. ``offerctl approve ID --role R --no-commit`` runs as the approver the policy asks for next
-   (``GIT_AUTHOR_*``/``GIT_COMMITTER_*`` = the approver, ``OFFERCTL_NOW`` = a time between the
-   offer's ``submitted`` event and its ``sent`` event), so offerctl itself decides who may
-   approve, computes the digest and writes the approval line;
+2. ``approval_flow.decide_approve`` — the decide step `offerctl approve ID --role R` runs —
+   decides as the approver the policy asks for next, at a time between the offer's
+   ``submitted`` event and its ``sent`` event, so offerctl itself decides who may approve,
+   computes the digest and builds the approval line (the command itself refuses to work on
+   an uncommitted file, which this rewound state is);
 3. the current file is restored and that approval line is appended to it and committed
    through ``offerctl.store.edit.OfferEdit`` with the approver as author and committer, the
    approval time as commit date, and the trailers ``approve`` writes (Offer-Id,
@@ -26,10 +27,8 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 PARTIAL = {"pending_approval": 1, "rescinded": 1}
 """Offers that never completed approval get this many approvals (so `status`/`inbox` show
@@ -78,6 +77,8 @@ def seed(root: Path) -> int:
     sys.path.insert(0, str(root))
     from offerctl.approvals.binding import undo_revisions
     from offerctl.core.model import get_path
+    from offerctl.lifecycle.approval_flow import decide_approve
+    from offerctl.lifecycle.change import Actor
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
     from offerctl.store import git, loader
@@ -86,7 +87,6 @@ def seed(root: Path) -> int:
 
     repo = open_repo(root)
     policy, _ = load_policy_set(repo)
-    offerctl = Path(sys.executable).with_name("offerctl")
     made = 0
     for rel in loader.offer_files(repo):
         offer = loader.load_offer(repo, Path(rel).stem)
@@ -132,51 +132,25 @@ def seed(root: Path) -> int:
             name = person.name if person else approver
             at = _iso(start + step * (n + 1) + dt.timedelta(minutes=7 * n))
             env = {
-                **os.environ,
-                "GIT_AUTHOR_NAME": name,
-                "GIT_AUTHOR_EMAIL": approver,
                 "GIT_COMMITTER_NAME": name,
                 "GIT_COMMITTER_EMAIL": approver,
                 "GIT_AUTHOR_DATE": at,
                 "GIT_COMMITTER_DATE": at,
-                "OFFERCTL_NOW": at,
             }
-            proc = subprocess.run(
-                [str(offerctl), "approve", offer.id, "--role", item.role, "--no-commit", "--repo", str(root)],
-                env=env,
-                capture_output=True,
-                text=True,
-                check=False,
-            )
-            if proc.returncode != 0:
-                path.write_text(original, "utf-8")
-                git.run(["reset", "-q", "--", rel], root, check=False)
-                raise SystemExit(f"{offer.id}: approve as {approver} failed:\n{proc.stderr}")
-            approved_text = path.read_text("utf-8")
-            new_line = [ln for ln in approved_text.splitlines(keepends=True) if ln.startswith("  - {role:")][
+            decided = decide_approve(repo, policy, role=item.role)(current, Actor(approver, at))
+            line_data = dict(decided.appends[0][1])
+            # The approval line as approve writes it, appended to the rewound file.
+            rewound = OfferEdit.open(repo, offer.id)
+            rewound.append("approvals", line_data)
+            new_line = [ln for ln in rewound.text().splitlines(keepends=True) if ln.startswith("  - {role:")][
                 -1
             ]
             lines.append(new_line)
             # Restore the file as it is now and append the approval line approve wrote.
             path.write_text(_with_approvals(original, lines[:-1]), "utf-8")
             edit = OfferEdit.open(repo, offer.id)
-            from offerctl.store import yamlio
-
-            line_data: Any = yamlio.load(new_line.strip()[2:].encode())
-            from offerctl.lifecycle.approval_flow import _line_for_yaml
-
-            edit.append("approvals", _line_for_yaml(line_data))
-            os.environ.update(
-                {
-                    k: env[k]
-                    for k in (
-                        "GIT_AUTHOR_DATE",
-                        "GIT_COMMITTER_DATE",
-                        "GIT_COMMITTER_NAME",
-                        "GIT_COMMITTER_EMAIL",
-                    )
-                }
-            )
+            edit.append("approvals", line_data)
+            os.environ.update(env)
             edit.save(
                 f"offer {offer.id}: approved as {item.role}",
                 author=git.Identity(name, approver),

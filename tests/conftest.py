@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import CliResult, invoke
+from tests.helpers import Cli, CliResult, invoke
 from tests.smtp_server import Inbox, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,7 +109,7 @@ def example_repo(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-def cli(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> Iterator[object]:
+def cli(monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]) -> Iterator[Cli]:
     def run(*args: str, cwd: Path | None = None, input: str | None = None) -> CliResult:
         return invoke(list(args), cwd=cwd, monkeypatch=monkeypatch, capfd=capfd, input=input)
 

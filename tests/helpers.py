@@ -8,7 +8,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import pytest
 
@@ -21,6 +21,13 @@ class CliResult:
 
     def json(self) -> Any:
         return json.loads(self.out)
+
+
+class Cli(Protocol):
+    """The ``cli`` fixture: run ``offerctl ARGS`` in-process (in ``cwd``, with ``input`` on
+    stdin) and return what it printed and its exit code."""
+
+    def __call__(self, *args: str, cwd: Path | None = None, input: str | None = None) -> CliResult: ...
 
 
 def invoke(

@@ -11,7 +11,7 @@ import pytest
 
 from offerctl.store import yamlio
 from tests.conftest import git
-from tests.helpers import intake
+from tests.helpers import Cli, intake
 
 INTAKE = intake()
 
@@ -20,7 +20,7 @@ def _status(repo: Path) -> str:
     return git(repo, "status", "--porcelain")
 
 
-def test_init_creates_a_checkable_repository(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_init_creates_a_checkable_repository(tmp_path: Path, cli: Cli) -> None:
     result = cli("init", str(tmp_path / "new"))
     assert result.code == 0
     repo = tmp_path / "new"
@@ -39,7 +39,7 @@ def test_init_creates_a_checkable_repository(tmp_path: Path, cli) -> None:  # ty
     assert (check.code, check.json()) == (0, {"ok": True, "checked": 0, "findings": []})
 
 
-def test_init_refuses_an_existing_repository(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_init_refuses_an_existing_repository(offer_repo: Path, cli: Cli) -> None:
     before = (offer_repo / "offerctl.yaml").read_text()
     result = cli("init", str(offer_repo))
     assert result.code == 1
@@ -47,7 +47,7 @@ def test_init_refuses_an_existing_repository(offer_repo: Path, cli) -> None:  # 
     assert (offer_repo / "offerctl.yaml").read_text() == before
 
 
-def test_new_from_file_creates_a_valid_committed_offer(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_new_from_file_creates_a_valid_committed_offer(offer_repo: Path, cli: Cli) -> None:
     (offer_repo / "intake.yaml").write_text(INTAKE)
     result = cli("new", "--no-input", "--from", "intake.yaml", "--format", "json", cwd=offer_repo)
     assert result.code == 0, result.err
@@ -69,7 +69,7 @@ def test_new_from_file_creates_a_valid_committed_offer(offer_repo: Path, cli) ->
     assert check.json()["ok"] is True and check.json()["checked"] == 1
 
 
-def test_new_set_overrides_and_reads_yaml_1_2(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_new_set_overrides_and_reads_yaml_1_2(offer_repo: Path, cli: Cli) -> None:
     (offer_repo / "intake.yaml").write_text(INTAKE)
     result = cli(
         "new",
@@ -96,7 +96,7 @@ def test_new_set_overrides_and_reads_yaml_1_2(offer_repo: Path, cli) -> None:  #
     assert data["role"]["location"] == {"country": "NO", "region": "03", "city": "San Francisco"}
 
 
-def test_new_without_input_lists_every_problem_and_writes_nothing(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_new_without_input_lists_every_problem_and_writes_nothing(offer_repo: Path, cli: Cli) -> None:
     head = git(offer_repo, "rev-parse", "HEAD")
     result = cli(
         "new",
@@ -118,20 +118,20 @@ def test_new_without_input_lists_every_problem_and_writes_nothing(offer_repo: Pa
     assert list((offer_repo / "offers").glob("OFF-*")) == []
 
 
-def test_new_reports_unknown_references(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_new_reports_unknown_references(offer_repo: Path, cli: Cli) -> None:
     (offer_repo / "intake.yaml").write_text(INTAKE.replace("Engineering", "Marketing"))
     result = cli("new", "--no-input", "--from", "intake.yaml", cwd=offer_repo)
     assert result.code == 2
     assert "unknown department 'Marketing'" in result.err
 
 
-def test_new_rejects_unknown_set_paths(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_new_rejects_unknown_set_paths(offer_repo: Path, cli: Cli) -> None:
     result = cli("new", "--no-input", "--set", "compensation.salary=1", cwd=offer_repo)
     assert result.code == 2
     assert "unknown field" in result.err
 
 
-def test_new_no_commit_leaves_the_offer_staged(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_new_no_commit_leaves_the_offer_staged(offer_repo: Path, cli: Cli) -> None:
     (offer_repo / "intake.yaml").write_text(INTAKE)
     result = cli(
         "new",
@@ -163,12 +163,20 @@ def test_new_prompts_on_a_terminal(offer_repo: Path) -> None:
     )
     child.expect("Level")
     child.sendline("L99")
-    child.expect("choose one of")
+    child.expect("one of: L1")
     child.sendline("L5")
     child.expect("Start date")
     child.sendline("2027-02-30")
     child.expect("date")
     child.sendline("2027-01-11")
+    child.expect(r"expires on \(YYYY-MM-DD\) \[2026-11-30\]")
+    child.sendline("")
+    child.expect(r"Currency \(ISO 4217, e.g. USD\) \[USD\]")
+    child.sendline("")
+    child.expect("Add optional details")
+    child.sendline("n")
+    child.expect(r"Write this offer\?")
+    child.sendline("y")
     child.expect("created offers/")
     child.expect(pexpect.EOF)
     child.close()
@@ -176,7 +184,7 @@ def test_new_prompts_on_a_terminal(offer_repo: Path) -> None:
     assert len(list((offer_repo / "offers").glob("OFF-*.yaml"))) == 1
 
 
-def test_show_and_list(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_show_and_list(example_repo: Path, cli: Cli) -> None:
     listed = cli("list", "--format", "json", cwd=example_repo)
     assert listed.code == 0
     rows = listed.json()
@@ -202,23 +210,23 @@ def test_show_and_list(example_repo: Path, cli) -> None:  # type: ignore[no-unty
     assert offer_id in table.out
 
 
-def test_show_formats_money_per_locale(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_show_formats_money_per_locale(example_repo: Path, cli: Cli) -> None:
     text = cli("show", "OFF-2026-6RM1PQ9C", cwd=example_repo).out
     assert "$195,000" in text
 
 
-def test_list_rejects_unknown_status(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_list_rejects_unknown_status(example_repo: Path, cli: Cli) -> None:
     result = cli("list", "--status", "signed", cwd=example_repo)
     assert result.code == 2 and "not a status" in result.err
 
 
-def test_show_unknown_offer_is_a_usage_error(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_show_unknown_offer_is_a_usage_error(example_repo: Path, cli: Cli) -> None:
     result = cli("show", "OFF-2026-NOPE", cwd=example_repo)
     assert result.code == 2
     assert "no offer 'OFF-2026-NOPE'" in result.err and "Traceback" not in result.err
 
 
-def test_check_formats(example_repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_check_formats(example_repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     bad = example_repo / "offers" / "OFF-2026-BROKEN01.yaml"
     bad.write_text(
         (example_repo / "offers" / "OFF-2026-3QX7M2KD.yaml")
@@ -239,27 +247,27 @@ def test_check_formats(example_repo: Path, cli, monkeypatch: pytest.MonkeyPatch)
     assert "::error file=offers/OFF-2026-BROKEN01.yaml,line=" in gh.out
 
 
-def test_check_outside_a_repository(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_check_outside_a_repository(tmp_path: Path, cli: Cli) -> None:
     result = cli("check", cwd=tmp_path)
     assert result.code == 2
     assert "no offerctl.yaml" in result.err and "offerctl init" in result.err
 
 
-def test_check_in_a_non_git_directory(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_check_in_a_non_git_directory(tmp_path: Path, cli: Cli) -> None:
     (tmp_path / "offerctl.yaml").write_text("version: 1\ncompany: {name: X}\n")
     result = cli("check", cwd=tmp_path)
     assert result.code == 2
     assert "not inside a git repository" in result.err
 
 
-def test_unreadable_config_is_exit_2_with_line(offer_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_unreadable_config_is_exit_2_with_line(offer_repo: Path, cli: Cli) -> None:
     (offer_repo / "offerctl.yaml").write_text("version: 1\nversion: 2\n")
     result = cli("check", cwd=offer_repo)
     assert result.code == 2
     assert "offerctl.yaml:2: duplicate key 'version'" in result.err
 
 
-def test_schema_command(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_schema_command(cli: Cli, tmp_path: Path) -> None:
     for name in ("offer", "routing", "bands", "approvers"):
         result = cli("schema", name)
         schema = json.loads(result.out)
@@ -270,7 +278,7 @@ def test_schema_command(cli, tmp_path: Path) -> None:  # type: ignore[no-untyped
     assert (tmp_path / "s" / "offer.schema.json").is_file()
 
 
-def test_bundled_schemas_match_the_package(cli) -> None:  # type: ignore[no-untyped-def]
+def test_bundled_schemas_match_the_package(cli: Cli) -> None:
     root = Path(__file__).resolve().parent.parent
     for name in ("offer", "routing", "bands", "approvers", "config"):
         assert (root / "schemas" / f"{name}.schema.json").read_text() == cli("schema", name).out
@@ -288,8 +296,8 @@ def test_help_is_fast_path_and_exit_codes() -> None:
 
 
 def test_offerctl_now_fixes_the_clock_for_backfills(
-    offer_repo: Path, cli, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    offer_repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (offer_repo / "intake.yaml").write_text(INTAKE)
     monkeypatch.setenv("OFFERCTL_NOW", "2026-10-01T09:30:00Z")
     result = cli("new", "--no-input", "--from", "intake.yaml", "--format", "json", cwd=offer_repo)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import Cli
 from tests.report_fixture import build
 
 pytestmark = pytest.mark.skipif(
@@ -34,7 +35,7 @@ def _pixel_spread(png: bytes) -> tuple[int, int, float]:
     return image.width, image.height, stat.stddev[0]
 
 
-def test_dashboard_is_self_contained_and_deterministic(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_is_self_contained_and_deterministic(tmp_path: Path, cli: Cli) -> None:
     repo = build(tmp_path / "repo")
     first, second = tmp_path / "a.html", tmp_path / "b.html"
     args = (
@@ -64,7 +65,7 @@ def test_dashboard_is_self_contained_and_deterministic(tmp_path: Path, cli) -> N
     assert "<td>vp_people</td><td>1</td><td>3</td><td>3</td><td>2</td><td>0.0%</td>" in html
 
 
-def test_dashboard_renders_in_headless_chromium_without_errors_or_network(tmp_path: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_dashboard_renders_in_headless_chromium_without_errors_or_network(tmp_path: Path, cli: Cli) -> None:
     from tests.cdp import load
 
     repo = build(tmp_path / "repo")

@@ -142,7 +142,8 @@ def test_render_pdf_cli_writes_out_dir_and_json(example_repo: Path, cli: Any) ->
     bare = cli("render", US, "--format", "json", cwd=example_repo).json()
     assert bare["output"] is None and bare["format"] == "md"
     bad = cli("render", US, "--format", "json", "-o", "letter.txt", cwd=example_repo)
-    assert bad.code == 2 and ".pdf" in bad.err
+    # under --format json the error is a JSON object on stdout (README, "Exit codes")
+    assert bad.code == 2 and ".pdf" in bad.json()["error"]["message"] + str(bad.json()["error"]["hint"])
 
 
 # --- selection ---------------------------------------------------------------------------

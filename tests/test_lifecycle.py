@@ -93,7 +93,7 @@ def test_accepting_a_draft_is_refused_and_writes_nothing(example_repo: Path, cli
     result = cli("accept", DRAFT, "--repo", str(example_repo))
     assert result.code == 1
     assert "cannot accept OFF-2026-3QX7M2KD: it is draft; accept is allowed only from sent" in result.err
-    assert "from draft offerctl can: rescind, submit" in result.err
+    assert "from draft offerctl can: edit, rescind, submit" in result.err
     assert "Traceback" not in result.err
     assert (example_repo / "offers" / f"{DRAFT}.yaml").read_bytes() == before
     assert head(example_repo) == commit

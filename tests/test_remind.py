@@ -14,6 +14,7 @@ from offerctl.core.errors import UsageError
 from offerctl.lifecycle import mailer
 from offerctl.policy.routing import Waiting
 from offerctl.reports import remind
+from tests.helpers import Cli
 from tests.smtp_server import Inbox
 
 CA = BusinessCalendar.from_config({"country": "US", "subdivision": "CA"})
@@ -133,7 +134,7 @@ def _tune(example_repo: Path, port: int | None = None) -> None:
     config.write_text(text)
 
 
-def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo)
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--format", "json")
     assert result.code == 0, result.err
@@ -148,10 +149,16 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
     assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
     assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
     # Approvers get their overdue approvals; recruiters their candidate follow-ups (issue 16).
+    # OFF-2026-7CG5XB2R was revised on 11-13 while negotiating: its hiring manager's approval
+    # went stale and is wanted again since then (9 business days, SLA 1: escalated).
+    stale = rows[("OFF-2026-7CG5XB2R", "hiring_manager")]
+    assert stale["stale"] and "compensation.base_salary changed" in stale["stale"][0]
+    assert (stale["since"][:10], stale["escalated"]) == ("2026-11-13", True)
     assert [d["to"] for d in data["digests"]] == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
+        "morgan.blake@acme.example",
         "oscar.grant@acme.example",
         "rita.ramos@acme.example",
         "tom.becker@acme.example",
@@ -169,22 +176,24 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
         True,
         "oscar.grant@acme.example",
     )
-    # Before anything is due: nothing to do.
-    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-19")
-    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-19" in quiet.out
+    # Before anything is due (and before OFF-2026-7CG5XB2R's revision): nothing to do.
+    quiet = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12")
+    assert quiet.code == 0 and "no approval is past its SLA as of 2026-11-12" in quiet.out
+    assert "to give again" not in quiet.out
 
 
-def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp_inbox: Inbox) -> None:  # type: ignore[no-untyped-def]
+def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli, smtp_inbox: Inbox) -> None:
     _tune(example_repo, smtp_inbox.port)
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
     assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
-    assert "sent 6 reminders: " in result.out and "dry run" not in result.out
+    assert "sent 7 reminders: " in result.out and "dry run" not in result.out
     by_to = {m["To"]: m for m in smtp_inbox.mails}
     assert sorted(by_to) == [
         "ana.lopez@acme.example",
         "dana.whit@acme.example",
         "fiona.chen@acme.example",
+        "morgan.blake@acme.example",
         "oscar.grant@acme.example",
         "rita.ramos@acme.example",
         "tom.becker@acme.example",
@@ -192,6 +201,9 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
     recruiter = by_to["tom.becker@acme.example"].get_payload(decode=True).decode()
     assert "OFF-2026-4JZ6HN3T" in recruiter and "contact: not contacted for" in recruiter
     assert "@example" not in recruiter.replace("@acme.example", "")  # no candidate addresses
+    ana = by_to["ana.lopez@acme.example"].get_payload()
+    assert "OFF-2026-7CG5XB2R" in ana and "needed again: the terms changed (compensation.base_salary)" in ana
+    assert "156" not in ana and "150,000" not in ana  # field names, never amounts
     body = by_to["fiona.chen@acme.example"].get_payload()
     assert "OFF-2026-9KD3VX6Q (Account Executive): your finance approval" in body
     assert "waiting since 2026-11-18, 6 business days (SLA 3)" in body
@@ -199,15 +211,15 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli, smtp
     assert "base_salary" not in body and "@example" not in body  # no compensation, no candidate
 
 
-def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
     config = example_repo / "offerctl.yaml"  # no candidate follow-up due either
     config.write_text(config.read_text().replace("cadence_business_days: 2", "cadence_business_days: 30"))
-    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-13", "--send")
+    result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12", "--send")
     assert result.code == 0 and "sent 0 reminders" in result.err
 
 
-def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_remind_delivery_failure_is_exit_2(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo, 9)
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert (
@@ -224,8 +236,9 @@ def test_remind_without_send_says_it_is_a_dry_run(example_repo: Path, cli) -> No
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-07")
     assert result.code == 0, result.err
     text = " ".join(result.out.split())
-    # four approvers and the two recruiters (candidate follow-ups, issue 16)
-    assert "dry run: 6 reminders would be sent" in text and "use --send" in text
+    # 7: the four SLA reminders, OFF-2026-7CG5XB2R's stale approval (escalated to morgan.blake)
+    # and the two recruiters' candidate follow-ups (issue 16)
+    assert "dry run: 7 reminders would be sent" in text and "use --send" in text
     assert "would escalate" in text and "escalated" not in text
     assert "ESCALATED" not in result.out
 

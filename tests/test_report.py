@@ -17,7 +17,7 @@ import pytest
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.reports import history, report
 from offerctl.store.repo import open_repo
-from tests.helpers import assert_snapshot
+from tests.helpers import Cli, assert_snapshot
 from tests.report_fixture import build
 
 SNAPSHOTS = Path(__file__).parent / "snapshots"
@@ -275,7 +275,7 @@ def _snapshot(name: str, text: str) -> None:
     assert_snapshot(SNAPSHOTS / name, text)
 
 
-def test_report_text_and_json_snapshots(fixture_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_report_text_and_json_snapshots(fixture_repo: Path, cli: Cli) -> None:
     text = cli("report", "--repo", str(fixture_repo), *NOV)
     assert text.code == 0, text.err
     _snapshot("report.txt", text.out)
@@ -287,14 +287,14 @@ def test_report_text_and_json_snapshots(fixture_repo: Path, cli) -> None:  # typ
     assert as_json.json()["metrics"]["acceptance"]["overall"]["rate"] == 0.4
 
 
-def test_report_by_limits_the_breakdowns(fixture_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_report_by_limits_the_breakdowns(fixture_repo: Path, cli: Cli) -> None:
     result = cli("report", "--repo", str(fixture_repo), "--by", "source", "--format", "json")
     assert list(result.json()["metrics"]["acceptance"]["by"]) == ["source"]
     text = cli("report", "--repo", str(fixture_repo), "--by", "recruiter")
     assert "Acceptance by recruiter" in text.out and "Acceptance by department" not in text.out
 
 
-def test_report_usage_errors(fixture_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_report_usage_errors(fixture_repo: Path, cli: Cli) -> None:
     bad_by = cli("report", "--repo", str(fixture_repo), "--by", "salary")
     assert bad_by.code == 2 and "not a segment" in bad_by.err and "Traceback" not in bad_by.err
     bad_date = cli("report", "--repo", str(fixture_repo), "--since", "yesterday")
@@ -303,7 +303,7 @@ def test_report_usage_errors(fixture_repo: Path, cli) -> None:  # type: ignore[n
     assert backwards.code == 2 and "before" in backwards.err
 
 
-def test_since_alone_runs_to_today(fixture_repo: Path, cli, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_since_alone_runs_to_today(fixture_repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("OFFERCTL_NOW", "2026-11-15T12:00:00Z")
     result = cli("report", "--repo", str(fixture_repo), "--since", "2026-11-01", "--format", "json").json()
     assert result["window"] == {"since": "2026-11-01", "until": "2026-11-15"}
@@ -311,7 +311,7 @@ def test_since_alone_runs_to_today(fixture_repo: Path, cli, monkeypatch: pytest.
     assert result["previous_window"] == {"since": "2026-10-17", "until": "2026-10-31"}
 
 
-def test_report_on_the_bundled_example(example_repo: Path, cli) -> None:  # type: ignore[no-untyped-def]
+def test_report_on_the_bundled_example(example_repo: Path, cli: Cli) -> None:
     result = cli("report", "--repo", str(example_repo), "--format", "json")
     assert result.code == 0, result.err
     data = result.json()
@@ -321,7 +321,7 @@ def test_report_on_the_bundled_example(example_repo: Path, cli) -> None:  # type
     assert json.loads(json.dumps(data)) == data
 
 
-def test_text_report_to_a_file(fixture_repo: Path, cli, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_text_report_to_a_file(fixture_repo: Path, cli: Cli, tmp_path: Path) -> None:
     target = tmp_path / "report.txt"
     result = cli("report", "--repo", str(fixture_repo), *NOV, "-o", str(target))
     assert result.code == 0 and result.out == "" and "wrote" in result.err

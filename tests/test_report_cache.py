@@ -13,6 +13,7 @@ from offerctl.reports import metrics, offer_reader
 from offerctl.store import cache, loader
 from offerctl.store.repo import open_repo
 from tests.conftest import git
+from tests.helpers import Cli
 from tests.report_fixture import build
 
 NOV = ("--since", "2026-11-01", "--until", "2026-11-30")
@@ -55,7 +56,7 @@ def _plain_read(
     return offer_reader.ReadResult(tuple(offers), tuple(r for r in rels if r not in paths))
 
 
-def _outputs(cli, root: Path) -> list[str]:  # type: ignore[no-untyped-def]
+def _outputs(cli: Cli, root: Path) -> list[str]:
     runs = [("--format", "json"), (*NOV, "--format", "json"), ("--by", "source", "--format", "json")]
     outputs = []
     for args in runs:
@@ -75,8 +76,8 @@ def _cache_path(root: Path) -> Path:
 
 @pytest.mark.parametrize("which", ["fixture", "example"])
 def test_cached_and_parallel_reads_give_byte_identical_reports(
-    which: str, tmp_path: Path, example_repo: Path, cli, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
+    which: str, tmp_path: Path, example_repo: Path, cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
     root = _with_odd_files(build(tmp_path / "fixture") if which == "fixture" else example_repo)
     with monkeypatch.context() as patch:
         patch.setattr(offer_reader, "read_offers", _plain_read)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import signal
@@ -357,3 +358,48 @@ def test_catch_up_fast_forwards_before_an_outside_effect(remote: Path, tmp_path:
     with pytest.raises(Exception, match="have diverged"):
         sync.catch_up(open_repo(second))
     assert load(second)["status"] == "negotiating"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["approve", "OFF-2026-5NB2RC8P"],
+        ["reject", "OFF-2026-5NB2RC8P", "--comment", "no"],
+        ["submit", "OFF-2026-3QX7M2KD"],
+        ["edit", "OFF-2026-3QX7M2KD", "--set", "role.title=X"],
+        ["accept", SENT],
+        ["expire"],
+        ["send", SENT, "--via", "manual"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_push_and_no_commit_is_one_error_everywhere(example_repo: Path, cli: Any, args: list[str]) -> None:
+    """One --push/--no-commit contract for every mutating command (issue 14)."""
+    head = git(example_repo, "rev-parse", "HEAD")
+    result = cli(*args, "--push", "--no-commit", cwd=example_repo)
+    assert result.code == 2, result.err
+    assert "--push and --no-commit cannot be combined" in result.err
+    assert "drop --no-commit" in result.err
+    assert git(example_repo, "rev-parse", "HEAD") == head
+    assert git(example_repo, "status", "--porcelain") == ""
+
+
+def test_every_mutating_command_reports_pushed_in_one_shape(remote: Path, tmp_path: Path) -> None:
+    """`--push --format json` gives the same `pushed` object whichever command ran (issue 14)."""
+    work = clone(remote, tmp_path / "work", "rita.ramos@acme.example")
+    env = {"OFFERCTL_NOW": "2026-11-22T10:00:00Z"}
+    commands = [
+        ["edit", "OFF-2026-3QX7M2KD", "--set", "role.title=Staff Engineer"],
+        ["submit", "OFF-2026-3QX7M2KD"],
+        ["accept", SENT],
+        ["send", "OFF-2026-2WF8JT4M", "--via", "manual"],
+    ]
+    for args in commands:
+        result = offerctl(work, *args, "--push", "--format", "json", env=env)
+        assert result.returncode == 0, (args, result.stderr)
+        assert json.loads(result.stdout)["pushed"] == {"remote": "origin", "branch": "main", "attempts": 1}
+    approver = clone(remote, tmp_path / "approver", "sam.lee@acme.example")
+    approved = offerctl(approver, "approve", "OFF-2026-3QX7M2KD", "--push", "--format", "json", env=env)
+    assert approved.returncode == 0, approved.stderr
+    assert json.loads(approved.stdout)["pushed"] == {"remote": "origin", "branch": "main", "attempts": 1}
+    assert git(remote, "rev-parse", "main") == git(approver, "rev-parse", "HEAD")

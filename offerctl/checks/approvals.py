@@ -1,7 +1,8 @@
 """`check` for approvals and bands: registered in ``checks.registry.OFFER_CHECKS``.
 
 Each function takes the check context (which caches the compiled policy set for the run)
-and one offer, and yields findings. Codes: P214 (no band), A301-A307 (approvals).
+and one offer, and yields findings. Codes: P214 (no band), P240/P241 (a draft
+the policy cannot carry through), A301-A307 (approvals).
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from offerctl.core.model import APPROVED_STATUSES, Finding, Offer
+from offerctl.core.model import APPROVED_STATUSES, Finding, Offer, Severity
 
 if TYPE_CHECKING:
     from offerctl.checks.context import Context
@@ -39,6 +40,66 @@ def check_band(ctx: Context, offer: Offer) -> Iterator[Finding]:
             f"the offer is in {currency} but its band ({match.explanation}) is in {match.band.currency}; "
             "band comparisons would be meaningless",
         )
+
+
+def check_submittable(ctx: Context, offer: Offer) -> Iterator[Finding]:
+    """Warnings for a draft (and an offer awaiting approval) that the policy cannot carry
+    through: P240 the draft matches no pay band, so `offerctl submit` will refuse it;
+    P241 a rule the offer triggers names nobody who can approve it (a role without people,
+    a person field naming nobody, or only the offer's own recruiter).
+
+    Passing: an engineering L5 draft in the US with the starter policy.
+    Failing (P240): a sales L5 draft in Germany when bands.yaml has no zone for DE."""
+    if offer.status not in ("draft", "pending_approval"):
+        return
+    policy = ctx.policy_set
+    if offer.status == "draft" and policy.bands.bands:
+        match = policy.bands.lookup(offer)
+        if match.band is None:
+            yield ctx.finding(
+                offer,
+                "role.level",
+                "P240",
+                f"this draft cannot be submitted: no pay band ({match.explanation}); "
+                "add the band to policies/bands.yaml or correct the job family, level or location",
+                Severity.WARNING,
+            )
+    for text in unapprovable(ctx, offer):
+        yield ctx.finding(offer, "role", "P241", text, Severity.WARNING)
+
+
+def unapprovable(ctx: Context, offer: Offer) -> list[str]:
+    """For P241: one sentence per triggered rule that nobody may approve."""
+    from offerctl.policy.routing import route
+
+    policy = ctx.policy_set
+    result = route(ctx.repo, policy, offer, as_of=ctx.as_of)
+    recruiter = str(offer.get("recruiter") or "").lower()
+    out = []
+    for r in result.rules:
+        if not r.triggered or r.satisfied:
+            continue
+        able = [p for p in r.principals if policy.allow_recruiter or p != recruiter]
+        if len(able) >= r.quorum:
+            continue
+        rule = policy.rule(r.rule_id)
+        if not r.principals:
+            names_person = rule is not None and rule.require.person is not None
+            why = (
+                f"the offer names no {r.role}"
+                if names_person
+                else f"role {r.role} has no people in policies/approvers.yaml"
+            )
+        else:
+            why = (
+                f"only {', '.join(r.principals)} may approve as {r.role}, "
+                f"and {r.quorum} people are needed besides the recruiter"
+            )
+        out.append(
+            f"this offer cannot be fully approved: rule {r.rule_id} needs a {r.role} approval but {why}; "
+            "add people to the role in policies/approvers.yaml"
+        )
+    return out
 
 
 def check_approvals(ctx: Context, offer: Offer) -> Iterator[Finding]:
@@ -119,4 +180,9 @@ def _unmatched(ctx: Context, offer: Offer, result: Any, reported: set[tuple[int,
             )
 
 
-__all__ = ["check_approvals", "check_band"]
+def submit_warnings(ctx: Context, offer: Offer) -> list[Finding]:
+    """What `offerctl new` warns about a draft it wrote: P240 and P241."""
+    return list(check_submittable(ctx, offer))
+
+
+__all__ = ["check_approvals", "check_band", "check_submittable", "submit_warnings"]

@@ -114,7 +114,11 @@ def _date(value: Any) -> dt.date | None:
 def check_dates(ctx: Context, offer: Offer) -> Iterator[Finding]:
     """S116: the offer must expire before the start date; S119 (warning): an open offer
     whose expiry has passed (run `offerctl expire`); S121: the verbal offer cannot be dated
-    after the written offer expires."""
+    after the written offer expires; S140 (warning): an open offer (draft to negotiating)
+    whose start date has passed.
+
+    Passing: a sent offer starting 2027-01-11, checked on 2026-11-23.
+    Failing (S140): a draft starting 2026-11-02, checked on 2026-11-23."""
     start, expires = _date(offer.get("start_date")), _date(offer.get("expires_on"))
     if start and expires and expires > start:
         yield ctx.finding(
@@ -130,6 +134,15 @@ def check_dates(ctx: Context, offer: Offer) -> Iterator[Finding]:
             "S119",
             f"offer expired on {expires} but is still {offer.status}; "
             "run `offerctl expire` or extend expires_on",
+            Severity.WARNING,
+        )
+    if start and offer.status in OPEN_STATUSES and start < ctx.as_of:
+        yield ctx.finding(
+            offer,
+            "start_date",
+            "S140",
+            f"start_date {start} has passed but the offer is still {offer.status}; "
+            "agree a new start date (`offerctl revise` once sent)",
             Severity.WARNING,
         )
     verbal = _date(offer.get("verbal.date"))
@@ -195,5 +208,20 @@ def reference_checks(repo: Repo, policies: loader.Policies) -> Callable[[Offer],
     def run(offer: Offer) -> Iterable[Finding]:
         for offer_check in (check_org_references, check_people, check_dates):
             yield from offer_check(ctx, offer)
+
+    return run
+
+
+def draft_warnings(repo: Repo, policies: loader.Policies) -> Callable[[Offer], list[Finding]]:
+    """The warnings ``offerctl new`` shows for a draft before and after writing it: a draft
+    the policy cannot carry through (P240 no band, P241 nobody to approve) and a currency
+    other than the country's (S118)."""
+    from offerctl.checks.approvals import check_submittable
+
+    ctx = Context(repo, policies, [])
+
+    def run(offer: Offer) -> list[Finding]:
+        found = [f for f in check_money(ctx, offer) if f.severity == Severity.WARNING]
+        return found + list(check_submittable(ctx, offer))
 
     return run

@@ -20,6 +20,7 @@ OFFER_CHECKS: list[OfferCheck] = [
     offer.check_dates,
     offer.check_status_history,
     approvals.check_band,
+    approvals.check_submittable,
     approvals.check_approvals,
     trust.check_signatures,
     trust.check_pending_approvals,

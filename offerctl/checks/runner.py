@@ -240,83 +240,18 @@ def run(
     with contextlib.ExitStack() as stack:
         if policy_ref is not None:
             repo = stack.enter_context(selection.policy_snapshot(repo, policy_ref))
-        since: str | None = None
-        if paths and selection.governs_every_offer(repo, paths):
-            paths = ()  # a policy, template or offerctl.yaml among the paths: every offer
-        complete = not paths  # every offer of the repository is checked
-        if changed_since is None:
-            rels = loader.offer_files(repo, paths)
-        else:
-            changed = selection.changed_offers(repo, changed_since)
-            since = changed.base
-            if changed.everything:
-                rels = loader.offer_files(repo, paths)
-            else:  # never list (or load) the offers that did not change
-                complete = False
-                rels = changed.offer_files(repo)
-                if paths:
-                    wanted = set(loader.offer_files(repo, paths))
-                    rels = [r for r in rels if r in wanted]
-        findings: list[Finding] = list(repo.config_findings)
+        chosen = _select(repo, paths, changed_since)
         policies = loader.load_policies(repo)
-        findings.extend(policies.findings)
+        findings: list[Finding] = [*repo.config_findings, *policies.findings]
         if policy_ref is not None:
-            from offerctl.store import git
-
-            owners = [str(e) for e in policies.approvers.get("policy_owners") or []]
-            changed_paths = git.changed_since(repo.root, policy_ref)
-            findings.extend(trust.policy_changes(repo, changed_paths, policy_ref, owners))
+            findings.extend(_policy_changes(repo, policies, policy_ref))
         ctx = Context(repo, policies, [], as_of)
-
-        store: CheckCache | None = None
-        ids: dict[str, str] = {}
-        if cache and rels:
-            from offerctl.core.errors import GitError
-            from offerctl.store import git
-
-            try:
-                store = _open_cache(repo, as_of)
-                ids = git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {}
-            except GitError:
-                store, ids = None, {}
-        results: dict[str, FileResult] = {}
-        todo: list[str] = []
-        for rel in rels:
-            hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
-            if hit is not None:
-                results[rel] = hit
-            else:
-                todo.append(rel)
-        # The policy findings (P2xx) are a pure function of the fingerprint: a run with
-        # nothing to recompute takes them from the cache and never compiles the CEL rules.
-        cached_policy = store.get_repo(POLICY_FINDINGS) if store is not None else None
-        if todo or cached_policy is None:
-            from offerctl.policy.load import load_policy_set
-
-            policy_set, policy_findings = load_policy_set(repo, policies)
-            ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
-            findings.extend(policy_findings)
-            if store is not None and cached_policy is None:
-                store.put_repo(POLICY_FINDINGS, policy_findings)
-        else:
-            findings.extend(cached_policy)
-        computed = _check_files(ctx, todo, jobs)
-        results.update(computed)
-        if store is not None:
-            for rel, result in computed.items():
-                if rel in ids:
-                    store.put(rel, ids[rel], result)
-            if complete:
-                store.prune(rels)
-
-        offers: list[Offer] = []
-        for rel in rels:
-            result = results[rel]
-            findings.extend(result.findings)
-            if result.summary is not None:
-                offers.append(Offer(rel, result.summary))
-        ctx.offers = offers
-        encrypted = [rel for rel in rels if (results[rel].summary or {}).get("encrypted")]
+        store, ids = _open_store(repo, as_of, chosen.rels) if cache and chosen.rels else (None, {})
+        files = _check_offer_files(ctx, chosen, store, ids, jobs)
+        findings.extend(files.findings)
+        ctx.offers = list(files.offers)
+        # Checks that read encrypted values run here, with the user's keys, never cached.
+        encrypted = [o.path for o in files.offers if o.data.get("encrypted")]
         if encrypted:
             findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
         for repo_check in REPO_CHECKS:
@@ -324,10 +259,114 @@ def run(
         if store is not None:
             store.save()
         if verify_history:
-            findings.extend(trust.verify_history(repo, offers, since=since))
-        findings.extend(trust.copied_approvals(repo, offers, everything_loaded=complete))
+            findings.extend(trust.verify_history(repo, ctx.offers, since=chosen.since))
+        findings.extend(trust.copied_approvals(repo, ctx.offers, everything_loaded=chosen.complete))
     unique = sorted(set(findings), key=_order)
-    return CheckResult(len(rels), tuple(unique), cached=len(rels) - len(todo))
+    return CheckResult(len(chosen.rels), tuple(unique), cached=files.cached)
+
+
+@dataclass(frozen=True)
+class _Selection:
+    """The offer files one run checks."""
+
+    rels: list[str]
+    complete: bool
+    """Every offer of the repository is checked (the cache may forget the others)."""
+    since: str | None
+    """With ``--changed-since``: the base commit the history checks start from."""
+
+
+def _select(repo: Repo, paths: Sequence[Path], changed_since: str | None) -> _Selection:
+    """The given files (every offer when a policy, template or ``offerctl.yaml`` is among
+    them, since they govern all offers), narrowed to the offers changed since a ref."""
+    if paths and selection.governs_every_offer(repo, paths):
+        paths = ()
+    if changed_since is None:
+        return _Selection(loader.offer_files(repo, paths), not paths, None)
+    changed = selection.changed_offers(repo, changed_since)
+    if changed.everything:
+        return _Selection(loader.offer_files(repo, paths), not paths, changed.base)
+    rels = changed.offer_files(repo)  # never list (or load) the offers that did not change
+    if paths:
+        wanted = set(loader.offer_files(repo, paths))
+        rels = [r for r in rels if r in wanted]
+    return _Selection(rels, False, changed.base)
+
+
+def _policy_changes(repo: Repo, policies: loader.Policies, policy_ref: str) -> list[Finding]:
+    """G555: policy files changed since ``policy_ref``, and by whom."""
+    from offerctl.store import git
+
+    owners = [str(e) for e in policies.approvers.get("policy_owners") or []]
+    return list(trust.policy_changes(repo, git.changed_since(repo.root, policy_ref), policy_ref, owners))
+
+
+def _open_store(repo: Repo, as_of: dt.date, rels: Sequence[str]) -> tuple[CheckCache | None, dict[str, str]]:
+    """The check cache and the content id of every file to check (no cache when git
+    cannot say)."""
+    from offerctl.core.errors import GitError
+    from offerctl.store import git
+
+    try:
+        store = _open_cache(repo, as_of)
+        return store, (git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {})
+    except GitError:
+        return None, {}
+
+
+@dataclass(frozen=True)
+class _Files:
+    findings: list[Finding]
+    offers: list[Offer]
+    """One summary ``Offer`` per readable file (``SUMMARY_FIELDS`` only)."""
+    cached: int
+
+
+def _check_offer_files(
+    ctx: Context, chosen: _Selection, store: CheckCache | None, ids: Mapping[str, str], jobs: int | None
+) -> _Files:
+    """Every chosen file's findings and summary: from the cache by content id, the others
+    computed (in parallel above ``PARALLEL_MIN_FILES``) and stored; plus the policy's own
+    findings (compiled only when some file needs checking or they are not cached)."""
+    results: dict[str, FileResult] = {}
+    todo: list[str] = []
+    for rel in chosen.rels:
+        hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
+        if hit is not None:
+            results[rel] = hit
+        else:
+            todo.append(rel)
+    findings = _policy_set_findings(ctx, store, compile_rules=bool(todo))
+    computed = _check_files(ctx, todo, jobs)
+    results.update(computed)
+    if store is not None:
+        for rel, result in computed.items():
+            if rel in ids:
+                store.put(rel, ids[rel], result)
+        if chosen.complete:
+            store.prune(chosen.rels)
+    offers: list[Offer] = []
+    for rel in chosen.rels:
+        result = results[rel]
+        findings.extend(result.findings)
+        if result.summary is not None:
+            offers.append(Offer(rel, result.summary))
+    return _Files(findings, offers, len(chosen.rels) - len(todo))
+
+
+def _policy_set_findings(ctx: Context, store: CheckCache | None, *, compile_rules: bool) -> list[Finding]:
+    """The routing policy's findings (P2xx), a pure function of the fingerprint: a run with
+    nothing to recompute takes them from the cache and never compiles the CEL rules."""
+    cached = store.get_repo(POLICY_FINDINGS) if store is not None else None
+    if not compile_rules and cached is not None:
+        return list(cached)
+    from offerctl.policy.load import load_policy_set
+
+    policy_set, found = load_policy_set(ctx.repo, ctx.policies)
+    ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
+    if store is not None and cached is None:
+        store.put_repo(POLICY_FINDINGS, found)
+    return list(found)
 
 
 def _order(f: Finding) -> tuple[str, int, str, str, str, str]:

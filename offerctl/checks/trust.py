@@ -17,7 +17,6 @@ Everything here returns values (findings, paths); nothing prints or exits.
 from __future__ import annotations
 
 import dataclasses
-import json
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,7 +63,7 @@ def _key(item: Any) -> str:
     matter; any change of a value does). The values a revision event records
     (``changes[].old/new``) are left out: on a confidential offer they are ciphertexts that
     ``rekey`` encrypts and re-encrypts without changing what they say (docs/privacy.md)."""
-    return json.dumps(to_jsonable(_masked(item)), sort_keys=True, ensure_ascii=False)
+    return yamlio.line_key(_masked(item))
 
 
 def _masked(item: Any) -> Any:
@@ -139,7 +138,9 @@ class _FileAudit:
 
     def _current_keys(self) -> dict[str, list[str]]:
         if self._current is None:
-            self._current = {kind: [_key(i) for i in (self.current.get(kind) or [])] for kind in APPEND_ONLY}
+            self._current = {
+                kind: [_key(i) for i in (self.current.get(kind) or [])] for kind in APPEND_ONLY
+            }
         return self._current
 
     def line(self, kind: str, item_key: str | None) -> int | None:

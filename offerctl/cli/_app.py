@@ -10,7 +10,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
@@ -191,9 +191,8 @@ def echo(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
-def fail(message: str, hint: str | None = None, code: int = 2) -> NoReturn:
-    console = stderr_console()
-    console.print(f"[bold red]error:[/] {message}", markup=True)
-    if hint:
-        console.print(f"  [dim]hint:[/] {hint}", markup=True)
-    raise typer.Exit(code)
+def echo_pushed(pushed: Any) -> None:
+    """The text line of every mutating command's ``--push`` (a ``sync.Pushed``, or None)."""
+    if pushed is not None:
+        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
+        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")

@@ -15,7 +15,31 @@ def _people(people: Sequence[str]) -> str:
 def waiting_lines(waiting: Iterable[Any]) -> list[str]:
     lines = []
     for w in waiting:
-        lines.append(f"waiting on {w.role} ({_people(w.people)}) for rule {w.rule_id} [stage {w.stage}]")
+        again = " to re-approve" if w.stale else ""
+        who = f"{w.role} ({_people(w.people)}){again}"
+        lines.append(f"waiting on {who} for rule {w.rule_id} [stage {w.stage}]")
+        lines.extend(f"  stale: {detail}" for detail in w.stale)
+    return lines
+
+
+def edit_lines(result: Any) -> list[str]:
+    """What `offerctl edit` did: each field old → new, the status, stale approvals, who acts."""
+    lines = [f"edited {result.offer_id}:"]
+    for change in result.changes:
+        old, new = to_jsonable(change.get("old")), to_jsonable(change.get("new"))
+        lines.append(f"  {change['field']}: {'(absent)' if old is None else old} → {new}")
+    moved = f" (was {result.source})" if result.target != result.source else ""
+    lines.append(f"status: {result.target}{moved}")
+    for stale in result.stale:
+        lines.append(
+            f"now stale: {stale.role} approval by {stale.by} (rules {', '.join(stale.rules)}): "
+            f"{stale.detail or 'a covered field changed'} — they must approve again"
+        )
+    lines.extend(waiting_lines(result.waiting))
+    if result.commit:
+        lines.append(f"committed {result.commit[:12]} (author: {result.by})")
+    else:
+        lines.append("staged, not committed")
     return lines
 
 
@@ -88,7 +112,9 @@ def status_text(rows: Sequence[Any]) -> str:
             sla = f", SLA {w.sla_days}d" if w.sla_days is not None else ""
             mark = " !" if w.breached else ""
             esc = f", escalate to {w.escalation}" if w.breached and w.escalation else ""
-            out.append(f"    waiting on {w.role} ({_people(w.people)}) for {w.rule}{sla}{mark}{esc}")
+            again = " to re-approve" if w.stale else ""
+            out.append(f"    waiting on {w.role} ({_people(w.people)}){again} for {w.rule}{sla}{mark}{esc}")
+            out.extend(f"      stale: {detail}" for detail in w.stale)
         for b in getattr(row, "blockers", ()):
             if not row.waiting:
                 out.append(f"    blocked: {b}")
@@ -232,6 +258,11 @@ def ago(stamp: str | None, today: Any) -> str:
     return f"{when} ({local.date().isoformat()})"
 
 
+def _changed(detail: str) -> str:
+    """``who: what changed`` → ``what changed`` (the reader is who)."""
+    return detail.partition(": ")[2] or detail
+
+
 def inbox_text(me: str, rows: Sequence[Any], offers: Mapping[str, Any], today: Any) -> str:
     """``offerctl inbox``: per offer, the candidate, role and pay, then what is asked of
     ``me`` and since when."""
@@ -258,6 +289,8 @@ def inbox_text(me: str, rows: Sequence[Any], offers: Mapping[str, Any], today: A
         for w in row.waiting:
             sla = f"; SLA {w.sla_days} business day{'' if w.sla_days == 1 else 's'}" if w.sla_days else ""
             late = " — overdue" if w.breached else ""
-            out.append(f"    approve as {w.role} (rule {w.rule}){sla}{late}")
+            verb = "approve again" if w.stale else "approve"
+            out.append(f"    {verb} as {w.role} (rule {w.rule}){sla}{late}")
+            out.extend(f"      your approval went stale: {_changed(detail)}" for detail in w.stale)
         out.append(f"    offerctl show {row.offer_id}  ·  offerctl approve {row.offer_id}")
     return "\n".join(out)

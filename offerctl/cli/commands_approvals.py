@@ -18,6 +18,7 @@ from offerctl.cli._app import (
     RetriesOption,
     app,
     echo,
+    echo_pushed,
 )
 
 OfferId = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
@@ -173,37 +174,21 @@ def approve(
     With --push, two approvers approving at the same moment from two clones both land: the
     approval is decided again on the latest remote version and pushed, retried on rejection.
     """
-    from offerctl.core.errors import UsageError
     from offerctl.lifecycle import approval_flow
-    from offerctl.store import git
     from offerctl.store.repo import open_repo
 
-    if push and no_commit:
-        raise UsageError("--push needs a commit; drop --no-commit")
-    target = open_repo(repo)
-    actor = git.identity(target.root)
-
-    def attempt() -> approval_flow.ActionResult:
-        return approval_flow.approve(
-            target, offer_id, actor, role=role, comment=comment, sign_key=sign_key, commit=not no_commit
-        )
-
-    pushed = None
-    if push:
-        from offerctl.lifecycle import sync
-
-        result, pushed = sync.run_and_push(target, attempt, retries=push_retries)
-    else:
-        result = attempt()
+    result = approval_flow.approve(
+        open_repo(repo),
+        offer_id,
+        role=role,
+        comment=comment,
+        sign_key=sign_key,
+        commit=not no_commit,
+        push=push,
+        retries=push_retries,
+    )
     if format == Format.json:
-        payload = result.as_json()
-        if pushed is not None:
-            payload["pushed"] = {
-                "remote": pushed.remote,
-                "branch": pushed.branch,
-                "attempts": pushed.attempts,
-            }
-        _json(payload)
+        _json(result.as_json())
         return
     behalf = f" on behalf of {result.on_behalf_of}" if result.on_behalf_of else ""
     signed = " (signed)" if result.signed else ""
@@ -215,9 +200,7 @@ def approve(
         echo(line)
     if result.commit:
         echo(f"committed {result.commit[:12]} (author: {result.by})")
-    if pushed is not None:
-        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
-        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")
+    echo_pushed(result.pushed)
 
 
 @app.command()
@@ -226,16 +209,16 @@ def reject(
     comment: Annotated[str, typer.Option("--comment", help="Why the offer goes back (required).")],
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
     format: FormatOption = Format.text,
 ) -> None:
     """Send an offer back to draft with the reason; approvals must then be given afresh."""
     from offerctl.lifecycle import approval_flow
-    from offerctl.store import git
     from offerctl.store.repo import open_repo
 
-    target = open_repo(repo)
     result = approval_flow.reject(
-        target, offer_id, git.identity(target.root), comment=comment, commit=not no_commit
+        open_repo(repo), offer_id, comment=comment, commit=not no_commit, push=push, retries=push_retries
     )
     if format == Format.json:
         _json(result.as_json())
@@ -243,6 +226,7 @@ def reject(
     echo(f"rejected {result.offer_id} as {result.role}; status: draft")
     if result.commit:
         echo(f"committed {result.commit[:12]} (author: {result.by})")
+    echo_pushed(result.pushed)
 
 
 @app.command()
@@ -250,15 +234,17 @@ def submit(
     offer_id: OfferId,
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
     format: FormatOption = Format.text,
 ) -> None:
     """Submit a draft for approval (draft → pending_approval) and say who acts first."""
     from offerctl.lifecycle import approval_flow
-    from offerctl.store import git
     from offerctl.store.repo import open_repo
 
-    target = open_repo(repo)
-    result = approval_flow.submit(target, offer_id, git.identity(target.root), commit=not no_commit)
+    result = approval_flow.submit(
+        open_repo(repo), offer_id, commit=not no_commit, push=push, retries=push_retries
+    )
     if format == Format.json:
         _json(result.as_json())
         return
@@ -269,6 +255,7 @@ def submit(
         echo(line)
     if result.commit:
         echo(f"committed {result.commit[:12]} (author: {result.by})")
+    echo_pushed(result.pushed)
 
 
 @app.command()

@@ -103,6 +103,15 @@ def check(
     else:
         echo(reporters.text(result.findings, result.checked))
         _say_pinned_date()
+        if not verify_history:
+            sys.stdout.flush()
+            from offerctl.cli._app import stderr_console
+
+            stderr_console().print(
+                "note: git history NOT verified; CI=true or --verify-history verifies it",
+                highlight=False,
+                markup=False,
+            )
     raise typer.Exit(0 if result.ok else 1)
 
 

@@ -20,13 +20,14 @@ from offerctl.cli._app import (
     RetriesOption,
     app,
     echo,
+    echo_pushed,
     stderr_console,
 )
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
 
 
-def _report(outcome: Any, format: Format) -> None:
+def _report(outcome: Any, format: Format, extra: dict[str, Any] | None = None) -> None:
     from offerctl.checks.reporters import as_json
 
     applied = outcome.applied
@@ -35,10 +36,10 @@ def _report(outcome: Any, format: Format) -> None:
         payload: dict[str, Any] = {
             "changed": [
                 {
-                    "offer": a.plan.offer_id,
-                    "action": a.plan.action,
-                    "from": str(a.plan.source),
-                    "to": str(a.plan.target),
+                    "offer": a.change.offer_id,
+                    "action": a.change.action,
+                    "from": str(a.change.source),
+                    "to": str(a.change.target),
                     "path": a.path,
                     "commit": a.commit,
                 }
@@ -48,21 +49,16 @@ def _report(outcome: Any, format: Format) -> None:
         if outcome.as_of:
             payload["as_of"] = outcome.as_of
         if pushed is not None:
-            payload["pushed"] = {
-                "remote": pushed.remote,
-                "branch": pushed.branch,
-                "attempts": pushed.attempts,
-            }
+            payload["pushed"] = pushed.as_json()
+        payload.update(extra or {})
         echo(as_json(payload))
         return
     for a in applied:
         where = f"committed {a.commit[:12]}" if a.commit else "staged, not committed"
-        echo(f"{a.plan.offer_id}: {a.plan.source} → {a.plan.target} ({a.plan.action}; {where})")
+        echo(f"{a.change.offer_id}: {a.change.source} → {a.change.target} ({a.change.action}; {where})")
     if outcome.as_of is not None and not applied:
         echo(f"nothing to expire as of {outcome.as_of}")
-    if pushed is not None:
-        tries = "" if pushed.attempts == 1 else f" after {pushed.attempts} attempts"
-        echo(f"pushed to {pushed.remote}/{pushed.branch}{tries}")
+    echo_pushed(pushed)
 
 
 def _open(repo: Path | None) -> Any:
@@ -108,18 +104,40 @@ def revise(
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """Change terms of a sent offer: records each field's old and new value; status → negotiating."""
-    from offerctl.lifecycle import intake, transitions
+    """Change terms of a sent offer: records each field's old and new value; status → negotiating.
 
-    _transition(
-        repo,
+    Then says who must approve again and why: each approval a changed field made stale,
+    and each rule the new terms trigger."""
+    from offerctl.lifecycle import approval_flow, intake, transitions
+
+    target = _open(repo)
+    outcome = transitions.transition(
+        target,
         offer_id,
-        lambda _: transitions.decide_revise(intake.parse_assignments(set_), reason),
-        no_commit=no_commit,
+        transitions.decide_revise(intake.parse_assignments(set_), reason),
+        commit=not no_commit,
         push=push,
-        push_retries=push_retries,
-        format=format,
+        retries=push_retries,
     )
+    needed = approval_flow.approvals_needed(target, outcome.applied[0].change.offer_id)
+    _report(outcome, format, {"approvals_needed": [n.as_json() for n in needed]})
+    if format == Format.json:
+        return
+    if not needed:
+        echo("every approval still holds: the revised terms can be sent (offerctl send)")
+        return
+    echo("before it can be sent again:")
+    for n in needed:
+        when = "" if n.open else f" (stage {n.stage}, once the earlier stages are done)"
+        people = ", ".join(n.people) or "nobody"
+        if n.stale:
+            echo(f"  {n.role} ({people}) must re-approve — rule {n.rule}{when}")
+            for detail in n.stale:
+                echo(f"    stale: {detail}")
+        else:
+            echo(f"  {n.role} ({people}) must approve — rule {n.rule} now applies{when}: {n.why}")
+    offer = outcome.applied[0].change.offer_id
+    echo(f"they run: offerctl approve {offer}  (offerctl inbox lists it for them)")
 
 
 @app.command()
@@ -438,6 +456,8 @@ def send(
         if result.outcome is not None:
             applied = result.outcome.applied[0]
             payload["commit"] = applied.commit
+            if result.outcome.pushed is not None:
+                payload["pushed"] = result.outcome.pushed.as_json()
         echo(as_json(payload))
         return
     for path in result.written:

@@ -13,9 +13,12 @@ from offerctl.cli._app import (
     FormatOption,
     NoCommitOption,
     NoInputOption,
+    PushOption,
     RepoOption,
+    RetriesOption,
     app,
     echo,
+    echo_pushed,
     interactive,
     print_trimmed,
     stderr_console,
@@ -37,8 +40,23 @@ def init(
             "only the workflow is written.",
         ),
     ] = None,
+    ci_install: Annotated[
+        str | None,
+        typer.Option(
+            "--ci-install",
+            metavar="SPEC",
+            help="The pip requirement the workflow installs (default: the source this offerctl "
+            "came from, or its released version), e.g. 'offerctl @ git+https://host/offerctl@v1.2'.",
+        ),
+    ] = None,
 ) -> None:
-    """Create a new offer repository: git, offerctl.yaml, starter policies and templates."""
+    """Create a new offer repository: git, offerctl.yaml, starter policies and templates.
+
+    Adds you (your git identity) to policies/approvers.yaml as a recruiter. For CI, run
+    `offerctl init --ci github` in the repository (a workflow running `offerctl check` on
+    every pull request); for checks before each commit, add offerctl's pre-commit hook
+    (id offerctl-check) to .pre-commit-config.yaml — docs/ci.md shows both.
+    """
     from offerctl.core.errors import UsageError
     from offerctl.setup.ci import PROVIDERS, add_workflow
     from offerctl.setup.scaffold import init_repo
@@ -46,15 +64,19 @@ def init(
 
     if ci is not None and ci not in PROVIDERS:
         raise UsageError(f"--ci {ci}: unknown CI provider", hint=f"choose one of: {', '.join(PROVIDERS)}")
+    if ci_install is not None and ci is None:
+        raise UsageError("--ci-install goes with --ci", hint="offerctl init --ci github --ci-install SPEC")
     if ci is not None and (directory / CONFIG_NAME).is_file():
-        added = add_workflow(directory.resolve(), ci, commit=not no_commit)
+        added = add_workflow(directory.resolve(), ci, commit=not no_commit, install=ci_install)
         done = f"committed {added.commit[:12]}" if added.commit else "staged"
         stderr_console().print(f"wrote {added.path} ({done})")
+        _say_workflow(added)
         return
     result = init_repo(directory, commit=not no_commit)
     if ci is not None:
-        added = add_workflow(result.root, ci, commit=result.commit is not None)
+        added = add_workflow(result.root, ci, commit=result.commit is not None, install=ci_install)
         stderr_console().print(f"wrote {added.path}")
+        _say_workflow(added)
     console = stderr_console()
     if result.git_initialised:
         console.print(f"initialised a git repository in {result.root}")
@@ -63,7 +85,40 @@ def init(
         console.print(f"committed {result.commit[:12]}")
     else:
         console.print("files are staged; commit them when ready")
-    console.print("next: edit offerctl.yaml and policies/, then `offerctl new`")
+    if result.person:
+        console.print(
+            f"added you ({result.person}) to policies/approvers.yaml as a person with the role "
+            f"{', '.join(result.roles)}, so you can be an offer's recruiter",
+            markup=False,
+            soft_wrap=False,
+        )
+    else:
+        console.print(
+            "[yellow]note:[/] git has no user.email here, so nobody was added to "
+            "policies/approvers.yaml. Before `offerctl new`, run\n"
+            "  git config user.email you@example.com && git config user.name 'Your Name'\n"
+            "and add yourself under people: ({email: you@example.com, name: Your Name}) "
+            "and roles: recruiter: people: in policies/approvers.yaml",
+            soft_wrap=False,
+        )
+    console.print(
+        "next: `offerctl new` (your colleagues, pay bands and approval rules go in policies/ "
+        "when you are ready; `offerctl check` validates them)",
+        markup=False,
+        soft_wrap=False,
+    )
+
+
+def _say_workflow(added: Any) -> None:
+    console = stderr_console()
+    branch = f"pushes to {added.branch}" if added.branch else "pushes to any branch"
+    console.print(
+        f"it checks every pull request and {branch}; CI installs: {added.install.requirement}",
+        markup=False,
+        soft_wrap=False,
+    )
+    if added.install.warning:
+        console.print(f"warning: {added.install.warning}", style="yellow", markup=False, soft_wrap=False)
 
 
 @app.command()
@@ -90,8 +145,13 @@ def new(
     no_commit: NoCommitOption = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """Create an offer: validate the intake, prompt for what is missing, write and commit it."""
-    from offerctl.checks.offer import reference_checks
+    """Create an offer: validate the intake, prompt for what is missing, write and commit it.
+
+    On a terminal, each missing field is asked for (choices as a numbered menu, defaults in
+    [brackets], `<` goes back, Ctrl-D aborts) and a summary is confirmed before writing.
+    """
+    from offerctl.checks.offer import draft_warnings, reference_checks
+    from offerctl.core.errors import GitError, UsageError
     from offerctl.lifecycle import intake, offers
     from offerctl.store import git, loader
     from offerctl.store.repo import open_repo
@@ -105,27 +165,45 @@ def new(
     values = intake.parse_assignments(set_ or [])
     try:
         user_email: str | None = git.identity(target.root).email
-    except Exception:
+    except GitError:  # no identity yet: the intake asks for the recruiter
         user_email = None
     checks = reference_checks(target, policies)
-    draft = offers.assemble(target, policies, base, values, user_email=user_email, reference_checks=checks)
-    if not draft.ok and interactive(no_input):
-        draft = _prompt_until_valid(target, policies, base, values, user_email, draft)
-    if not draft.ok:
-        console = stderr_console()
-        console.print(
-            f"[bold red]error:[/] the intake has {len(draft.problems)} problem(s); nothing was written"
+
+    def assemble(answers: dict[str, Any]) -> Any:
+        return offers.assemble(
+            target, policies, base, answers, user_email=user_email, reference_checks=checks
         )
-        for problem in draft.problems:
-            console.print(f"  - {problem.message}", markup=False)
-        console.print("  [dim]hint:[/] add them with --set path=value or in the --from file")
-        raise typer.Exit(2)
+
+    warn = draft_warnings(target, policies)
+
+    def warnings(draft: Any) -> list[str]:
+        return [f.message for f in warn(offers.preview(target, draft))]
+
+    draft = assemble(values)
+    if interactive(no_input) and not draft.ok:
+        from offerctl.cli.intake_prompts import prompt_intake
+
+        draft = prompt_intake(target, policies, base, values, user_email, draft, assemble, warnings)
+    if not draft.ok:
+        count = len(draft.problems)
+        raise UsageError(
+            f"the intake has {count} problem{'' if count == 1 else 's'}; nothing was written",
+            details=tuple(p.message for p in draft.problems),
+            hint="add them with --set path=value or in the --from file"
+            + ("" if interactive(no_input) else ", or run `offerctl new` on a terminal to be asked"),
+        )
     actor = git.identity(target.root)
     created = offers.create(target, policies, draft, actor=actor, commit=not no_commit)
+    later = warn(loader.load_offer(target, created.offer_id))
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 
-        payload: dict[str, Any] = {"id": created.offer_id, "path": created.path, "commit": created.commit}
+        payload: dict[str, Any] = {
+            "id": created.offer_id,
+            "path": created.path,
+            "commit": created.commit,
+            "warnings": [f.as_json() for f in later],
+        }
         if imported is not None:
             payload["import"] = imported.as_json()
         echo(as_json(payload))
@@ -133,7 +211,12 @@ def new(
     echo(f"created {created.path}")
     if created.commit:
         echo(f"committed {created.commit[:12]} (author: recruiter)")
-    echo(f"next: offerctl route {created.offer_id}")
+    console = stderr_console()
+    for finding in later:
+        text = f"warning: {finding.code} {finding.message}"
+        console.print(text, style="yellow", markup=False, highlight=False, soft_wrap=False)
+    echo(f"next: offerctl submit {created.offer_id}")
+
 
 
 def _ats_import(target: Any, from_file: Path | None, ats: str | None) -> Any:
@@ -176,50 +259,53 @@ def _print_import(imported: Any) -> None:
         console.print(f"  {imported.ignored} field(s) ignored by the mapping", markup=False)
 
 
-def _prompt_until_valid(
-    target: Any,
-    policies: Any,
-    base: dict[str, Any],
-    values: dict[str, Any],
-    user_email: str | None,
-    draft: Any,
-) -> Any:
-    from offerctl.checks.offer import reference_checks
-    from offerctl.core.model import get_path
-    from offerctl.lifecycle import intake, offers
+@app.command()
+def edit(
+    offer_id: Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")],
+    set_: Annotated[
+        list[str],
+        typer.Option("--set", help="Change one field: path=value (repeatable).", show_default=False),
+    ],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why (kept in the edited event and the commit).")
+    ] = None,
+    repo: RepoOption = None,
+    no_commit: NoCommitOption = False,
+    push: PushOption = False,
+    push_retries: RetriesOption = 5,
+    format: FormatOption = Format.text,
+) -> None:
+    """Change fields of an offer before it is sent (draft, pending or approved), validated like new.
 
-    answers = dict(values)
-    console = stderr_console()
-    console.print("New offer — answer each question (Ctrl-C to abort; nothing is written until the end).")
-    for _ in range(3):
-        bad = {p.field for p in draft.problems}
-        fields = [f for f in intake.INTAKE if f.path in bad or get_path(draft.data, f.path) in (None, "")]
-        if not fields:
-            break
-        for field in fields:
-            choices = offers.choices_for(target, policies, field.path)
-            for problem in draft.problems:
-                if problem.field == field.path:
-                    console.print(f"  [yellow]{problem.message}[/]", markup=True)
-            while True:
-                label = field.prompt + (f" [{'/'.join(choices)}]" if choices else "")
-                current = get_path(draft.data, field.path)
-                raw = typer.prompt(label, default=str(current) if current not in (None, "") else None)
-                value = intake.parse_assignments([f"{field.path}={raw}"])[field.path]
-                problem_text = intake.answer_problem(field.path, value)
-                if problem_text is None and choices and str(value) not in choices:
-                    problem_text = f"choose one of: {', '.join(choices)}"
-                if problem_text is None:
-                    answers[field.path] = value
-                    break
-                console.print(f"  [red]{problem_text}[/]", markup=True)
-        checks = reference_checks(target, policies)
-        draft = offers.assemble(
-            target, policies, base, answers, user_email=user_email, reference_checks=checks
-        )
-        if draft.ok:
-            break
-    return draft
+    On an offer past draft it lists the approvals the change makes stale; an approved offer
+    whose approvals no longer all hold goes back to pending_approval. After sending, use revise.
+    """
+    from offerctl.checks.offer import reference_checks
+    from offerctl.lifecycle import drafts, intake
+    from offerctl.store import loader
+    from offerctl.store.repo import open_repo
+
+    target = open_repo(repo)
+    result = drafts.edit(
+        target,
+        offer_id,
+        intake.parse_assignments(set_),
+        reason=reason,
+        reference_checks=reference_checks(target, loader.load_policies(target)),
+        commit=not no_commit,
+        push=push,
+        retries=push_retries,
+    )
+    if format == Format.json:
+        from offerctl.checks.reporters import as_json
+
+        echo(as_json(result.as_json()))
+        return
+    from offerctl.cli.approvals_views import edit_lines
+
+    for line in edit_lines(result):
+        echo(line)
+    echo_pushed(result.pushed)
 
 
 @app.command()

@@ -22,6 +22,7 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("new", "Create an offer (prompts for what is missing)"),
             ("show", "Show one offer: people, role, pay, approvals, events"),
             ("list", "List offers, one per line; filter and sort"),
+            ("edit", "Change an offer before it is sent; says who re-approves"),
             ("log", "One offer's timeline: changes, approvals, outcome"),
         ),
     ),
@@ -105,6 +106,13 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
     "new": (
         ("offerctl new", "answer the questions in a terminal"),
         ("offerctl new --from intake.yaml --set start_date=2027-01-11 --no-input", "from a file, no prompts"),
+    ),
+    "edit": (
+        ('offerctl edit OFF-2026-7K3QXM2B --set role.title="Staff Engineer"', "fix a draft's title"),
+        (
+            "offerctl edit OFF-2026-7K3QXM2B --set start_date=2027-02-01\n--reason 'later start'",
+            "a pending offer: lists stale approvals",
+        ),
     ),
     "show": (
         ("offerctl show OFF-2026-7K3QXM2B", "read it in the terminal"),

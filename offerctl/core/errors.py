@@ -7,6 +7,7 @@ The core raises these; only ``cli`` turns them into output and an exit code.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 EXIT_OK = 0
 EXIT_FINDINGS = 1
@@ -22,6 +23,25 @@ class OfferctlError(Exception):
     path: str | None = None
     line: int | None = None
     exit_code: int = EXIT_USAGE
+    details: tuple[str, ...] = ()
+    """Further lines (e.g. every problem of an intake), printed under the message."""
+
+    kind: ClassVar[str] = "error"
+    """The stable error code of ``--format json`` errors (``usage``, ``input``, ``refused``…)."""
+
+    def as_json(self) -> dict[str, Any]:
+        """The ``error`` object of a failed command under ``--format json`` (README "Exit codes")."""
+        out: dict[str, Any] = {
+            "code": self.kind,
+            "exit_code": self.exit_code,
+            "message": self.message,
+            "path": self.path,
+            "line": self.line,
+            "hint": self.hint,
+        }
+        if self.details:
+            out["details"] = list(self.details)
+        return out
 
     def __str__(self) -> str:
         where = ""
@@ -33,9 +53,13 @@ class OfferctlError(Exception):
 class UsageError(OfferctlError):
     """Bad arguments or unreadable input (exit 2)."""
 
+    kind: ClassVar[str] = "usage"
+
 
 class InputError(OfferctlError):
     """A file that cannot be read as an offerctl document (exit 2)."""
+
+    kind: ClassVar[str] = "input"
 
 
 @dataclass
@@ -44,6 +68,10 @@ class Refused(OfferctlError):
 
     exit_code: int = EXIT_FINDINGS
 
+    kind: ClassVar[str] = "refused"
+
 
 class GitError(OfferctlError):
     """git failed or the directory is not a usable git repository (exit 2)."""
+
+    kind: ClassVar[str] = "git"

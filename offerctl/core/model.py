@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
@@ -152,17 +152,23 @@ def get_path(data: Any, dotted: str, default: Any = None) -> Any:
     return node
 
 
-def set_path(data: dict[str, Any], dotted: str, value: Any) -> None:
-    """Set ``a.b.c`` in nested dicts, creating the dicts on the way."""
+def set_path(
+    data: dict[str, Any], dotted: str, value: Any, *, mapping: Callable[[], dict[str, Any]] = dict
+) -> Any:
+    """Set ``a.b.c`` in nested dicts, creating missing (or non-mapping) parents with
+    ``mapping()`` (``yamlio.set_in`` passes ruamel's ``CommentedMap``); returns the value it
+    replaced (None when there was none). The one dotted-path setter."""
     parts = dotted.split(".")
     node = data
     for part in parts[:-1]:
         child = node.get(part)
         if not isinstance(child, dict):
-            child = {}
+            child = mapping()
             node[part] = child
         node = child
+    old = node.get(parts[-1])
     node[parts[-1]] = value
+    return old
 
 
 def to_decimal(value: Any) -> Decimal | None:

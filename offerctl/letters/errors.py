@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, ClassVar
 
 from offerctl.core.errors import InputError
 from offerctl.core.model import Finding
@@ -13,6 +14,11 @@ class LetterError(InputError):
     """A template or letter problem (exit 2). ``code`` is the L4xx finding code."""
 
     code: str = "L412"
+
+    kind: ClassVar[str] = "letter"
+
+    def as_json(self) -> dict[str, Any]:
+        return {**super().as_json(), "finding": self.code}
 
     def finding(self, offer: str | None = None) -> Finding:
         return Finding(self.path or "letter_templates", self.line, self.code, self.message, offer=offer)

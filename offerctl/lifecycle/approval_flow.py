@@ -1,14 +1,17 @@
 """The approval commands' core: submit, approve, reject, status and inbox (returns values).
 
-Each mutating function decides first (pure: policy + offer + actor), then writes one change
-through ``OfferEdit`` — a refusal raises ``errors.Refused`` before anything is written.
+Each mutating command is a decide step (``decide_submit``, ``decide_approve``,
+``decide_reject``: policy + the offer as it is on disk + actor → an ``ApprovalChange``) run
+through ``change.apply``/``change.run`` — the path every change to an offer takes, with the
+one ``--no-commit``/``--push`` contract. A refusal raises ``errors.Refused`` before anything
+is written.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,8 @@ from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import now
 from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import OPEN_STATUSES, Offer, Status
+from offerctl.lifecycle import change, sync
+from offerctl.lifecycle.change import Actor
 from offerctl.policy.load import load_policy_set
 from offerctl.policy.routing import (
     PolicySet,
@@ -31,14 +36,17 @@ from offerctl.policy.routing import (
     snapshots,
 )
 from offerctl.store import git, loader
-from offerctl.store.edit import OfferEdit
 from offerctl.store.repo import Repo
+
+AWAITING_STATUSES = frozenset({Status.PENDING_APPROVAL, Status.APPROVED, Status.SENT, Status.NEGOTIATING})
+"""Statuses in which a missing or stale approval is someone's work (status, inbox, remind)."""
 
 # Policy findings that make routing untrustworthy: approvals are refused until they are fixed.
 BLOCKING_CODES = frozenset({"P202", "P203", "P204", "P205", "P206", "P209"})
 
 
-def _policy(repo: Repo) -> PolicySet:
+def approval_policy(repo: Repo) -> PolicySet:
+    """The routing policy, refused while it has problems that make routing untrustworthy."""
     policy, findings = load_policy_set(repo)
     blocking = [f for f in findings if f.code in BLOCKING_CODES or f.path == "policies/routing.yaml"]
     if blocking:
@@ -50,11 +58,6 @@ def _policy(repo: Repo) -> PolicySet:
             hint="fix the policy (`offerctl check` lists every problem); nothing was written",
         )
     return policy
-
-
-def _stamp() -> tuple[str, dt.date]:
-    moment = now().replace(microsecond=0)
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ"), moment.date()
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,10 @@ class ActionResult:
     signed: bool = False
     commit: str | None = None
     waiting: tuple[Waiting, ...] = ()
+    pushed: sync.Pushed | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "offer": self.offer_id,
             "action": self.action,
             "by": self.by,
@@ -85,6 +89,69 @@ class ActionResult:
             "commit": self.commit,
             "waiting": [waiting_json(w) for w in self.waiting],
         }
+        if self.pushed is not None:
+            payload["pushed"] = self.pushed.as_json()
+        return payload
+
+
+@dataclass(frozen=True)
+class ApprovalChange:
+    """What submit, approve or reject decided (a ``change.Change``) and what to report."""
+
+    offer_id: str
+    action: str
+    subject: str
+    by: str
+    at: str
+    status: str
+    sets: tuple[tuple[str, Any], ...] = ()
+    appends: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+    trailers: Mapping[str, str] = field(default_factory=dict)
+    body: str = ""
+    readers: Mapping[str, list[str]] = field(default_factory=dict)
+    role: str | None = None
+    rules: tuple[str, ...] = ()
+    on_behalf_of: str | None = None
+    signed: bool = False
+    waiting: tuple[Waiting, ...] = ()
+
+    def result(self, commit: str | None, pushed: sync.Pushed | None = None) -> ActionResult:
+        return ActionResult(
+            self.offer_id,
+            self.action,
+            self.by,
+            self.at,
+            self.status,
+            self.role,
+            self.rules,
+            self.on_behalf_of,
+            self.signed,
+            commit,
+            self.waiting,
+            pushed,
+        )
+
+
+def _run(
+    repo: Repo,
+    offer_id: str,
+    decide: Callable[[PolicySet], change.Decide[ApprovalChange]],
+    *,
+    actor: git.Identity | None,
+    commit: bool,
+    push: bool,
+    retries: int | None,
+) -> ActionResult:
+    """Load the policy (refusing while it has blocking problems), then run the decision
+    through the one change path; with ``--push`` both happen again on the remote tip."""
+
+    def work(author: git.Identity, at: str, do_commit: bool) -> change.Applied[ApprovalChange]:
+        return change.apply(
+            repo, offer_id, decide(approval_policy(repo)), author=author, at=at, commit=do_commit
+        )
+
+    ran = change.run(repo, work, commit=commit, push=push, retries=retries, author=actor)
+    return ran.value.change.result(ran.value.commit, ran.pushed)
 
 
 def waiting_json(w: Waiting) -> dict[str, Any]:
@@ -95,6 +162,7 @@ def waiting_json(w: Waiting) -> dict[str, Any]:
         "people": list(w.people),
         "escalation": w.escalation,
         "since": w.since,
+        "stale": list(w.stale),
     }
 
 
@@ -154,30 +222,146 @@ CLOSED_FOR_APPROVAL = frozenset(
 def approve(
     repo: Repo,
     offer_id: str,
-    actor: git.Identity,
+    actor: git.Identity | None = None,
     *,
     role: str | None = None,
     comment: str | None = None,
     sign_key: Path | None = None,
     commit: bool = True,
+    push: bool = False,
+    retries: int | None = None,
 ) -> ActionResult:
-    """Append one approval line for the actor (the git identity) and commit it as them."""
-    policy = _policy(repo)
-    offer = loader.load_offer(repo, offer_id)
+    """Append one approval line for the actor (default: the git identity) and commit it as them."""
+    return _run(
+        repo,
+        offer_id,
+        lambda policy: decide_approve(repo, policy, role=role, comment=comment, sign_key=sign_key),
+        actor=actor,
+        commit=commit,
+        push=push,
+        retries=retries,
+    )
+
+
+def decide_approve(
+    repo: Repo,
+    policy: PolicySet,
+    *,
+    role: str | None = None,
+    comment: str | None = None,
+    sign_key: Path | None = None,
+) -> change.Decide[ApprovalChange]:
+    """approve's decide step: which open requirements the actor fills, the approval line
+    (digest over the covered fields, signature) and whether the offer is now approved."""
+
+    def decide(offer: Offer, actor: Actor) -> ApprovalChange:
+        _approvable(policy, offer, actor)
+        who, day = actor.email.lower(), actor.day
+        result = route(repo, policy, offer, as_of=day)
+        chosen_role, chosen = _chosen_requirements(policy, result, offer, who, day, role)
+        behalf = next((b for _, b in chosen if b), None)
+        rule_ids = tuple(r.rule_id for r, _ in chosen)
+        covers = sorted({c for r, _ in chosen for c in r.covers})
+        _require_readable(repo, offer, covers)
+        digest = binding.digest(offer.data, covers)
+        line: dict[str, Any] = {
+            "role": chosen_role,
+            "by": who,
+            "at": actor.at,
+            "digest": digest,
+            "rules": list(rule_ids),
+        }
+        if offer.extra.get("raw") is not None:  # confidential: also bind the ciphertexts
+            from offerctl.store.privacy import raw_of
+
+            line["sealed"] = binding.sealed_digest(raw_of(offer), covers)
+        if comment:
+            line["comment"] = comment
+        if behalf:
+            line["on_behalf_of"] = behalf
+        signed = _sign(repo, policy, offer, line, sign_key)
+        new_data = copy.deepcopy(dict(offer.data))
+        new_data["approvals"] = [*(new_data.get("approvals") or []), line]
+        after = route_data(policy, offer, new_data, as_of=day, snapshot=snapshots(repo, offer))
+        approved = after.complete and offer.status == Status.PENDING_APPROVAL
+        status = Status.APPROVED.value if approved else offer.status
+        return ApprovalChange(
+            offer.id,
+            "approve",
+            f"offer {offer.id}: approved as {chosen_role}" + (f" on behalf of {behalf}" if behalf else ""),
+            who,
+            actor.at,
+            str(status),
+            sets=(("status", status),) if approved else (),
+            appends=(("approvals", line),),
+            trailers={"Offer-Role": chosen_role},
+            body=comment or "",
+            role=chosen_role,
+            rules=rule_ids,
+            on_behalf_of=behalf,
+            signed=signed,
+            waiting=tuple(after.waiting()),
+        )
+
+    return decide
+
+
+def _require_readable(repo: Repo, offer: Offer, covers: Sequence[str]) -> None:
+    """An approver must see what they approve: refuse when none of their keys decrypts a
+    field the approval covers (or the offer's approval-digest key)."""
+    unopened = tuple(offer.extra.get("sealed") or ())
+    sealed = [p for p in unopened if any(p == c or p.startswith(c + ".") for c in covers)]
+    if not sealed and "privacy.digest_key" not in unopened:
+        return
+    from offerctl.store.privacy import raw_of, session
+
+    what = ", ".join(sorted({p.split(".")[0] for p in sealed})) or "the approval digest key"
+    raise Refused(
+        f"cannot approve {offer.id}: none of your keys decrypts what this approval covers ({what}); "
+        "an approver must see what they approve",
+        hint=f"readers: {session(repo).readers_text(raw_of(offer))}; if you should be one, add your "
+        "age_key or ssh-ed25519 ssh_key to policies/approvers.yaml and ask a reader to run "
+        "`offerctl rekey`",
+    )
+
+
+def approvers_of(result: RouteResult) -> dict[str, list[str]]:
+    """Everyone routing may ask to approve (email -> why): readers of a confidential offer,
+    because an approver sees what they approve."""
+    out: dict[str, list[str]] = {}
+    for outcome in result.rules:
+        if outcome.triggered:
+            for email in (*outcome.principals, *outcome.acting):
+                out.setdefault(email.lower(), []).append(f"approver: rule {outcome.rule_id} ({outcome.role})")
+    return out
+
+
+def _approvable(policy: PolicySet, offer: Offer, actor: Actor) -> None:
+    """Refuse approving a closed offer, a draft, or one's own offer as its recruiter."""
     if offer.status in CLOSED_FOR_APPROVAL:
         raise Refused(f"offer {offer.id} is {offer.status}: it is closed and takes no approvals")
     if offer.status == Status.DRAFT:
         raise Refused(
             f"offer {offer.id} is a draft", hint=f"the recruiter submits it first: offerctl submit {offer.id}"
         )
-    at, day = _stamp()
     who = actor.email.lower()
     if not policy.allow_recruiter and who == str(offer.get("recruiter", "")).lower():
         raise Refused(
             f"{who} is the recruiter of {offer.id} and may not approve it (separation of duties)",
             hint="ask the approvers `offerctl route` lists",
         )
-    result = route(repo, policy, offer, as_of=day)
+
+
+def _chosen_requirements(
+    policy: PolicySet,
+    result: RouteResult,
+    offer: Offer,
+    who: str,
+    day: dt.date,
+    role: str | None,
+) -> tuple[str, list[tuple[RuleOutcome, str | None]]]:
+    """The role the actor approves as and the open rules (with principal) it fills; refuses
+    when there is none, and asks which when the actor could approve in several roles."""
     fillable, reasons = _fillable(policy, result, offer.data, who, day)
     if role is not None:
         fillable = [(r, b) for r, b in fillable if r.role == role]
@@ -192,79 +376,33 @@ def approve(
             f"{who} may approve {offer.id} as {', '.join(roles)}; say which",
             hint=f"offerctl approve {offer.id} --role {roles[0]}",
         )
-    chosen = [(r, b) for r, b in fillable if r.role == roles[0]]
-    behalf = next((b for _, b in chosen if b), None)
-    rule_ids = tuple(r.rule_id for r, _ in chosen)
-    covers = sorted({c for r, _ in chosen for c in r.covers})
-    unopened = tuple(offer.extra.get("sealed") or ())
-    sealed = [p for p in unopened if any(p == c or p.startswith(c + ".") for c in covers)]
-    if sealed or "privacy.digest_key" in unopened:
-        from offerctl.store.privacy import raw_of, session
+    return roles[0], [(r, b) for r, b in fillable if r.role == roles[0]]
 
-        what = ", ".join(sorted({p.split(".")[0] for p in sealed})) or "the approval digest key"
-        raise Refused(
-            f"cannot approve {offer.id}: none of your keys decrypts what this approval covers ({what}); "
-            "an approver must see what they approve",
-            hint=f"readers: {session(repo).readers_text(raw_of(offer))}; if you should be one, add your "
-            "age_key or ssh-ed25519 ssh_key to policies/approvers.yaml and ask a reader to run "
-            "`offerctl rekey`",
-        )
-    digest = binding.digest(offer.data, covers)
-    line: dict[str, Any] = {"role": roles[0], "by": who, "at": at, "digest": digest, "rules": list(rule_ids)}
-    if offer.extra.get("raw") is not None:
-        from offerctl.store.privacy import raw_of
 
-        line["sealed"] = binding.sealed_digest(raw_of(offer), covers)
-    if comment:
-        line["comment"] = comment
-    if behalf:
-        line["on_behalf_of"] = behalf
-    signed = False
-    if sign_key is None and policy.signatures != "off":
-        sign_key = git_signing_key(repo)
-    if policy.signatures != "off" and sign_key is not None:
-        person = policy.approvers.person(who)
-        if person is None or not person.ssh_key:
+def _sign(repo: Repo, policy: PolicySet, offer: Offer, line: dict[str, Any], sign_key: Path | None) -> bool:
+    """Add ``sig`` to the approval line when the policy wants signatures and a key is at
+    hand (``--sign-key``, else git's SSH signing key); refuses when they are required and
+    there is none, or when the approver has no public key to verify it with."""
+    if policy.signatures == "off":
+        return False
+    key = sign_key if sign_key is not None else git_signing_key(repo)
+    if key is None:
+        if policy.signatures == "required":
             raise Refused(
-                f"{who} has no ssh_key in policies/approvers.yaml, so a signature could not be verified",
-                hint="add the public key under the person's ssh_key, or approve without --sign-key",
+                "the policy requires signed approvals",
+                hint="pass --sign-key PATH (or set OFFERCTL_SIGNING_KEY)",
             )
-        line["sig"] = binding.sign(binding.signing_payload(offer.id, roles[0], who, at, digest), sign_key)
-        signed = True
-    elif policy.signatures == "required":
+        return False
+    who = str(line["by"])
+    person = policy.approvers.person(who)
+    if person is None or not person.ssh_key:
         raise Refused(
-            "the policy requires signed approvals", hint="pass --sign-key PATH (or set OFFERCTL_SIGNING_KEY)"
+            f"{who} has no ssh_key in policies/approvers.yaml, so a signature could not be verified",
+            hint="add the public key under the person's ssh_key, or approve without --sign-key",
         )
-    new_data = copy.deepcopy(dict(offer.data))
-    new_data["approvals"] = [*(new_data.get("approvals") or []), line]
-    after = route_data(policy, offer, new_data, as_of=day, snapshot=snapshots(repo, offer))
-    status = offer.status
-    edit = OfferEdit.open(repo, offer.id)
-    edit.append("approvals", _line_for_yaml(line))
-    if after.complete and offer.status == Status.PENDING_APPROVAL:
-        status = Status.APPROVED.value
-        edit.set("status", status)
-    subject = f"offer {offer.id}: approved as {roles[0]}" + (f" on behalf of {behalf}" if behalf else "")
-    commit_id = edit.save(
-        subject,
-        author=actor,
-        body=comment or "",
-        trailers={"Offer-Id": offer.id, "Offer-Action": "approve", "Offer-Role": roles[0]},
-        commit=commit,
-    )
-    return ActionResult(
-        offer.id,
-        "approve",
-        who,
-        at,
-        str(status),
-        roles[0],
-        rule_ids,
-        behalf,
-        signed,
-        commit_id,
-        tuple(after.waiting()),
-    )
+    payload = binding.signing_payload(offer.id, str(line["role"]), who, str(line["at"]), str(line["digest"]))
+    line["sig"] = binding.sign(payload, key)
+    return True
 
 
 def git_signing_key(repo: Repo) -> Path | None:
@@ -279,116 +417,183 @@ def git_signing_key(repo: Repo) -> Path | None:
     return path if path.is_file() else None
 
 
-def _line_for_yaml(line: Mapping[str, Any]) -> dict[str, Any]:
-    """Lists inside an approval line stay inline (``rules: [a, b]``), one line per approval."""
-    from ruamel.yaml.comments import CommentedSeq
-
-    out = dict(line)
-    if "rules" in out:
-        seq = CommentedSeq(out["rules"])
-        seq.fa.set_flow_style()
-        out["rules"] = seq
-    return out
-
-
 def reject(
-    repo: Repo, offer_id: str, actor: git.Identity, *, comment: str, commit: bool = True
+    repo: Repo,
+    offer_id: str,
+    actor: git.Identity | None = None,
+    *,
+    comment: str,
+    commit: bool = True,
+    push: bool = False,
+    retries: int | None = None,
 ) -> ActionResult:
     """An approver sends the offer back to draft with the reason (event ``rejected``)."""
     if not comment or not comment.strip():
         raise UsageError("reject needs --comment: say why, so the recruiter can fix it")
-    policy = _policy(repo)
-    offer = loader.load_offer(repo, offer_id)
-    if offer.status not in (Status.PENDING_APPROVAL, Status.APPROVED):
-        raise Refused(
-            f"offer {offer.id} is {offer.status}; only offers awaiting approval "
-            "(or approved, not yet sent) can be rejected"
-        )
-    at, day = _stamp()
-    who = actor.email.lower()
-    result = route(repo, policy, offer, as_of=day)
-    mine = [
-        r
-        for r in result.rules
-        if r.triggered
-        and (who in r.principals or any(policy.approvers.delegate_of(p, day) == who for p in r.principals))
-    ]
-    if not mine:
-        raise Refused(
-            f"{who} is not an approver of {offer.id}", hint=f"waiting on: {_describe_waiting(result)}"
-        )
-    open_first = sorted(
-        mine, key=lambda r: (not r.open, result.stages.index(r.stage) if r.stage in result.stages else 0)
+    return _run(
+        repo,
+        offer_id,
+        lambda policy: decide_reject(repo, policy, comment),
+        actor=actor,
+        commit=commit,
+        push=push,
+        retries=retries,
     )
-    role = open_first[0].role
-    edit = OfferEdit.open(repo, offer.id)
-    edit.append(
-        "events",
-        {
+
+
+def decide_reject(repo: Repo, policy: PolicySet, comment: str) -> change.Decide[ApprovalChange]:
+    """reject's decide step: the actor must be an approver of a triggered rule; the role
+    recorded is theirs in the earliest open stage."""
+
+    def decide(offer: Offer, actor: Actor) -> ApprovalChange:
+        if offer.status not in (Status.PENDING_APPROVAL, Status.APPROVED):
+            raise Refused(
+                f"offer {offer.id} is {offer.status}; only offers awaiting approval "
+                "(or approved, not yet sent) can be rejected"
+            )
+        who, day = actor.email.lower(), actor.day
+        result = route(repo, policy, offer, as_of=day)
+        mine = [
+            r
+            for r in result.rules
+            if r.triggered
+            and (
+                who in r.principals or any(policy.approvers.delegate_of(p, day) == who for p in r.principals)
+            )
+        ]
+        if not mine:
+            raise Refused(
+                f"{who} is not an approver of {offer.id}", hint=f"waiting on: {_describe_waiting(result)}"
+            )
+        open_first = sorted(
+            mine, key=lambda r: (not r.open, result.stages.index(r.stage) if r.stage in result.stages else 0)
+        )
+        role = open_first[0].role
+        event = {
             "type": "rejected",
-            "at": at,
+            "at": actor.at,
             "by": who,
             "from": offer.status,
             "to": "draft",
             "role": role,
             "comment": comment,
-        },
-    )
-    edit.set("status", "draft")
-    commit_id = edit.save(
-        f"offer {offer.id}: sent back to draft by {role}",
-        author=actor,
-        body=comment,
-        trailers={"Offer-Id": offer.id, "Offer-Action": "reject", "Offer-Role": role},
-        commit=commit,
-    )
-    return ActionResult(offer.id, "reject", who, at, "draft", role, (), None, False, commit_id)
-
-
-def approvers_of(result: RouteResult) -> dict[str, list[str]]:
-    """Everyone routing may ask to approve (email -> why): readers of a confidential offer,
-    because an approver sees what they approve."""
-    out: dict[str, list[str]] = {}
-    for outcome in result.rules:
-        if outcome.triggered:
-            for email in (*outcome.principals, *outcome.acting):
-                out.setdefault(email.lower(), []).append(f"approver: rule {outcome.rule_id} ({outcome.role})")
-    return out
-
-
-def submit(repo: Repo, offer_id: str, actor: git.Identity, *, commit: bool = True) -> ActionResult:
-    """draft → pending_approval; returns who must act first (the first open stage)."""
-    policy = _policy(repo)
-    offer = loader.load_offer(repo, offer_id)
-    if offer.status != Status.DRAFT:
-        raise Refused(f"offer {offer.id} is {offer.status}; only a draft can be submitted")
-    match = policy.bands.lookup(offer)
-    if match.band is None and policy.bands.bands:
-        raise Refused(
-            f"offer {offer.id} has no pay band: {match.explanation}",
-            path=offer.path,
-            line=None,
-            hint="add the band to policies/bands.yaml or correct the offer's job family, level or location",
+        }
+        return ApprovalChange(
+            offer.id,
+            "reject",
+            f"offer {offer.id}: sent back to draft by {role}",
+            who,
+            actor.at,
+            "draft",
+            sets=(("status", "draft"),),
+            appends=(("events", event),),
+            trailers={"Offer-Role": role},
+            body=comment,
+            role=role,
         )
-    at, day = _stamp()
-    who = actor.email.lower()
-    event = {"type": "submitted", "at": at, "by": who, "from": "draft", "to": "pending_approval"}
-    new_data = copy.deepcopy(dict(offer.data))
-    new_data["events"] = [*(new_data.get("events") or []), event]
-    new_data["status"] = "pending_approval"
-    after = route_data(policy, offer, new_data, as_of=day, snapshot=snapshots(repo, offer))
-    status = "approved" if after.complete else "pending_approval"
-    edit = OfferEdit.open(repo, offer.id)
-    edit.readers.update(approvers_of(after))  # a confidential offer is encrypted for its approvers
-    edit.append("events", event)
-    edit.set("status", status)
-    commit_id = edit.save(
-        f"offer {offer.id}: submitted for approval",
-        author=actor,
-        trailers={"Offer-Id": offer.id, "Offer-Action": "submit"},
+
+    return decide
+
+
+def submit(
+    repo: Repo,
+    offer_id: str,
+    actor: git.Identity | None = None,
+    *,
+    commit: bool = True,
+    push: bool = False,
+    retries: int | None = None,
+) -> ActionResult:
+    """draft → pending_approval; returns who must act first (the first open stage)."""
+    return _run(
+        repo,
+        offer_id,
+        lambda policy: decide_submit(repo, policy),
+        actor=actor,
         commit=commit,
+        push=push,
+        retries=retries,
     )
-    return ActionResult(offer.id, "submit", who, at, status, commit=commit_id, waiting=tuple(after.waiting()))
+
+
+def decide_submit(repo: Repo, policy: PolicySet) -> change.Decide[ApprovalChange]:
+    """submit's decide step: a draft with a pay band becomes pending (or approved at once
+    when no rule needs an approval)."""
+
+    def decide(offer: Offer, actor: Actor) -> ApprovalChange:
+        if offer.status != Status.DRAFT:
+            raise Refused(f"offer {offer.id} is {offer.status}; only a draft can be submitted")
+        match = policy.bands.lookup(offer)
+        if match.band is None and policy.bands.bands:
+            raise Refused(
+                f"offer {offer.id} has no pay band: {match.explanation}",
+                path=offer.path,
+                line=None,
+                hint="add the band to policies/bands.yaml "
+                "or correct the offer's job family, level or location",
+            )
+        who = actor.email.lower()
+        event = {"type": "submitted", "at": actor.at, "by": who, "from": "draft", "to": "pending_approval"}
+        new_data = copy.deepcopy(dict(offer.data))
+        new_data["events"] = [*(new_data.get("events") or []), event]
+        new_data["status"] = "pending_approval"
+        after = route_data(policy, offer, new_data, as_of=actor.day, snapshot=snapshots(repo, offer))
+        status = "approved" if after.complete else "pending_approval"
+        return ApprovalChange(
+            offer.id,
+            "submit",
+            f"offer {offer.id}: submitted for approval",
+            who,
+            actor.at,
+            status,
+            sets=(("status", status),),
+            appends=(("events", event),),
+            readers=approvers_of(after),  # a confidential offer is encrypted for its approvers
+            waiting=tuple(after.waiting()),
+        )
+
+    return decide
+
+
+@dataclass(frozen=True)
+class Needed:
+    """One approval an offer needs (again): which rule, whose, and why."""
+
+    rule: str
+    stage: str
+    role: str
+    people: tuple[str, ...]
+    open: bool
+    """The rule's stage is open: its approvers can act now (later stages wait their turn)."""
+    stale: tuple[str, ...]
+    """``who: what changed`` for each approval that went stale; empty for a new requirement."""
+    why: str
+    """The rule's condition as evaluated (for a requirement the change newly triggered)."""
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "stage": self.stage,
+            "role": self.role,
+            "people": list(self.people),
+            "open": self.open,
+            "reason": "stale" if self.stale else "newly_required",
+            "stale": list(self.stale),
+            "why": self.why,
+        }
+
+
+def approvals_needed(repo: Repo, offer_id: str) -> list[Needed]:
+    """Every triggered rule the offer does not satisfy now, in stage order: what `revise`
+    reports after changing terms (who must re-approve, and why)."""
+    policy, _ = load_policy_set(repo)
+    offer = loader.load_offer(repo, offer_id)
+    result = route(repo, policy, offer)
+    return [
+        Needed(r.rule_id, r.stage, r.role, r.acting, r.open, r.stale, r.explanation)
+        for r in result.rules
+        if r.triggered and not r.satisfied
+    ]
 
 
 # --- status and inbox -----------------------------------------------------------------------
@@ -402,9 +607,11 @@ class WaitItem:
     escalation: str | None
     sla_days: int | None
     breached: bool
+    stale: tuple[str, ...] = ()
+    """``who: what changed`` for each approval of this rule that went stale: a re-approval."""
 
     def as_json(self) -> dict[str, Any]:
-        return dict(self.__dict__) | {"people": list(self.people)}
+        return dict(self.__dict__) | {"people": list(self.people), "stale": list(self.stale)}
 
 
 @dataclass(frozen=True)
@@ -476,7 +683,9 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
 
 def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: BusinessCalendar) -> StatusRow:
     result = route(repo, policy, offer, as_of=day)
-    waiting = result.waiting() if offer.status == Status.PENDING_APPROVAL else []
+    # Approvals are work while the offer awaits them, and again after its terms changed
+    # (revise, or an edit of a covered field): stale approvals wait on their approvers.
+    waiting = result.waiting() if offer.status in AWAITING_STATUSES else []
     since = result.since if waiting else None
     days = max(0, calendar.between(dt.date.fromisoformat(since[:10]), day)) if since else None
     items = []
@@ -490,6 +699,7 @@ def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: Bu
                 w.escalation,
                 sla,
                 sla is not None and days is not None and days > sla,
+                w.stale,
             )
         )
     blockers = tuple(result.blockers()) if offer.status in OPEN_STATUSES - {Status.DRAFT} else ()
@@ -559,8 +769,14 @@ def inbox(repo: Repo, email: str, *, as_of: dt.date | None = None) -> list[Statu
 
 __all__ = [
     "ActionResult",
+    "ApprovalChange",
+    "Needed",
     "StatusRow",
+    "approvals_needed",
     "approve",
+    "decide_approve",
+    "decide_reject",
+    "decide_submit",
     "inbox",
     "reject",
     "status_rows",

@@ -13,7 +13,7 @@ from typing import Any
 from offerctl.core.clock import today
 from offerctl.core.errors import OfferctlError, Refused, UsageError
 from offerctl.core.model import Offer, Severity
-from offerctl.lifecycle import mailer, transitions
+from offerctl.lifecycle import change, mailer, transitions
 from offerctl.store import loader, yamlio
 from offerctl.store.repo import Repo
 
@@ -140,6 +140,7 @@ def send(
 
     if via not in CHANNELS:
         raise UsageError(f"--via {via!r}: one of {', '.join(CHANNELS)}")
+    change.check_push_options(commit=commit, push=push)
     if push and not dry_run:
         sync.catch_up(repo)  # decide and deliver on the version others will see
     offer = loader.load_offer(repo, offer_id)
@@ -158,7 +159,10 @@ def send(
     pdf_path = out / f"{offer.id}.pdf"
     recipient: str | None = None
     if via == "email":
-        settings = mailer.SmtpSettings.from_repo(repo)
+        if dry_run:
+            settings = mailer.SmtpSettings.for_preview(repo, str(offer.get("recruiter") or ""))
+        else:
+            settings = mailer.SmtpSettings.from_repo(repo)
         letter = compose(repo, offer, rendered.content)
         recipient = letter.to_email
         message = mailer.build_message(
@@ -179,7 +183,7 @@ def send(
             )
     decide = transitions.decide_send(via, rendered.sha256, rendered.template, written_on.isoformat())
 
-    def record(fresh: Offer, actor: transitions.Actor) -> transitions.Plan:
+    def record(fresh: Offer, actor: change.Actor) -> transitions.Plan:
         # Re-decided on the file as it is when recording (with --push: the remote tip).
         still = approval_blockers(repo, fresh)
         if still:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -45,6 +45,108 @@ INTAKE: tuple[Field, ...] = (
     Field("compensation.currency", "Currency (ISO 4217, e.g. USD)"),
     Field("compensation.base_salary", "Base salary (digits only, e.g. 185000)"),
 )
+
+# Offered on a terminal after the required fields (an empty answer skips one).
+OPTIONAL: tuple[Field, ...] = (
+    Field("role.location.city", "City"),
+    Field("role.location.work_mode", "Work mode"),
+    Field("compensation.bonus_target_pct", "Target bonus, % of base (e.g. 10)"),
+    Field("compensation.sign_on_bonus", "Sign-on bonus (digits only)"),
+    Field("compensation.equity.type", "Equity type"),
+    Field("compensation.equity.units", "Equity units (a whole number)"),
+    Field("compensation.equity.vesting", "Vesting (e.g. 4y-1y-cliff)"),
+)
+
+PEOPLE_FIELDS = frozenset({"recruiter", "role.hiring_manager"})
+"""Fields that must name a person in policies/approvers.yaml."""
+
+_UPPER_FIELDS = frozenset({"role.location.country", "role.location.region", "compensation.currency"})
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+def match_choice(answer: str, choices: Sequence[str]) -> str | None:
+    """The choice ``answer`` means: its number in the menu (1-based), the choice itself in
+    any case (``full time`` for ``full_time``), or the one choice it is a prefix of; None
+    when it means none or more than one."""
+    text = answer.strip()
+    if text.isdigit() and 1 <= int(text) <= len(choices):
+        return choices[int(text) - 1]
+    wanted = _key(text)
+    if not wanted:
+        return None
+    exact = [c for c in choices if _key(c) == wanted]
+    if exact:
+        return exact[0]
+    starts = [c for c in choices if _key(c).startswith(wanted)]
+    return starts[0] if len(starts) == 1 else None
+
+
+def normalise(path: str, raw: str) -> Any:
+    """One typed answer as the value the offer file holds: country, region and currency in
+    capitals (``us`` → ``US``), everything else read with YAML 1.2 rules (``185000`` is a
+    number, ``2027-01-11`` stays text)."""
+    text = raw.strip()
+    if path in _UPPER_FIELDS:
+        return text.upper()
+    if path in PEOPLE_FIELDS:
+        return text
+    return yamlio.parse_scalar(text)
+
+
+def _as_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
+def date_problem(path: str, value: Any, data: Mapping[str, Any], today: dt.date) -> str | None:
+    """Date rules a new offer must meet, checked at the field: it does not start or expire
+    in the past, and it expires no later than it starts."""
+    day = _as_date(value)
+    if day is None:
+        return None
+    if path == "start_date":
+        if day < today:
+            return f"{day} is in the past (today is {today}); a new offer starts on a later day"
+        expires = _as_date(get_path(data, "expires_on"))
+        if expires is not None and expires > day:
+            return f"{day} is before the offer expires ({expires}); the candidate must answer before starting"
+    if path == "expires_on":
+        if day < today:
+            return f"{day} is in the past (today is {today}); the candidate needs time to answer"
+        start = _as_date(get_path(data, "start_date"))
+        if start is not None and day > start:
+            return (
+                f"{day} is after the start date {start}; the offer must expire on or before it "
+                "(type < to change the start date)"
+            )
+    return None
+
+
+def past_dates(data: Mapping[str, Any], today: dt.date) -> list[Problem]:
+    """A new offer may not start or expire before today."""
+    out = []
+    for path in ("start_date", "expires_on"):
+        day = _as_date(get_path(data, path))
+        if day is not None and day < today:
+            out.append(
+                Problem(path, f"{path} {day} is in the past (today is {today}); pick a later day")
+            )
+    return out
+
+
+def default_expiry(today: dt.date, expiry_days: int, start: Any) -> str:
+    """``defaults.expiry_days`` from today, but never after the start date."""
+    expires = today + dt.timedelta(days=expiry_days)
+    begin = _as_date(start)
+    if begin is not None and begin > today:
+        expires = min(expires, begin - dt.timedelta(days=1))
+    return expires.isoformat()
+
 
 # Key order of a written offer file.
 _ORDER = (
@@ -113,7 +215,7 @@ def apply_defaults(
         if currency:
             set_path(data, "compensation.currency", currency)
     if get_path(data, "expires_on") is None:
-        set_path(data, "expires_on", (today + dt.timedelta(days=expiry_days)).isoformat())
+        set_path(data, "expires_on", default_expiry(today, expiry_days, get_path(data, "start_date")))
     if recruiter and get_path(data, "recruiter") is None:
         data["recruiter"] = recruiter
     if (
@@ -148,21 +250,51 @@ class Problem:
     message: str
 
 
+def required_leaves(path: Sequence[str | int]) -> list[str]:
+    """The required leaf fields under ``path`` (``candidate`` → ``candidate.name``,
+    ``candidate.email``, ``candidate.source``): what a person has to type, not the mapping
+    that holds it. ``id`` and ``status`` are offerctl's own and never listed."""
+    parts = [str(p) for p in path]
+    if parts in (["id"], ["status"]):
+        return []
+    sub = schema.subschema("offer", parts)
+    required = sub.get("required") if isinstance(sub, Mapping) else None
+    if not isinstance(required, list) or not required:
+        return [".".join(parts)]
+    leaves: list[str] = []
+    for child in required:
+        leaves.extend(required_leaves([*parts, str(child)]))
+    return leaves
+
+
+_INTAKE_ORDER = {f.path: i for i, f in enumerate(INTAKE)}
+
+
 def problems(
     data: Mapping[str, Any], checks: Callable[[Offer], Iterable[Finding]] | None = None
 ) -> list[Problem]:
-    """Every missing or invalid field of an intake, schema first, then references."""
-    found: list[Problem] = []
+    """Every missing or invalid field of an intake, each once: schema first (a missing
+    mapping is listed as its missing leaf fields), then references; in intake order."""
+    found: dict[tuple[str, str], Problem] = {}
+
+    def add(problem: Problem) -> None:
+        found.setdefault((problem.field, problem.message), problem)
+
     for error in schema.validator("offer").iter_errors(data):
-        for _code, message, point in schema.explain_all(error):
-            found.append(Problem(".".join(map(str, point)), message))
+        for code, message, point in schema.explain_all(error):
+            if code == "S103":
+                for leaf in required_leaves(point):
+                    if get_path(data, leaf) is None:
+                        add(Problem(leaf, f"missing required field {leaf}"))
+            else:
+                add(Problem(".".join(map(str, point)), message))
     if checks is not None:
         offer = Offer(f"offers/{data.get('id', 'new')}.yaml", data)
         for finding in checks(offer):
             if finding.severity == "error":
                 field = _CODE_FIELDS.get(finding.code) or finding.message.split(" ")[0]
-                found.append(Problem(field, finding.message))
-    return sorted(found, key=lambda p: p.field)
+                add(Problem(field, finding.message))
+    return sorted(found.values(), key=lambda p: (_INTAKE_ORDER.get(p.field, len(INTAKE)), p.field))
 
 
 def missing_required(data: Mapping[str, Any]) -> list[Field]:
@@ -185,25 +317,10 @@ def answer_problem(path: str, value: Any) -> str | None:
 
 def render(data: Mapping[str, Any], schema_ref: str) -> str:
     """The offer file's text: a schema modeline for editors, then the fields in order."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
-
-    def convert(value: Any, key: str | None = None) -> Any:
-        if isinstance(value, Mapping):
-            mapping = CommentedMap()
-            for k, v in value.items():
-                mapping[k] = convert(v, k)
-            return mapping
-        if isinstance(value, list):
-            if key in {"approvals", "events"}:
-                seq = CommentedSeq(yamlio.flow_map(dict(item)) for item in value)
-            else:
-                seq = CommentedSeq(convert(v) for v in value)
-                if key in {"clauses", "tags"}:
-                    seq.fa.set_flow_style()
-            return seq
-        return value
-
-    body = yamlio.RoundTrip().dump(convert(ordered(data)))
+    document = yamlio.new_document(
+        ordered(data), line_lists=("approvals", "events"), flow_lists=("clauses", "tags")
+    )
+    body = yamlio.RoundTrip().dump(document)
     header = f"# yaml-language-server: $schema={schema_ref}\n"
     return header + body
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from offerctl.core.errors import OfferctlError, UsageError
 from offerctl.store.repo import Repo
@@ -27,6 +27,8 @@ from offerctl.store.repo import Repo
 
 class DeliveryError(OfferctlError):
     """A message could not be delivered (server down, refused login…); exit 2, nothing recorded."""
+
+    kind: ClassVar[str] = "delivery"
 
 
 @dataclass(frozen=True)
@@ -46,6 +48,18 @@ class SmtpSettings:
         return cls.from_config(
             repo.config.get("smtp"), needed_for="--via email", instead="or use --via manual / --dry-run"
         )
+
+    @classmethod
+    def for_preview(cls, repo: Repo, fallback_sender: str) -> SmtpSettings:
+        """Settings for a message that is written, not sent (``send --dry-run``): the
+        repository's ``smtp:`` when it has one, else no server and ``fallback_sender`` (the
+        offer's recruiter) as From — a dry run needs no mail server."""
+        conf = repo.config.get("smtp")
+        if isinstance(conf, Mapping) and conf.get("host") and conf.get("from"):
+            return cls.from_config(conf)
+        sender = str(conf.get("from")) if isinstance(conf, Mapping) and conf.get("from") else fallback_sender
+        reply = conf.get("reply_to") if isinstance(conf, Mapping) else None
+        return cls(host="", port=0, security="none", sender=sender, reply_to=str(reply) if reply else None)
 
     @classmethod
     def from_config(cls, conf: Any, *, needed_for: str = "--send", instead: str = "") -> SmtpSettings:

@@ -15,6 +15,7 @@ from offerctl.letters.select import default_clauses
 from offerctl.lifecycle import intake
 from offerctl.store import git, loader, yamlio
 from offerctl.store import privacy as store_privacy
+from offerctl.store.edit import write_and_commit
 from offerctl.store.repo import Repo
 
 
@@ -61,6 +62,11 @@ def _merge(base: dict[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def merged(base: Mapping[str, Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    """The intake file's data with the ``--set``/prompted values (dotted paths) applied."""
+    return _merge(dict(base), values)
+
+
 def assemble(
     repo: Repo,
     policies: loader.Policies,
@@ -98,6 +104,7 @@ def assemble(
     )
     data["id"] = f"{repo.id_prefix}-{(on or today()).year}-00000000"  # placeholder for checks
     found = intake.problems(data, reference_checks)
+    found += intake.past_dates(data, on or today())
     data.pop("id")
     return Draft(data, tuple(found))
 
@@ -118,6 +125,14 @@ def choices_for(repo: Repo, policies: loader.Policies, path: str) -> tuple[str, 
         values = repo.config.get(config_lists[path])
         return tuple(str(v) for v in values) if isinstance(values, list) else ()
     return ()
+
+
+def preview(repo: Repo, draft: Draft) -> Offer:
+    """The draft as the offer it would become (a placeholder id), for checks before writing."""
+    data = dict(draft.data)
+    data["id"] = f"{repo.id_prefix}-{today().year}-00000000"
+    data.setdefault("status", "draft")
+    return Offer(f"offers/{data['id']}.yaml", data)
 
 
 @dataclass(frozen=True)
@@ -153,28 +168,19 @@ def create(
     doc = loader.read_document("offer", repo.rel(path), text.encode("utf-8"))
     if not doc.ok:  # pragma: no cover - the draft was validated; this guards the writer
         raise InputError(f"internal error: generated offer is invalid: {doc.findings[0].message}")
-    yamlio.atomic_write(path, text)
+    recruiter = str(data["recruiter"])
+    person = policies.people().get(recruiter.lower(), {})
+    commit_id = write_and_commit(
+        repo,
+        path,
+        text,
+        original=None,
+        subject=f"offer {offer_id}: new offer for {get_path(data, 'role.title')}",
+        author=git.Identity(str(person.get("name") or actor.name), recruiter),
+        trailers={"Offer-Id": offer_id, "Offer-Action": "create"},
+        commit=commit,
+    )
     rel = repo.rel(path)
-    commit_id = None
-    if commit:
-        recruiter = str(data["recruiter"])
-        person = policies.people().get(recruiter.lower(), {})
-        author = git.Identity(str(person.get("name") or actor.name), recruiter)
-        title = get_path(data, "role.title")
-        try:
-            commit_id = git.commit(
-                repo.root,
-                [rel],
-                f"offer {offer_id}: new offer for {title}",
-                author=author,
-                trailers={"Offer-Id": offer_id, "Offer-Action": "create"},
-            )
-        except Exception:
-            path.unlink(missing_ok=True)
-            git.run(["reset", "-q", "--", rel], repo.root, check=False)
-            raise
-    else:
-        git.add(repo.root, [rel])
     return Created(offer_id, rel, commit_id)
 
 

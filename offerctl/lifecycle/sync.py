@@ -12,7 +12,6 @@ two *branches* which each appended approvals/events to one offer merge without h
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from offerctl.core.errors import GitError, Refused, UsageError
-from offerctl.store import git
+from offerctl.store import git, yamlio
 from offerctl.store.repo import Repo
 
 T = TypeVar("T")
@@ -31,16 +30,16 @@ APPEND_ONLY = ("approvals", "events")
 
 @dataclass(frozen=True)
 class Pushed:
+    """Where ``--push`` put a change: the one "pushed" result of every mutating command."""
+
     remote: str
     branch: str
     attempts: int
     head: str
 
-
-@dataclass(frozen=True)
-class SyncResult:
-    value: Any
-    pushed: Pushed
+    def as_json(self) -> dict[str, Any]:
+        """The ``pushed`` object of every mutating command's ``--format json`` output."""
+        return {"remote": self.remote, "branch": self.branch, "attempts": self.attempts}
 
 
 def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT_RETRIES) -> tuple[T, Pushed]:
@@ -170,8 +169,6 @@ def ensure_attributes(root: Path) -> bool:
     text = path.read_text("utf-8") if path.exists() else ""
     if ATTRIBUTES_LINE in text.splitlines():
         return False
-    from offerctl.store import yamlio
-
     yamlio.atomic_write(
         path, text + ("" if text.endswith("\n") or not text else "\n") + ATTRIBUTES_LINE + "\n"
     )
@@ -183,12 +180,6 @@ class MergeOutcome:
     clean: bool
     conflicts: tuple[str, ...]
     text: str | None
-
-
-def _key(item: Any) -> str:
-    from offerctl.core.model import to_jsonable
-
-    return json.dumps(to_jsonable(item), sort_keys=True, ensure_ascii=False)
 
 
 def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
@@ -206,6 +197,15 @@ def _flatten(data: Any, prefix: str = "") -> dict[str, Any]:
 _ABSENT = object()
 
 
+@dataclass(frozen=True)
+class _FieldMerge:
+    """The other side's field changes to take: values to set, paths to remove."""
+
+    sets: dict[str, Any]
+    deletes: list[str]
+    conflicts: list[str]
+
+
 def merge_offer(base: Any, ours: Any, theirs: Any, ours_text: str) -> MergeOutcome:
     """Three-way merge of one offer's data; ``text`` is ``ours_text`` with the merge applied.
 
@@ -215,32 +215,45 @@ def merge_offer(base: Any, ours: Any, theirs: Any, ours_text: str) -> MergeOutco
     * every other field merges per value: a side that left it as in the base takes the other
       side's change; both changing it differently is a conflict.
     """
-    from offerctl.store import yamlio
-
-    conflicts: list[str] = []
     base = base if isinstance(base, Mapping) else {}
+    fields = _merge_fields(base, ours, theirs)
+    lists, list_conflicts = _merge_append_only(base, ours, theirs)
+    conflicts = fields.conflicts + list_conflicts
+    if conflicts:
+        return MergeOutcome(False, tuple(conflicts), None)
+    return MergeOutcome(True, (), _apply_merge(ours_text, fields, lists))
+
+
+def _merge_fields(base: Mapping[str, Any], ours: Any, theirs: Any) -> _FieldMerge:
+    """Per leaf value: take theirs where ours kept the base; a conflict where both changed it."""
     flat_b, flat_o, flat_t = _flatten(base), _flatten(ours), _flatten(theirs)
-    field_sets: dict[str, Any] = {}
-    field_deletes: list[str] = []
+    merge = _FieldMerge({}, [], [])
     for path in sorted(set(flat_b) | set(flat_o) | set(flat_t)):
         b, o, t = (flat.get(path, _ABSENT) for flat in (flat_b, flat_o, flat_t))
         if _same(o, t) or _same(b, t):
             continue
-        if _same(b, o):
-            if t is _ABSENT:
-                field_deletes.append(path)
-            else:
-                field_sets[path] = t
-            continue
-        conflicts.append(f"{path}: ours {_show(o)}, theirs {_show(t)} (base {_show(b)})")
+        if not _same(b, o):
+            merge.conflicts.append(f"{path}: ours {_show(o)}, theirs {_show(t)} (base {_show(b)})")
+        elif t is _ABSENT:
+            merge.deletes.append(path)
+        else:
+            merge.sets[path] = t
+    return merge
+
+
+def _merge_append_only(
+    base: Mapping[str, Any], ours: Any, theirs: Any
+) -> tuple[dict[str, list[tuple[str, Any]]], list[str]]:
+    """The union of both sides' approval/event lines ordered by ``at`` (for the lists theirs
+    added to), and a conflict for every base line one side removed or edited."""
     lists: dict[str, list[tuple[str, Any]]] = {}
+    conflicts: list[str] = []
     for name in APPEND_ONLY:
-        b_items = [i for i in base.get(name) or []]
         o_items = list(ours.get(name) or [])
         t_items = list(theirs.get(name) or [])
-        o_keys, t_keys = [_key(i) for i in o_items], [_key(i) for i in t_items]
-        for item in b_items:
-            k = _key(item)
+        o_keys, t_keys = [yamlio.line_key(i) for i in o_items], [yamlio.line_key(i) for i in t_items]
+        for item in base.get(name) or []:
+            k = yamlio.line_key(item)
             if k not in o_keys or k not in t_keys:
                 conflicts.append(f"{name}: a line of the common version was removed or edited ({k})")
         merged: list[tuple[str, Any]] = [("ours", i) for i in o_items]
@@ -252,40 +265,26 @@ def merge_offer(base: Any, ours: Any, theirs: Any, ours_text: str) -> MergeOutco
         if any(side == "theirs" for side, _ in merged):
             merged.sort(key=lambda pair: str(pair[1].get("at", "")) if isinstance(pair[1], Mapping) else "")
             lists[name] = merged
-    if conflicts:
-        return MergeOutcome(False, tuple(conflicts), None)
+    return lists, conflicts
+
+
+def _apply_merge(ours_text: str, fields: _FieldMerge, lists: Mapping[str, list[tuple[str, Any]]]) -> str:
+    """Our file's text with their field changes and the merged lines (our lines keep their
+    exact text; theirs are written as approve/lifecycle would write them)."""
+    from ruamel.yaml.comments import CommentedSeq
 
     doc = yamlio.RoundTrip().load(ours_text)
     originals = {name: list(doc.get(name) or []) for name in lists}
-    for path, value in field_sets.items():
-        node = doc
-        parts = path.split(".")
-        for part in parts[:-1]:
-            if part not in node or not isinstance(node[part], dict):
-                from ruamel.yaml.comments import CommentedMap
-
-                node[part] = CommentedMap()
-            node = node[part]
-        node[parts[-1]] = yamlio.round_trip_value(value)
-    for path in field_deletes:
-        node = doc
-        parts = path.split(".")
-        for part in parts[:-1]:
-            node = node.get(part, {})
-        if isinstance(node, dict):
-            node.pop(parts[-1], None)
+    for path, value in fields.sets.items():
+        yamlio.set_in(doc, path, yamlio.round_trip_value(value))
+    for path in fields.deletes:
+        yamlio.delete_in(doc, path)
     for name, merged in lists.items():
-        from ruamel.yaml.comments import CommentedSeq
-
-        seq = doc.get(name)
         ours_nodes = iter(originals[name])
-        new = CommentedSeq()
-        for side, item in merged:
-            new.append(
-                next(ours_nodes)
-                if side == "ours"
-                else yamlio.flow_map({str(k): yamlio.round_trip_value(v) for k, v in item.items()})
-            )
+        new = CommentedSeq(
+            next(ours_nodes) if side == "ours" else yamlio.flow_line(item) for side, item in merged
+        )
+        seq = doc.get(name)
         if isinstance(seq, CommentedSeq):
             seq.clear()
             seq.extend(new)
@@ -293,24 +292,22 @@ def merge_offer(base: Any, ours: Any, theirs: Any, ours_text: str) -> MergeOutco
                 seq.fa.set_block_style()
         else:
             doc[name] = new
-    return MergeOutcome(True, (), yamlio.RoundTrip().dump(doc))
+    return yamlio.RoundTrip().dump(doc)
 
 
 def _same(a: Any, b: Any) -> bool:
     if a is _ABSENT or b is _ABSENT:
         return a is b
-    return _key(a) == _key(b)
+    return yamlio.line_key(a) == yamlio.line_key(b)
 
 
 def _show(value: Any) -> str:
-    return "(absent)" if value is _ABSENT else _key(value)
+    return "(absent)" if value is _ABSENT else yamlio.line_key(value)
 
 
 def merge_driver(base: Path, ours: Path, theirs: Path, name: str | None) -> MergeOutcome:
     """git's entry point: merge into ``ours`` (%A). A conflict falls back to git's text merge
     with conflict markers, so the user sees the usual markers plus our explanation."""
-    from offerctl.store import yamlio
-
     label = name or ours.name
     try:
         ours_text = ours.read_text("utf-8")

@@ -4,8 +4,9 @@ Every transition is a row of ``TRANSITIONS`` (action, from, to). A command runs 
 
 * **decide** (pure): the offer's current data + the command's parameters → a ``Plan`` (the
   fields to set and the one event line to append), or ``errors.Refused`` with the reason;
-* **apply**: ``OfferEdit`` opens the file, the plan is decided *again on that fresh text*,
-  applied, validated, written atomically and committed with trailers.
+* **apply**: ``change.apply`` (the path every change to an offer takes) opens the file,
+  the plan is decided *on that fresh text*, applied, validated, written atomically and
+  committed with trailers.
 
 Because the decide step is pure and re-run on the file as it is at apply time, ``sync``
 can re-apply a command on the latest remote version instead of rebasing text.
@@ -18,10 +19,13 @@ import hashlib
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from offerctl.core.errors import InputError, Refused, UsageError
+from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import CLOSED_STATUSES, Finding, Offer, Status, get_path
+from offerctl.lifecycle import change, sync
+from offerctl.lifecycle.change import Actor
 from offerctl.store import git
 from offerctl.store.repo import Repo
 
@@ -45,6 +49,10 @@ S = Status
 _OPEN_BEFORE_SEND = (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED)
 TRANSITIONS: tuple[Transition, ...] = (
     *_rows("submit", [S.DRAFT], S.PENDING_APPROVAL, "approvals"),
+    # edit before sending (drafts.py): an approved offer goes back to pending_approval when
+    # the edit leaves an approval missing or stale (it stays approved otherwise).
+    *_rows("edit", [S.DRAFT], S.DRAFT),
+    *_rows("edit", [S.PENDING_APPROVAL, S.APPROVED], S.PENDING_APPROVAL),
     *_rows("approve", [S.PENDING_APPROVAL], S.APPROVED, "approvals"),
     # send is guarded by the approvals engine (every required approval present and fresh),
     # so the approval lines, not the status field, decide: an offer whose last approval
@@ -66,6 +74,7 @@ keeps them equal)."""
 
 EVENT_TYPE = {
     "submit": "submitted",
+    "edit": "edited",
     "send": "sent",
     "revise": "revised",
     "accept": "accepted",
@@ -140,12 +149,21 @@ class Plan:
     def subject(self) -> str:
         return f"{self.action} {self.offer_id}: {self.source} → {self.target}"
 
+    @property
+    def appends(self) -> tuple[tuple[str, Mapping[str, Any]], ...]:
+        return (("events", self.event),)
 
-@dataclass(frozen=True)
-class Actor:
-    email: str
-    at: str
-    """UTC timestamp of the action (``clock.utc_now()``)."""
+    @property
+    def trailers(self) -> Mapping[str, str]:
+        return {}
+
+    @property
+    def readers(self) -> Mapping[str, list[str]]:
+        return {}
+
+    @property
+    def body(self) -> str:
+        return ""
 
 
 Decide = Callable[[Offer, Actor], Plan]
@@ -168,7 +186,7 @@ def _plan(
     return Plan(offer.id, action, source, target, event, (*status_set, *sets))
 
 
-def _text(value: str | None, what: str, limit: int = 200) -> str | None:
+def check_text(value: str | None, what: str, limit: int = 200) -> str | None:
     if value is None:
         return None
     value = value.strip()
@@ -211,8 +229,8 @@ def decide_decline(repo: Repo, reason: str, detail: str | None, competing_employ
         )
     extra = {
         "reason": reason,
-        "detail": _text(detail, "--detail", 4000),
-        "competing_employer": _text(competing_employer, "--competing-employer"),
+        "detail": check_text(detail, "--detail", 4000),
+        "competing_employer": check_text(competing_employer, "--competing-employer"),
     }
 
     def decide(offer: Offer, actor: Actor) -> Plan:
@@ -223,7 +241,7 @@ def decide_decline(repo: Repo, reason: str, detail: str | None, competing_employ
 
 def decide_with_reason(action: str, reason: str | None) -> Decide:
     """rescind / renege / start: a transition that records a free-text reason (or none)."""
-    text = _text(reason, "--reason") if reason is not None else None
+    text = check_text(reason, "--reason") if reason is not None else None
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         return _plan(offer, action, actor, {"reason": text})
@@ -240,13 +258,13 @@ def decide_revise(assignments: Mapping[str, Any], reason: str) -> Decide:
             f"revise cannot set {', '.join(bad)}",
             hint="id, status, approvals and events are changed only by offerctl's own commands",
         )
-    why = _text(reason, "--reason")
+    why = check_text(reason, "--reason")
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         changes = []
         for path, new in assignments.items():
             old = get_path(offer.data, path)
-            if _same(old, new):
+            if same_value(old, new):
                 continue
             changes.append({"field": path, "old": old, "new": new})
         if not changes:
@@ -265,7 +283,7 @@ def decide_revise(assignments: Mapping[str, Any], reason: str) -> Decide:
     return decide
 
 
-def _same(old: Any, new: Any) -> bool:
+def same_value(old: Any, new: Any) -> bool:
     from offerctl.core.model import to_decimal
 
     if isinstance(old, bool) or isinstance(new, bool):
@@ -314,11 +332,7 @@ def sha256_file(data: bytes) -> str:
 # --- applying plans -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Applied:
-    plan: Plan
-    path: str
-    commit: str | None
+Applied = change.Applied[Plan]
 
 
 def apply(
@@ -329,34 +343,11 @@ def apply(
     author: git.Identity,
     at: str,
     commit: bool = True,
+    path: Path | None = None,
 ) -> Applied:
-    """Open the offer, decide on exactly that text, apply, validate, write, commit.
-
-    A refusal (state machine, validation) raises before anything is written.
-    """
-    from offerctl.store import loader, yamlio
-    from offerctl.store.edit import OfferEdit
-
-    file = loader.find_offer_path(repo, offer_id)
-    try:
-        # The fast reader first: it reports broken files (duplicate keys, tabs…) with their
-        # line, where the round-trip reader would raise its own exception types.
-        yamlio.load(file.read_bytes())
-    except yamlio.YamlProblem as exc:
-        raise InputError(
-            exc.message, hint=exc.hint or "fix the file, then retry", path=repo.rel(file), line=exc.line
-        ) from None
-    edit = OfferEdit.open(repo, offer_id)
-    from offerctl.store.privacy import open_offer
-
-    offer: Offer = open_offer(repo, edit.rel, yamlio.load_text(edit.original))  # decrypted where we can
-    plan = decide(offer, Actor(author.email, at))
-    for path, value in plan.sets:
-        edit.set(path, yamlio.round_trip_value(value))
-    edit.append("events", {k: yamlio.round_trip_value(v) for k, v in plan.event.items()})
-    trailers = {"Offer-Id": plan.offer_id, "Offer-Action": plan.action}
-    commit_id = edit.save(plan.subject, author=author, trailers=trailers, commit=commit)
-    return Applied(plan, edit.rel, commit_id)
+    """One transition through ``change.apply``: decide on the file as it is, apply, validate,
+    write, commit. A refusal (state machine, validation) raises before anything is written."""
+    return change.apply(repo, offer_id, decide, author=author, at=at, commit=commit, path=path)
 
 
 @dataclass(frozen=True)
@@ -376,19 +367,33 @@ def expire_all(
     from offerctl.store import loader
 
     offers, findings = loader.load_offers(repo, loader.offer_files(repo))
-    expirable = targets("expire")
-    done: list[Applied] = []
-    for offer in sorted(offers, key=lambda o: o.id):
-        expires = offer.get("expires_on")
-        if offer.status not in expirable or not isinstance(expires, str):
-            continue
-        try:
-            if dt.date.fromisoformat(expires) >= as_of:
-                continue
-        except ValueError:
-            continue
-        done.append(apply(repo, offer.id, decide_expire(as_of), author=author, at=at, commit=commit))
+    due = [offer for offer in sorted(offers, key=lambda o: o.id) if _expired(offer, as_of)]
+    for offer in due:  # refuse before the first commit, not halfway through
+        change.require_clean(repo, offer.path)
+    done = [
+        apply(
+            repo,
+            offer.id,
+            decide_expire(as_of),
+            author=author,
+            at=at,
+            commit=commit,
+            path=repo.root / offer.path,
+        )
+        for offer in due
+    ]
     return ExpireResult(as_of.isoformat(), tuple(done), tuple(findings))
+
+
+def _expired(offer: Offer, as_of: dt.date) -> bool:
+    """An open offer whose ``expires_on`` lies before ``as_of``."""
+    expires = offer.get("expires_on")
+    if offer.status not in targets("expire") or not isinstance(expires, str):
+        return False
+    try:
+        return dt.date.fromisoformat(expires) < as_of
+    except ValueError:
+        return False
 
 
 # --- diagram ------------------------------------------------------------------------------
@@ -407,7 +412,7 @@ def mermaid() -> str:
     return "\n".join(lines) + "\n"
 
 
-# --- running a command: local, or on the remote tip with --push -----------------------------
+# --- running a command: local, or on the remote tip with --push (change.run) ---------------
 
 
 @dataclass(frozen=True)
@@ -415,33 +420,8 @@ class Outcome:
     """What a lifecycle command did: the applied plans and, with ``--push``, where they went."""
 
     applied: tuple[Applied, ...]
-    pushed: Any = None
-    """``sync.Pushed`` when ``--push`` was given."""
+    pushed: sync.Pushed | None = None
     as_of: str | None = None
-
-
-def run(
-    repo: Repo,
-    work: Callable[[git.Identity, str, bool], tuple[Applied, ...]],
-    *,
-    commit: bool = True,
-    push: bool = False,
-    retries: int | None = None,
-) -> Outcome:
-    """Run ``work(author, at, commit)`` as the current git identity; with ``push`` on the
-    remote tip, re-deciding on every retry (``sync.run_and_push``)."""
-    from offerctl.core.clock import utc_now
-    from offerctl.lifecycle import sync
-
-    if push and not commit:
-        raise UsageError("--push and --no-commit cannot be combined", hint="--push commits and pushes")
-    author = git.identity(repo.root)
-    if not push:
-        return Outcome(work(author, utc_now(), commit))
-    applied, pushed = sync.run_and_push(
-        repo, lambda: work(author, utc_now(), True), retries=retries or sync.DEFAULT_RETRIES
-    )
-    return Outcome(applied, pushed)
 
 
 def transition(
@@ -458,7 +438,8 @@ def transition(
     def work(author: git.Identity, at: str, do_commit: bool) -> tuple[Applied, ...]:
         return (apply(repo, offer_id, decide, author=author, at=at, commit=do_commit),)
 
-    return run(repo, work, commit=commit, push=push, retries=retries)
+    ran = change.run(repo, work, commit=commit, push=push, retries=retries)
+    return Outcome(ran.value, ran.pushed)
 
 
 def expire(
@@ -472,8 +453,8 @@ def expire(
     def work(author: git.Identity, at: str, do_commit: bool) -> tuple[Applied, ...]:
         return expire_all(repo, as_of, author=author, at=at, commit=do_commit).expired
 
-    outcome = run(repo, work, commit=commit, push=push, retries=retries)
-    return Outcome(outcome.applied, outcome.pushed, as_of.isoformat())
+    ran = change.run(repo, work, commit=commit, push=push, retries=retries)
+    return Outcome(ran.value, ran.pushed, as_of.isoformat())
 
 
 # --- check: closed offers are immutable ---------------------------------------------------

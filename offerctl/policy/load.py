@@ -7,7 +7,7 @@ and returns the policy set with its findings (P2xx). CEL is imported lazily (``p
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from offerctl.core.model import Finding
@@ -89,125 +89,121 @@ def _reference_problems(when: str, program: Any) -> list[str]:
     return problems
 
 
+Line = Callable[[list[str | int]], int | None]
+"""A line number in policies/routing.yaml for a path of keys (None when unknown)."""
+
+
 def _parse_routing(
     data: Mapping[str, Any], text: str | None, roles: set[str], role_sizes: Mapping[str, int]
 ) -> tuple[list[Rule], dict[str, Any], list[Finding]]:
-    findings: list[Finding] = []
-
+    """Every rule of policies/routing.yaml, its compiled condition, and what is wrong with
+    each (in this order per rule: P209 duplicate id, P205 stage, P202/P203 condition,
+    P203/P204/P206 requirement, P207/P208 covered fields and tolerances)."""
     find = yamlio.line_finder(text)
-
-    def line(path: list[str | int]) -> int | None:
-        found: int | None = find(path)
-        return found
-
     stages = [str(s) for s in data.get("stages") or []]
     rules: list[Rule] = []
     programs: dict[str, Any] = {}
+    findings: list[Finding] = []
     seen: set[str] = set()
     for i, raw in enumerate(data.get("rules") or []):
         if not isinstance(raw, Mapping):
             continue
-        rid = str(raw.get("id"))
-        if rid in seen:
-            findings.append(
-                Finding(ROUTING, line(["rules", i, "id"]), "P209", f"rule id {rid} is used twice")
-            )
+
+        def line(path: list[str | int], i: int = i) -> int | None:
+            found: int | None = find(["rules", i, *path])
+            return found
+
+        rule = _rule_of(raw, line)
+        if rule.id in seen:
+            findings.append(Finding(ROUTING, line(["id"]), "P209", f"rule id {rule.id} is used twice"))
             continue
-        seen.add(rid)
-        req = raw.get("require") or {}
-        person = req.get("person")
-        role = str(req.get("as") or str(person).split(".")[-1]) if person else str(req.get("role"))
-        requirement = Requirement(role, str(person) if person else None, req.get("quorum", "any"))
-        rule = Rule(
-            rid,
-            str(raw.get("stage")),
-            str(raw.get("when")),
-            requirement,
-            tuple(str(c) for c in raw.get("covers") or []),
-            {str(k): dict(v) for k, v in (raw.get("tolerance") or {}).items()},
-            str(raw.get("description", "")),
-            line(["rules", i]),
-        )
+        seen.add(rule.id)
         rules.append(rule)
         if rule.stage not in stages:
-            findings.append(
-                Finding(
-                    ROUTING,
-                    line(["rules", i, "stage"]),
-                    "P205",
-                    f"rule {rid}: unknown stage {rule.stage!r}; stages are {', '.join(stages)}",
-                )
-            )
-        program, error = compile_rule(rule.when)
-        when_line = line(["rules", i, "when"])
-        if program is None:
-            findings.append(
-                Finding(ROUTING, when_line, "P202", f"rule {rid}: `when` does not compile: {error}")
-            )
-        else:
-            problems = _reference_problems(rule.when, program)
-            for problem in problems:
-                findings.append(Finding(ROUTING, when_line, "P203", f"rule {rid}: {problem}"))
-            if not problems:
-                programs[rid] = program
-        if person:
-            parts = str(person).split(".")[1:]
-            if not offer_field_known(parts):
-                findings.append(
-                    Finding(
-                        ROUTING,
-                        line(["rules", i, "require", "person"]),
-                        "P203",
-                        f"rule {rid}: unknown offer field {person}",
-                    )
-                )
-        elif role not in roles:
-            findings.append(
-                Finding(
-                    ROUTING,
-                    line(["rules", i, "require", "role"]),
-                    "P204",
-                    f"rule {rid}: unknown role {role!r}; roles in policies/approvers.yaml: "
-                    f"{', '.join(sorted(roles)) or 'none'}",
-                )
-            )
-        elif isinstance(requirement.quorum, int) and requirement.quorum > role_sizes.get(role, 0):
-            findings.append(
-                Finding(
-                    ROUTING,
-                    line(["rules", i, "require", "quorum"]),
-                    "P206",
-                    f"rule {rid}: quorum {requirement.quorum} is larger than role {role} "
-                    f"({role_sizes.get(role, 0)} people); it can never be met",
-                )
-            )
-        for c in rule.covers:
-            if not offer_field_known(c.split(".")):
-                findings.append(
-                    Finding(
-                        ROUTING, line(["rules", i, "covers"]), "P207", f"rule {rid}: covers unknown field {c}"
-                    )
-                )
-        for t in rule.tolerance:
-            if not offer_field_known(t.split(".")):
-                findings.append(
-                    Finding(
-                        ROUTING,
-                        line(["rules", i, "tolerance", t]),
-                        "P207",
-                        f"rule {rid}: tolerance for unknown field {t}",
-                    )
-                )
-            elif not any(t == c or t.startswith(c + ".") for c in rule.covers):
-                findings.append(
-                    Finding(
-                        ROUTING,
-                        line(["rules", i, "tolerance", t]),
-                        "P208",
-                        f"rule {rid}: tolerance for {t}, which the rule does not cover; add it to covers",
-                    )
-                )
+            message = f"rule {rule.id}: unknown stage {rule.stage!r}; stages are {', '.join(stages)}"
+            findings.append(Finding(ROUTING, line(["stage"]), "P205", message))
+        program, problems = _compile_condition(rule, line)
+        findings.extend(problems)
+        if program is not None:
+            programs[rule.id] = program
+        findings.extend(_requirement_problems(rule, line, roles, role_sizes))
+        findings.extend(_field_problems(rule, line))
     return rules, programs, findings
+
+
+def _rule_of(raw: Mapping[str, Any], line: Line) -> Rule:
+    req = raw.get("require") or {}
+    person = req.get("person")
+    role = str(req.get("as") or str(person).split(".")[-1]) if person else str(req.get("role"))
+    return Rule(
+        str(raw.get("id")),
+        str(raw.get("stage")),
+        str(raw.get("when")),
+        Requirement(role, str(person) if person else None, req.get("quorum", "any")),
+        tuple(str(c) for c in raw.get("covers") or []),
+        {str(k): dict(v) for k, v in (raw.get("tolerance") or {}).items()},
+        str(raw.get("description", "")),
+        line([]),
+    )
+
+
+def _compile_condition(rule: Rule, line: Line) -> tuple[Any, list[Finding]]:
+    """The compiled ``when`` (None when it does not compile or names unknown variables or
+    fields: such a rule fails closed) and P202/P203 findings."""
+    program, error = compile_rule(rule.when)
+    when_line = line(["when"])
+    if program is None:
+        return None, [
+            Finding(ROUTING, when_line, "P202", f"rule {rule.id}: `when` does not compile: {error}")
+        ]
+    problems = _reference_problems(rule.when, program)
+    findings = [Finding(ROUTING, when_line, "P203", f"rule {rule.id}: {problem}") for problem in problems]
+    return (None if problems else program), findings
+
+
+def _requirement_problems(
+    rule: Rule, line: Line, roles: set[str], role_sizes: Mapping[str, int]
+) -> list[Finding]:
+    """P203: a person from an unknown offer field; P204: an unknown role; P206: a quorum
+    larger than the role."""
+    req = rule.require
+    if req.person:
+        if offer_field_known(req.person.split(".")[1:]):
+            return []
+        message = f"rule {rule.id}: unknown offer field {req.person}"
+        return [Finding(ROUTING, line(["require", "person"]), "P203", message)]
+    if req.role not in roles:
+        message = (
+            f"rule {rule.id}: unknown role {req.role!r}; roles in policies/approvers.yaml: "
+            f"{', '.join(sorted(roles)) or 'none'}"
+        )
+        return [Finding(ROUTING, line(["require", "role"]), "P204", message)]
+    size = role_sizes.get(req.role, 0)
+    if isinstance(req.quorum, int) and req.quorum > size:
+        message = (
+            f"rule {rule.id}: quorum {req.quorum} is larger than role {req.role} "
+            f"({size} people); it can never be met"
+        )
+        return [Finding(ROUTING, line(["require", "quorum"]), "P206", message)]
+    return []
+
+
+def _field_problems(rule: Rule, line: Line) -> list[Finding]:
+    """P207: covers or a tolerance naming an unknown field; P208: a tolerance for a field
+    the rule does not cover."""
+    findings = [
+        Finding(ROUTING, line(["covers"]), "P207", f"rule {rule.id}: covers unknown field {c}")
+        for c in rule.covers
+        if not offer_field_known(c.split("."))
+    ]
+    for t in rule.tolerance:
+        if not offer_field_known(t.split(".")):
+            message = f"rule {rule.id}: tolerance for unknown field {t}"
+            findings.append(Finding(ROUTING, line(["tolerance", t]), "P207", message))
+        elif not any(t == c or t.startswith(c + ".") for c in rule.covers):
+            message = f"rule {rule.id}: tolerance for {t}, which the rule does not cover; add it to covers"
+            findings.append(Finding(ROUTING, line(["tolerance", t]), "P208", message))
+    return findings
 
 
 def load_policy_set(repo: Repo, policies: loader.Policies | None = None) -> tuple[PolicySet, list[Finding]]:

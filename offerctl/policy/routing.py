@@ -9,6 +9,7 @@ when the policy set is loaded (``offerctl.policy.load.load_policy_set``).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import re
@@ -139,6 +140,13 @@ class RuleOutcome:
     def valid(self) -> tuple[ApprovalCheck, ...]:
         return tuple(a for a in self.approvals if a.state == "valid")
 
+    @property
+    def stale(self) -> tuple[str, ...]:
+        """``who: what changed`` for each stale approval of an unsatisfied rule."""
+        if self.satisfied:
+            return ()
+        return tuple(f"{a.by}: {a.detail}" for a in self.approvals if a.state == "stale")
+
     def as_json(self) -> dict[str, Any]:
         return {
             "rule": self.rule_id,
@@ -166,6 +174,9 @@ class Waiting:
     people: tuple[str, ...]
     escalation: str | None
     since: str | None
+    stale: tuple[str, ...] = ()
+    """Approvals of this rule that went stale, each as ``who: what changed`` — the work is
+    then a re-approval (after ``revise`` or an edit of a covered field)."""
 
 
 @dataclass(frozen=True)
@@ -199,7 +210,7 @@ class RouteResult:
 
     def waiting(self) -> list[Waiting]:
         return [
-            Waiting(r.stage, r.rule_id, r.role, r.acting, r.escalation, self.since)
+            Waiting(r.stage, r.rule_id, r.role, r.acting, r.escalation, self.since, r.stale)
             for r in self.rules
             if r.triggered and not r.satisfied and r.open
         ]
@@ -223,6 +234,7 @@ class RouteResult:
                     "people": list(w.people),
                     "escalation": w.escalation,
                     "since": w.since,
+                    "stale": list(w.stale),
                 }
                 for w in self.waiting()
             ],
@@ -371,10 +383,12 @@ def reset_at(data: Mapping[str, Any]) -> str:
 
 
 def _submitted_at(data: Mapping[str, Any]) -> str | None:
+    """When the current round of approvals began: the last submission, or the last
+    revision of a sent offer (its changed terms need approving again from then on)."""
     times = [
         str(e.get("at", ""))
         for e in data.get("events") or []
-        if isinstance(e, Mapping) and e.get("type") == "submitted"
+        if isinstance(e, Mapping) and e.get("type") in ("submitted", "revised")
     ]
     return max(times, default=None)
 
@@ -435,139 +449,40 @@ def route_data(
     need_plaintext: bool = False,
 ) -> RouteResult:
     """Route ``data`` (the offer, possibly with what-if changes). ``snapshot(i, approval)``
-    gives the offer as approved by approval ``i`` (or None when it cannot be recovered)."""
-    view = Offer(offer.path, data)
-    match = policy.bands.lookup(view)
-    env: dict[str, Any] = {"offer": data, "band": band_value(match.band), **derived(policy, data, match.band)}
+    gives the offer as approved by approval ``i`` (or None when it cannot be recovered).
+
+    Steps: the rules' environment (band, derived values, CEL context) → the offer's approval
+    lines → stage by stage, each rule's outcome (triggered? which lines count?) → where the
+    offer waits and since when."""
+    match = policy.bands.lookup(Offer(offer.path, data))
     position = None
     if policy.budgets is not None and (policy.uses_budget or with_budget):
         position = policy.budgets.position(offer.id, data)
-    env["budget"] = position.cel() if position is not None else {}
-    from offerctl.policy.cel import cel_runtime
-
-    cel_env = cel_runtime().Context()
-    used = offer_fields_used(tuple(rule.when for rule in policy.rules))
-    visible = env if used is None else {**env, "offer": {k: v for k, v in data.items() if k in used}}
-    cel_env.update({k: cel_value(v) for k, v in visible.items()})  # converted once per offer
-    recruiter = str(data.get("recruiter", "")).lower()
-    reset = reset_at(data)
-    lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
-    digests: dict[tuple[str, ...], str] = {}
-    raw = offer.extra.get("raw") if isinstance(offer.extra, Mapping) else None
-    stored: Callable[[Iterable[str]], str] | None = None
-    if isinstance(raw, Mapping):
-        stored_raw: Mapping[str, Any] = raw
-
-        def stored(covers: Iterable[str]) -> str:
-            return binding.sealed_digest(stored_raw, covers)
-
-    def digest(covers: Iterable[str], scheme: str | None = None) -> str:
-        """``binding.digest`` of ``data``, once per set of covered fields (and digest scheme)."""
-        key = (*covers, f"#{scheme}")
-        if key not in digests:
-            digests[key] = binding.digest(data, tuple(covers), scheme=scheme)
-        return digests[key]
-
-    # Separation of duties across roles: a person's first role on this offer is theirs.
-    first_role: dict[str, str] = {}
-    for a in lines:
-        if not reset or str(a.get("at", "")) > reset:
-            first_role.setdefault(str(a.get("by", "")).lower(), str(a.get("role")))
-
+    budget = position.cel() if position is not None else {}
+    env, cel_env = _rule_environment(policy, data, match.band, budget)
+    ledger = _Ledger.of(policy, offer, data, snapshot, need_plaintext)
     outcomes: list[RuleOutcome] = []
     stage_open = True
     current: str | None = None
     since = _submitted_at(data)
     for stage in policy.stages:
-        stage_rules = [r for r in policy.rules if r.stage == stage]
-        stage_done = True
-        for rule in stage_rules:
-            hidden = _hidden_input(rule, env)
-            if hidden is not None:
-                if need_plaintext:
-                    raise hidden.refuse()
-                triggered = True
-                why = f"{rule.when} — reads encrypted fields; shown as required (a reader's key decides)"
-            else:
-                triggered, why = _evaluate_rule(policy, rule, env, cel_env)
-            principals = principals_for(policy, rule, data)
-            checks: list[ApprovalCheck] = []
-            counted: set[str] = set()
-            if triggered:
-                for index, a in enumerate(lines):
-                    if str(a.get("role")) != rule.require.role:
-                        continue
-                    listed = a.get("rules")
-                    if isinstance(listed, list) and rule.id not in listed:
-                        continue
-                    check = _check_approval(
-                        policy,
-                        rule,
-                        data,
-                        index,
-                        a,
-                        principals,
-                        recruiter,
-                        reset,
-                        first_role,
-                        snapshot,
-                        digest,
-                        None if need_plaintext else stored,
-                    )
-                    if check.state == "valid":
-                        who = check.on_behalf_of or check.by
-                        if who in counted or check.by in counted:
-                            check = ApprovalCheck(
-                                index,
-                                check.role,
-                                check.by,
-                                check.at,
-                                "duplicate",
-                                "already counted toward this quorum",
-                                check.on_behalf_of,
-                            )
-                        counted.update({who, check.by})
-                    checks.append(check)
-            valid_people = {c.on_behalf_of or c.by for c in checks if c.state == "valid"}
-            quorum = policy.quorum(rule)
-            satisfied = (not triggered) or len(valid_people) >= quorum
-            outcomes.append(
-                RuleOutcome(
-                    rule.id,
-                    stage,
-                    rule.description,
-                    triggered,
-                    why,
-                    rule.require.role,
-                    quorum,
-                    principals,
-                    policy.approvers.acting(principals, as_of),
-                    policy.approvers.escalation_for(
-                        principals[0] if principals else None,
-                        None if rule.require.person else rule.require.role,
-                    ),
-                    tuple(checks),
-                    satisfied,
-                    stage_open,
-                    rule.covers,
-                )
-            )
-            if triggered and not satisfied:
-                stage_done = False
+        stage_outcomes = [
+            _rule_outcome(policy, rule, stage, env, cel_env, ledger, as_of, stage_open, need_plaintext)
+            for rule in policy.rules
+            if rule.stage == stage
+        ]
+        outcomes.extend(stage_outcomes)
+        stage_done = all(o.satisfied for o in stage_outcomes)
         if stage_open and not stage_done:
             current = stage
         if stage_open and stage_done:
-            # The next stage opened when the last approval of this one landed.
-            times = [c.at for o in outcomes if o.stage == stage and o.triggered for c in o.valid]
-            if times and (since is None or max(times) > since):
-                since = max(times)
+            since = _stage_closed_at(stage_outcomes, since)
         stage_open = stage_open and stage_done
-    complete = all(o.satisfied for o in outcomes)
     values = {k: env[k] for k in ("compa_ratio", "pct_above_mid", "first_year_cash", "nonstandard_clauses")}
     return RouteResult(
         offer.id,
         tuple(outcomes),
-        complete,
+        all(o.satisfied for o in outcomes),
         policy.stages,
         current,
         since if current else None,
@@ -575,6 +490,168 @@ def route_data(
         values,
         position,
     )
+
+
+def _rule_environment(
+    policy: PolicySet, data: Mapping[str, Any], band: Band | None, budget: Mapping[str, Any]
+) -> tuple[dict[str, Any], Any]:
+    """The variables rules see (``offer``, ``band``, derived values, ``budget``) and the same
+    as one CEL context, converted once per offer (only the offer fields some rule names)."""
+    from offerctl.policy.cel import cel_runtime
+
+    env: dict[str, Any] = {
+        "offer": data,
+        "band": band_value(band),
+        **derived(policy, data, band),
+        "budget": dict(budget),
+    }
+    cel_env = cel_runtime().Context()
+    used = offer_fields_used(tuple(rule.when for rule in policy.rules))
+    visible = env if used is None else {**env, "offer": {k: v for k, v in data.items() if k in used}}
+    cel_env.update({k: cel_value(v) for k, v in visible.items()})
+    return env, cel_env
+
+
+@dataclass
+class _Ledger:
+    """The offer's approval lines and what judging them needs: the recruiter, the last
+    rejection, each person's first role (separation of duties across roles), the approved
+    versions, and the digest of ``data`` per covered set (computed once per routing)."""
+
+    policy: PolicySet
+    data: Mapping[str, Any]
+    lines: list[Mapping[str, Any]]
+    recruiter: str
+    reset: str
+    first_role: dict[str, str]
+    snapshot: Snapshot
+    stored: Callable[[Iterable[str]], str] | None = None
+    """Digest of the covered *ciphertexts* of a confidential offer (checkable without a
+    key); None for a plaintext offer, and when a command needs plaintext anyway."""
+    digests: dict[tuple[str, ...], str] = field(default_factory=dict)
+
+    @classmethod
+    def of(
+        cls,
+        policy: PolicySet,
+        offer: Offer,
+        data: Mapping[str, Any],
+        snapshot: Snapshot,
+        need_plaintext: bool,
+    ) -> _Ledger:
+        reset = reset_at(data)
+        lines = [a for a in data.get("approvals") or [] if isinstance(a, Mapping)]
+        first_role: dict[str, str] = {}
+        for a in lines:
+            if not reset or str(a.get("at", "")) > reset:
+                first_role.setdefault(str(a.get("by", "")).lower(), str(a.get("role")))
+        raw = offer.extra.get("raw") if isinstance(offer.extra, Mapping) else None
+        stored: Callable[[Iterable[str]], str] | None = None
+        if isinstance(raw, Mapping) and not need_plaintext:
+            stored_raw: Mapping[str, Any] = raw
+
+            def stored(covers: Iterable[str]) -> str:
+                return binding.sealed_digest(stored_raw, covers)
+
+        recruiter = str(data.get("recruiter", "")).lower()
+        return cls(policy, data, lines, recruiter, reset, first_role, snapshot, stored)
+
+    def digest(self, covers: Iterable[str], scheme: str | None = None) -> str:
+        """``binding.digest`` of the data, once per set of covered fields (and scheme)."""
+        key = (*covers, f"#{scheme}")
+        if key not in self.digests:
+            self.digests[key] = binding.digest(self.data, tuple(covers), scheme=scheme)
+        return self.digests[key]
+
+    def checks(self, rule: Rule, principals: tuple[str, ...]) -> tuple[ApprovalCheck, ...]:
+        """Every line of the rule's role (and naming the rule, when it names rules), judged;
+        a second valid line by the same person counts once (``duplicate``)."""
+        checks: list[ApprovalCheck] = []
+        counted: set[str] = set()
+        for index, a in enumerate(self.lines):
+            listed = a.get("rules")
+            if str(a.get("role")) != rule.require.role or (
+                isinstance(listed, list) and rule.id not in listed
+            ):
+                continue
+            check = _check_approval(
+                self.policy,
+                rule,
+                self.data,
+                index,
+                a,
+                principals,
+                self.recruiter,
+                self.reset,
+                self.first_role,
+                self.snapshot,
+                self.digest,
+                self.stored,
+            )
+            if check.state == "valid":
+                who = check.on_behalf_of or check.by
+                if who in counted or check.by in counted:
+                    check = dataclasses.replace(
+                        check, state="duplicate", detail="already counted toward this quorum"
+                    )
+                counted.update({who, check.by})
+            checks.append(check)
+        return tuple(checks)
+
+
+def _rule_outcome(
+    policy: PolicySet,
+    rule: Rule,
+    stage: str,
+    env: Mapping[str, Any],
+    cel_env: Any,
+    ledger: _Ledger,
+    as_of: dt.date,
+    stage_open: bool,
+    need_plaintext: bool = False,
+) -> RuleOutcome:
+    """One rule: is it triggered, who may fill it, which approval lines count toward it.
+    A condition that reads an encrypted value no key opened is shown as required (a reader's
+    key decides), or refused (exit 2) when the command needs plaintext."""
+    hidden = _hidden_input(rule, env)
+    if hidden is not None:
+        if need_plaintext:
+            raise hidden.refuse()
+        triggered = True
+        why = f"{rule.when} — reads encrypted fields; shown as required (a reader's key decides)"
+    else:
+        triggered, why = _evaluate_rule(policy, rule, env, cel_env)
+    principals = principals_for(policy, rule, ledger.data)
+    checks = ledger.checks(rule, principals) if triggered else ()
+    valid_people = {c.on_behalf_of or c.by for c in checks if c.state == "valid"}
+    quorum = policy.quorum(rule)
+    return RuleOutcome(
+        rule.id,
+        stage,
+        rule.description,
+        triggered,
+        why,
+        rule.require.role,
+        quorum,
+        principals,
+        policy.approvers.acting(principals, as_of),
+        policy.approvers.escalation_for(
+            principals[0] if principals else None,
+            None if rule.require.person else rule.require.role,
+        ),
+        checks,
+        (not triggered) or len(valid_people) >= quorum,
+        stage_open,
+        rule.covers,
+    )
+
+
+def _stage_closed_at(stage_outcomes: Iterable[RuleOutcome], since: str | None) -> str | None:
+    """The next stage opened when the last valid approval of this one landed."""
+    times = [c.at for o in stage_outcomes if o.triggered for c in o.valid]
+    if times and (since is None or max(times) > since):
+        return max(times)
+    return since
 
 
 def _check_approval(

@@ -11,20 +11,12 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from offerctl.reports.formatting import BUCKET_SHORT_LABELS, STAGE_SHORT_LABELS, comparison_cells, num, pct
 from offerctl.reports.report import Report
 
 PALETTE = ["#2563eb", "#16a34a", "#dc2626", "#d97706", "#7c3aed", "#0891b2", "#db2777", "#4b5563", "#65a30d"]
 FUNNEL_SHADES = ["#bfdbfe", "#93c5fd", "#60a5fa", "#3b82f6", "#2563eb", "#1d4ed8", "#1e40af", "#1e3a8a"]
 PLOT_CONFIG = {"displaylogo": False, "displayModeBar": False, "responsive": True}
-STAGE_LABELS = {
-    "created_to_approved": "created →<br>approved",
-    "approved_to_sent": "approved →<br>sent",
-    "created_to_sent": "created →<br>sent",
-    "sent_to_decided": "sent →<br>decided",
-    "created_to_decided": "created →<br>decided",
-}
-BUCKET_LABELS = {"<=1": "≤1 day", "2-3": "2–3 days", ">3": ">3 days"}  # noqa: RUF001
-
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;
   background:#f8fafc;color:#0f172a}
@@ -42,18 +34,6 @@ th:first-child,td:first-child{text-align:left}.wide{grid-column:1/-1}
 .empty{height:360px;display:flex;flex-direction:column;align-items:center;justify-content:center;
   color:#64748b;background:#f8fafc;border-radius:8px}.empty b{font-size:16px;color:#334155}
 """
-
-
-def _pct(value: Any) -> str:
-    return "—" if value is None else f"{value * 100:.1f}%"
-
-
-def _num(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, float) and not value.is_integer():
-        return f"{value:.1f}"
-    return str(int(value)) if isinstance(value, float) else str(value)
 
 
 def _figure_html(fig: Any, div_id: str, first: bool) -> str:
@@ -90,7 +70,7 @@ def _acceptance_figure(m: Mapping[str, Any], dims: tuple[str, ...]) -> Any:
             go.Bar(
                 x=[r["segment"] for r in rows],
                 y=[(r["rate"] or 0) * 100 for r in rows],
-                text=[f"{_pct(r['rate'])} ({r['accepted']}/{r['extended']})" for r in rows],
+                text=[f"{pct(r['rate'])} ({r['accepted']}/{r['extended']})" for r in rows],
                 textposition="auto",
                 name=dim.replace("_", " "),
                 visible=i == 0,
@@ -153,9 +133,9 @@ def _delay_figure(m: Mapping[str, Any]) -> Any:
     buckets = delay["buckets"]
     fig.add_trace(
         go.Bar(
-            x=[BUCKET_LABELS[b["bucket"]] for b in buckets],
+            x=[BUCKET_SHORT_LABELS[b["bucket"]] for b in buckets],
             y=[(b["rate"] or 0) * 100 for b in buckets],
-            text=[f"{_pct(b['rate'])} ({b['accepted']}/{b['extended']})" for b in buckets],
+            text=[f"{pct(b['rate'])} ({b['accepted']}/{b['extended']})" for b in buckets],
             textposition="auto",
             name="acceptance %",
             marker_color=PALETTE[0],
@@ -245,7 +225,7 @@ def _cycle_figure(m: Mapping[str, Any]) -> Any:
     import plotly.graph_objects as go
 
     rows = [r for r in m["cycle_time"] if r["median_days"] is not None]
-    labels = [STAGE_LABELS[r["stage"]] for r in rows]
+    labels = [STAGE_SHORT_LABELS[r["stage"]] for r in rows]
     fig = go.Figure()
     fig.add_trace(
         go.Bar(x=labels, y=[r["median_days"] for r in rows], name="median", marker_color=PALETTE[0])
@@ -281,7 +261,7 @@ def _empty_panel(div_id: str, why: str) -> str:
 def _business_days(value: Any) -> str:
     if value is None:
         return "—"
-    text = _num(value)
+    text = num(value)
     return f"{text} business day" + ("" if text == "1" else "s")
 
 
@@ -308,7 +288,7 @@ def _numbers_section(m: Mapping[str, Any], dims: tuple[str, ...]) -> str:
                 str(r["accepted"]),
                 str(r["declined"]),
                 str(r["open"]),
-                _pct(r["rate"]),
+                pct(r["rate"]),
             ]
             for r in m["acceptance"]["by"][dim]
         ]
@@ -318,10 +298,10 @@ def _numbers_section(m: Mapping[str, Any], dims: tuple[str, ...]) -> str:
         [
             r["role"],
             str(r["approvals"]),
-            _num(r["median_business_days"]),
-            _num(r["p90_business_days"]),
-            _num(r["sla_business_days"]),
-            _pct(r["sla_adherence"]),
+            num(r["median_business_days"]),
+            num(r["p90_business_days"]),
+            num(r["sla_business_days"]),
+            pct(r["sla_adherence"]),
         ]
         for r in m["approval_latency"]["by_role"]
     ]
@@ -392,7 +372,7 @@ def render(report: Report) -> str:
         span = f"offers created {window.since or '…'} to {window.until or '…'}"
     kpis = [
         _kpi("offers extended", str(overall["extended"]), f"of {m['offers']} offers"),
-        _kpi("acceptance rate", _pct(overall["rate"]), f"{overall['accepted']}/{overall['extended']}"),
+        _kpi("acceptance rate", pct(overall["rate"]), f"{overall['accepted']}/{overall['extended']}"),
         _kpi(
             "median verbal → written",
             _business_days(delay["median_business_days"]),
@@ -400,10 +380,10 @@ def render(report: Report) -> str:
         ),
         _kpi(
             "approval SLA adherence",
-            _pct(m["approval_latency"]["sla_adherence"]["rate"]),
+            pct(m["approval_latency"]["sla_adherence"]["rate"]),
             f"{m['approval_latency']['approvals']} approvals",
         ),
-        _kpi("exception rate", _pct(m["exceptions"]["exceptions"]["rate"])),
+        _kpi("exception rate", pct(m["exceptions"]["exceptions"]["rate"])),
         _kpi("reneges", str(m["reneges"]["reneged"]), f"of {m['reneges']['accepted']} accepted"),
         _kpi(
             "acceptance with a competing offer",
@@ -412,7 +392,7 @@ def render(report: Report) -> str:
         ),
         _kpi(
             "fall-through after verbal",
-            _pct(m["fall_through"]["rate"]),
+            pct(m["fall_through"]["rate"]),
             f"{m['fall_through']['fell_through']}/{m['fall_through']['denominator']}",
         ),
     ]
@@ -438,15 +418,7 @@ def render(report: Report) -> str:
     if report.comparison is not None:
         rows = []
         for row in report.comparison:
-            is_rate = (
-                "rate" in row["metric"] or "adherence" in row["metric"] or "fall-through" in row["metric"]
-            )
-            show = _pct if is_rate else _num
-            change = row["change"]
-            change_text = (
-                "—" if change is None else (f"{change * 100:+.1f} pts" if is_rate else f"{change:+g}")
-            )
-            rows.append([row["metric"], show(row["current"]), show(row["previous"]), change_text])
+            rows.append([row["metric"], *comparison_cells(row)])
         prev = report.previous_window
         assert prev is not None
         sections.append(

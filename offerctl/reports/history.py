@@ -2,7 +2,8 @@
 
 Every commit offerctl makes carries ``Offer-Id``, ``Offer-Action`` and (for approvals)
 ``Offer-Role`` trailers, so one metadata-only ``git log`` reads the whole audit trail:
-about 1 s for 58k commits, against ~30 s to learn the same from tree diffs (DESIGN.md).
+about 1 s for 58k commits, against ~30 s to learn the same from tree diffs (docs/design.md,
+Measurements).
 Only commits *without* trailers (hand edits) get their changed paths listed, in one further
 ``git log --no-walk --stdin --name-only`` over just those commits; merges are skipped.
 """

@@ -32,7 +32,7 @@ EXTENDED_STATUSES = frozenset(
 )
 ACCEPTED_STATUSES = frozenset({"accepted", "started", "reneged"})
 FALL_THROUGH_STATUSES = frozenset({"declined", "expired", "rescinded"})
-REOPENING_EVENTS = frozenset({"submitted", "revised", "reopened"})
+REOPENING_EVENTS = frozenset({"submitted", "revised", "edited", "reopened"})
 
 OFFER_FIELDS: dict[str, Any] = {
     "id": True,
@@ -201,81 +201,102 @@ def segments_of(offer: Offer) -> dict[str, str]:
     }
 
 
-def facts_of(offer: Offer, commits: Sequence[CommitRecord]) -> Facts:
-    events = _events(offer)
-    status = offer.status
-    by_action: dict[str, list[dt.datetime]] = defaultdict(list)
-    for record in commits:
-        stamp = parse_ts(record.author_date)
-        if stamp is not None:
-            by_action[record.action or "edit"].append(stamp)
-    all_commit_times = sorted(t for times in by_action.values() for t in times)
+@dataclass(frozen=True)
+class _Clock:
+    """When things happened to one offer: its events first, else its commits' trailers."""
 
-    def event_time(kind: str, action: str | None = None) -> dt.datetime | None:
-        event = _first_event(events, kind)
+    events: list[Mapping[str, Any]]
+    by_action: Mapping[str, list[dt.datetime]]
+
+    @classmethod
+    def of(cls, events: list[Mapping[str, Any]], commits: Sequence[CommitRecord]) -> _Clock:
+        by_action: dict[str, list[dt.datetime]] = defaultdict(list)
+        for record in commits:
+            stamp = parse_ts(record.author_date)
+            if stamp is not None:
+                by_action[record.action or "edit"].append(stamp)
+        return cls(events, by_action)
+
+    def first_commit(self) -> dt.datetime | None:
+        return min((t for times in self.by_action.values() for t in times), default=None)
+
+    def at(self, kind: str, action: str | None = None) -> dt.datetime | None:
+        """The first ``kind`` event's time, else the first commit with ``Offer-Action: action``."""
+        event = _first_event(self.events, kind)
         stamp = parse_ts(event.get("at")) if event else None
-        if stamp is None and action and by_action.get(action):
-            stamp = min(by_action[action])
+        if stamp is None and action and self.by_action.get(action):
+            stamp = min(self.by_action[action])
         return stamp
 
-    created = event_time("created", "create") or (all_commit_times[0] if all_commit_times else None)
-    submitted = event_time("submitted", "submit")
+
+def facts_of(offer: Offer, commits: Sequence[CommitRecord]) -> Facts:
+    """What the metrics need of one offer: its milestones (created, submitted, approved,
+    sent, decided), its outcome and its segments."""
+    events = _events(offer)
+    clock = _Clock.of(events, commits)
+    status = offer.status
     sent_event = _first_event(events, "sent")
-    sent = event_time("sent", "send")
-    extended = sent_event is not None or status in EXTENDED_STATUSES or bool(by_action.get("send"))
-    written_on = None
-    if sent_event is not None:
-        written_on = parse_date(sent_event.get("written_on")) or parse_date(sent_event.get("at"))
-    elif sent is not None:
-        written_on = sent.date()
-    accepted = status in ACCEPTED_STATUSES or _first_event(events, "accepted") is not None
+    sent = clock.at("sent", "send")
+    extended = sent_event is not None or status in EXTENDED_STATUSES or bool(clock.by_action.get("send"))
     declined_event = _last_event(events, "declined")
-    declined = status == "declined" or declined_event is not None
     reneged_event = _last_event(events, "reneged")
-    reneged = status == "reneged" or reneged_event is not None
-    decided = None
-    if extended:
+    return Facts(
+        offer=offer,
+        created=clock.at("created", "create") or clock.first_commit(),
+        submitted=clock.at("submitted", "submit"),
+        approvals_complete=_approvals_complete(offer, clock, sent, extended),
+        sent=sent,
+        written_on=_written_on(sent_event, sent),
+        decided=_decided(clock) if extended else None,
+        extended=extended,
+        accepted=status in ACCEPTED_STATUSES or _first_event(events, "accepted") is not None,
+        declined=status == "declined" or declined_event is not None,
+        declined_reason=_reason(declined_event),
+        reneged=status == "reneged" or reneged_event is not None,
+        reneged_reason=_reason(reneged_event),
+        revisions=sum(1 for e in events if e.get("type") == "revised"),
+        verbal=parse_date(offer.get("verbal.date")),
+        segments=segments_of(offer),
+    )
+
+
+def _written_on(sent_event: Mapping[str, Any] | None, sent: dt.datetime | None) -> dt.date | None:
+    """The written-offer date: the first ``sent`` event's ``written_on`` (else its day)."""
+    if sent_event is not None:
+        return parse_date(sent_event.get("written_on")) or parse_date(sent_event.get("at"))
+    return sent.date() if sent is not None else None
+
+
+def _decided(clock: _Clock) -> dt.datetime | None:
+    """The earliest of accepted, declined, expired, rescinded."""
+    stamps = [
+        clock.at(kind, action)
         for kind, action in (
             ("accepted", "accept"),
             ("declined", "decline"),
             ("expired", "expire"),
             ("rescinded", "rescind"),
-        ):
-            stamp = event_time(kind, action)
-            if stamp is not None and (decided is None or stamp < decided):
-                decided = stamp
+        )
+    ]
+    return min((s for s in stamps if s is not None), default=None)
+
+
+def _approvals_complete(
+    offer: Offer, clock: _Clock, sent: dt.datetime | None, extended: bool
+) -> dt.datetime | None:
+    """The last approval given before sending (from the lines, else from approve commits),
+    for offers that reached approval."""
+    if not (extended or offer.status in {"approved", "rescinded"}):
+        return None
     approval_times = sorted(t for t in (parse_ts(a.get("at")) for a in _approvals(offer)) if t is not None)
-    approvals_complete = None
-    reached_approval = extended or status in {"approved", "rescinded"}
-    if approval_times and reached_approval:
-        before_send = [t for t in approval_times if sent is None or t <= sent]
-        approvals_complete = before_send[-1] if before_send else None
-    elif reached_approval and by_action.get("approve"):
-        approve_times = sorted(t for t in by_action["approve"] if sent is None or t <= sent)
-        approvals_complete = approve_times[-1] if approve_times else None
-    verbal = parse_date(offer.get("verbal.date"))
-    return Facts(
-        offer=offer,
-        created=created,
-        submitted=submitted,
-        approvals_complete=approvals_complete,
-        sent=sent,
-        written_on=written_on,
-        decided=decided,
-        extended=extended,
-        accepted=accepted,
-        declined=declined,
-        declined_reason=str(declined_event.get("reason"))
-        if declined_event and declined_event.get("reason")
-        else None,
-        reneged=reneged,
-        reneged_reason=str(reneged_event.get("reason"))
-        if reneged_event and reneged_event.get("reason")
-        else None,
-        revisions=sum(1 for e in events if e.get("type") == "revised"),
-        verbal=verbal,
-        segments=segments_of(offer),
-    )
+    if not approval_times:
+        approval_times = sorted(clock.by_action.get("approve") or [])
+    before_send = [t for t in approval_times if sent is None or t <= sent]
+    return before_send[-1] if before_send else None
+
+
+def _reason(event: Mapping[str, Any] | None) -> str | None:
+    return str(event.get("reason")) if event and event.get("reason") else None
 
 
 # --- pay bands --------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ and ``DeliveryError`` as ``send``), all digests over one connection.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,8 @@ class WaitingLike(Protocol):
     def escalation(self) -> str | None: ...
     @property
     def since(self) -> str | None: ...
+    @property
+    def stale(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -55,9 +58,12 @@ class Overdue:
     escalation: str | None
     since: str
     business_days: int
-    sla: int
+    sla: int | None
+    """The role's SLA in business days (None: the role has none)."""
     escalated: bool
     holidays: tuple[str, ...] = ()
+    stale: tuple[str, ...] = ()
+    """``who: what changed`` when the approval is wanted again because the terms changed."""
 
     @property
     def recipients(self) -> tuple[str, ...]:
@@ -79,7 +85,38 @@ class Overdue:
             "escalation": self.escalation if self.escalated else None,
             "holidays_skipped": list(self.holidays),
             "recipients": list(self.recipients),
+            "stale": list(self.stale),
         }
+
+
+def _waited(
+    offer_id: str,
+    title: str,
+    item: WaitingLike,
+    calendar: BusinessCalendar,
+    limit: int | None,
+    as_of: dt.date,
+) -> Overdue | None:
+    if not item.since:
+        return None
+    opened = dt.datetime.fromisoformat(item.since.replace("Z", "+00:00")).astimezone(dt.UTC).date()
+    elapsed = calendar.between(opened, as_of)
+    skipped = tuple(f"{day.isoformat()} {name}" for day, name in calendar.holidays_between(opened, as_of))
+    return Overdue(
+        offer_id=offer_id,
+        title=title,
+        stage=item.stage,
+        rule_id=item.rule_id,
+        role=item.role,
+        people=tuple(item.people),
+        escalation=item.escalation,
+        since=item.since,
+        business_days=max(0, elapsed),
+        sla=limit,
+        escalated=limit is not None and elapsed > 2 * limit,
+        holidays=skipped,
+        stale=tuple(getattr(item, "stale", ())),
+    )
 
 
 def overdue(
@@ -92,30 +129,35 @@ def overdue(
     found = []
     for offer_id, title, item in waiting:
         limit = sla.get(item.role)
-        if limit is None or not item.since:
+        if limit is None:
             continue
-        opened = dt.datetime.fromisoformat(item.since.replace("Z", "+00:00")).astimezone(dt.UTC).date()
-        elapsed = calendar.between(opened, as_of)
-        if elapsed <= limit:
-            continue
-        skipped = tuple(f"{day.isoformat()} {name}" for day, name in calendar.holidays_between(opened, as_of))
-        found.append(
-            Overdue(
-                offer_id=offer_id,
-                title=title,
-                stage=item.stage,
-                rule_id=item.rule_id,
-                role=item.role,
-                people=tuple(item.people),
-                escalation=item.escalation,
-                since=item.since,
-                business_days=elapsed,
-                sla=limit,
-                escalated=elapsed > 2 * limit,
-                holidays=skipped,
-            )
-        )
+        waited = _waited(offer_id, title, item, calendar, limit, as_of)
+        if waited is not None and waited.business_days > limit:
+            found.append(waited)
     found.sort(key=lambda o: (-o.business_days, o.offer_id, o.rule_id))
+    return found
+
+
+def reapprovals(
+    waiting: Iterable[tuple[str, str, WaitingLike]],
+    calendar: BusinessCalendar,
+    sla: Mapping[str, int],
+    as_of: dt.date,
+) -> list[Overdue]:
+    """Approvals wanted again because the terms changed after they were given (stale), not
+    yet past their SLA (those are in ``overdue``): listed whatever their age, since the
+    approver may not know their approval no longer counts."""
+    found = []
+    for offer_id, title, item in waiting:
+        if not getattr(item, "stale", ()):
+            continue
+        limit = sla.get(item.role)
+        waited = _waited(offer_id, title, item, calendar, limit, as_of)
+        if waited is None or waited.since[:10] > as_of.isoformat():
+            continue  # not stale yet on that day
+        if limit is None or waited.business_days <= limit:
+            found.append(waited)
+    found.sort(key=lambda o: (o.since, o.offer_id, o.rule_id))
     return found
 
 
@@ -148,22 +190,35 @@ def _escalation_note(item: Overdue, person: str) -> str:
     return f"; past twice the SLA, escalated to {item.escalation}"
 
 
-def digests(items: Sequence[Overdue], *, company: str, as_of: dt.date) -> list[Digest]:
+def digests(
+    items: Sequence[Overdue],
+    *,
+    company: str,
+    as_of: dt.date,
+    again: Sequence[Overdue] = (),
+) -> list[Digest]:
+    """One mail per person: their approvals past SLA (``items``, and escalations), then the
+    approvals they gave that went stale and are wanted again (``again``)."""
     per_person: dict[str, list[Overdue]] = defaultdict(list)
+    stale_for: dict[str, list[Overdue]] = defaultdict(list)
     for item in items:
         for person in item.recipients:
             per_person[person.lower()].append(item)
+    for item in again:
+        for person in item.people:
+            stale_for[person.lower()].append(item)
     out = []
-    for person in sorted(per_person):
-        mine = per_person[person]
+    for person in sorted({*per_person, *stale_for}):
+        mine = per_person.get(person, [])
+        redo = stale_for.get(person, [])
         noun = "approval" if len(mine) == 1 else "approvals"
-        lines = [
-            "Hello,",
-            "",
-            f"{len(mine)} offer {noun} at {company or 'your company'} waited longer than the agreed "
-            f"time as of {as_of.isoformat()} (business days; weekends and public holidays skipped):",
-            "",
-        ]
+        lines = ["Hello,", ""]
+        if mine:
+            lines += [
+                f"{len(mine)} offer {noun} at {company or 'your company'} waited longer than the agreed "
+                f"time as of {as_of.isoformat()} (business days; weekends and public holidays skipped):",
+                "",
+            ]
         for item in mine:
             escalated = person not in {p.lower() for p in item.people}
             who = "escalated to you" if escalated else f"your {item.role} approval"
@@ -172,19 +227,47 @@ def digests(items: Sequence[Overdue], *, company: str, as_of: dt.date) -> list[D
                 f"waiting since {item.since[:10]}, {_days(item.business_days)} (SLA {item.sla})"
                 + _escalation_note(item, person)
             )
+            if item.stale:
+                lines.append(f"    needed again: the terms changed ({_changed_fields(item.stale)})")
+            lines.append(
+                f"    see: offerctl route {item.offer_id}   approve: offerctl approve {item.offer_id}"
+            )
+        if redo:
+            if mine:
+                lines.append("")
+            lines += [
+                "The terms of these offers changed after they were approved, so the approval no "
+                "longer counts and is needed again:",
+                "",
+            ]
+        for item in redo:
+            lines.append(
+                f"- {item.offer_id} ({item.title}): your {item.role} approval (rule {item.rule_id}) "
+                f"is stale since {item.since[:10]}"
+            )
+            lines.append(f"    changed since you approved: {_changed_fields(item.stale)}")
             lines.append(
                 f"    see: offerctl route {item.offer_id}   approve: offerctl approve {item.offer_id}"
             )
         lines += ["", "— offerctl remind"]
-        out.append(
-            Digest(
-                to=person,
-                subject=f"[offerctl] {len(mine)} offer {noun} waiting past SLA",
-                body="\n".join(lines) + "\n",
-                items=tuple(mine),
-            )
-        )
+        if mine:
+            subject = f"[offerctl] {len(mine)} offer {noun} waiting past SLA"
+            if redo:
+                subject += f", {len(redo)} to approve again"
+        else:
+            subject = f"[offerctl] {len(redo)} offer approval{'' if len(redo) == 1 else 's'} to give again"
+        out.append(Digest(to=person, subject=subject, body="\n".join(lines) + "\n", items=(*mine, *redo)))
     return out
+
+
+_CHANGED = re.compile(r"([a-z_][a-z0-9_.]*) changed\b")
+
+
+def _changed_fields(stale: Sequence[str]) -> str:
+    """The field names in stale-approval details, never their values: a mail may travel
+    further than the repository, and compensation stays in it."""
+    names = dict.fromkeys(m.group(1) for detail in stale for m in _CHANGED.finditer(detail))
+    return ", ".join(names) or "a covered field"
 
 
 def message(settings: SmtpSettings, digest: Digest, *, company: str) -> EmailMessage:
@@ -329,51 +412,76 @@ class RemindResult:
     overdue: tuple[Overdue, ...]
     digests: tuple[Digest, ...]
     sent: tuple[str, ...] = ()
+    reapprovals: tuple[Overdue, ...] = ()
+    """Stale approvals wanted again and not (yet) past their SLA."""
     follow_ups: tuple[FollowUp, ...] = ()
+    """Candidate follow-ups per recruiter (contact due, competing deadlines, contingencies)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "overdue": [o.as_json() for o in self.overdue],
+            "reapprovals": [o.as_json() for o in self.reapprovals],
             "follow_ups": [f.as_json() for f in self.follow_ups],
             "digests": [d.as_json() for d in self.digests],
             "sent": list(self.sent),
         }
 
 
-def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
-    return collect_all(repo, as_of=as_of)[0]
-
-
-def collect_all(repo: Repo, *, as_of: dt.date) -> tuple[list[Overdue], list[FollowUp]]:
-    """Overdue approvals of every valid ``pending_approval`` offer, from the approvals
-    team's routing (``route(...).waiting()``: who can act now, since when, escalation)."""
+def waiting(repo: Repo, *, as_of: dt.date) -> list[tuple[str, str, WaitingLike]]:
+    """(offer id, role title, requirement) for every approval some valid offer waits on:
+    offers awaiting approval, and sent or negotiating offers whose changed terms need an
+    approval again — from the approvals team's routing (``route(...).waiting()``: who can
+    act now, since when, escalation, stale approvals)."""
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
     from offerctl.store import loader
 
     policy, _ = load_policy_set(repo)
     offers, _ = loader.load_offers(repo, loader.offer_files(repo))
-    waiting: list[tuple[str, str, WaitingLike]] = []
+    found: list[tuple[str, str, WaitingLike]] = []
     for offer in sorted(offers, key=lambda o: o.id):
-        if not offer.extra.get("valid") or offer.status != "pending_approval":
+        if not offer.extra.get("valid") or offer.status not in _AWAITING:
             continue
         title = str(offer.get("role.title") or "")
-        waiting.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
-    sla = {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
-    calendar = BusinessCalendar.for_repo(repo)
-    valid = sorted((o for o in offers if o.extra.get("valid")), key=lambda o: o.id)
-    return overdue(waiting, calendar, sla, as_of), follow_ups(repo, valid, calendar, as_of)
+        found.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
+    return found
+
+
+_AWAITING = frozenset({"pending_approval", "approved", "sent", "negotiating"})
+
+
+def _sla(repo: Repo) -> dict[str, int]:
+    return {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
+
+
+def _valid_offers(repo: Repo) -> list[Any]:
+    from offerctl.store import loader
+
+    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    return sorted((o for o in offers if o.extra.get("valid")), key=lambda o: o.id)
+
+
+def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
+    """Overdue approvals of every valid offer that waits on one."""
+    return overdue(waiting(repo, as_of=as_of), BusinessCalendar.for_repo(repo), _sla(repo), as_of)
 
 
 def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> RemindResult:
-    """The one core call of ``offerctl remind``: what is overdue, the digests, and (with
-    ``send``) their delivery. Nothing is written to the repository."""
+    """The one core call of ``offerctl remind``: what is overdue, which stale approvals are
+    wanted again, the digests, and (with ``send``) their delivery. Nothing is written to
+    the repository."""
     day = as_of or today()
     company = str(repo.setting("company.name") or "")
-    items, follow = collect_all(repo, as_of=day)
-    mails = merge_digests(digests(items, company=company, as_of=day), follow_up_digests(follow, as_of=day))
+    items = waiting(repo, as_of=day)
+    calendar, sla = BusinessCalendar.for_repo(repo), _sla(repo)
+    late = overdue(items, calendar, sla, day)
+    again = reapprovals(items, calendar, sla, day)
+    follow = follow_ups(repo, _valid_offers(repo), calendar, day)
+    mails = merge_digests(
+        digests(late, company=company, as_of=day, again=again), follow_up_digests(follow, as_of=day)
+    )
     sent: list[str] = []
     if send and mails:
         sent = send_digests(SmtpSettings.from_config(repo.setting("smtp")), mails, company=company)
-    return RemindResult(day, tuple(items), tuple(mails), tuple(sent), tuple(follow))
+    return RemindResult(day, tuple(late), tuple(mails), tuple(sent), tuple(again), tuple(follow))

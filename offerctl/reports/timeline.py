@@ -73,12 +73,6 @@ def _leaves(data: Any, prefix: str = "") -> dict[str, Any]:
     return out
 
 
-def _key(item: Any) -> str:
-    import json
-
-    return json.dumps(to_jsonable(item), sort_keys=True)
-
-
 MONEY_FIELDS = frozenset(
     {
         "compensation.base_salary",
@@ -132,12 +126,67 @@ def _event_summary(event: Mapping[str, Any], currency: Any = None, *, with_chang
     return "; ".join(parts)
 
 
+_Commit = tuple[str, str, str, str, str]
+"""(commit, author name, author email, author date, subject), as ``git.log_file`` gives it."""
+
+
 def build(repo: Repo, offer_id: str) -> Timeline:
+    """One offer's story: every committed version compared with the one before it (field
+    changes, new approval lines, approvals gone stale, new events), then whether the working
+    tree differs from the last commit."""
     path = loader.find_offer_path(repo, offer_id)
     rel = repo.rel(path)
     commits = git.log_file(repo.root, rel)
+    staleness = _staleness_fn(repo, rel)
+    from offerctl.store.privacy import has_encrypted_values, open_offer
+
+    views: dict[int, Any] = {}  # id(opened data) -> the opened Offer
+
+    def opened(stored: Any) -> Any:
+        """A version as the reader sees it: decrypted with their keys (markers otherwise)."""
+        if isinstance(stored, Mapping) and has_encrypted_values(stored):
+            view = open_offer(repo, rel, stored)
+            views[id(view.data)] = view  # routing compares stored ciphertexts without a key
+            return view.data
+        return stored
+
+    entries: list[Entry] = []
+    previous: Any = None
+    previous_raw: Any = None
+    stale_before: set[int] = set()
+    for meta, stored in _versions(repo, rel, commits):
+        commit, _name, email, iso_date, subject = meta
+        date = _utc(iso_date)
+        data = opened(stored)
+        if data is None:
+            entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
+            continue
+        entries.extend(_field_entries(previous, data, date, email, commit, previous_raw, stored))
+        entries.extend(_new_approvals(previous, data, date, commit))
+        if staleness is not None:
+            now_stale = staleness(data, views.get(id(data)))
+            entries.extend(_stale_entries(data, now_stale, stale_before, date, email, commit))
+            stale_before = set(now_stale)
+        entries.extend(_new_events(previous, data, date, commit))
+        previous, previous_raw = data, stored
+    current = yamlio.load_path(path)
+    if (
+        isinstance(current, Mapping)
+        and previous_raw is not None
+        and yamlio.line_key(current) != yamlio.line_key(previous_raw)
+    ):
+        entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
+    events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
+    revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
+    status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
+    return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))
+
+
+def _versions(repo: Repo, rel: str, commits: list[_Commit]) -> list[tuple[_Commit, Mapping[str, Any] | None]]:
+    """Every committed version of the file, read in one ``git cat-file --batch`` (None for a
+    version that is not a readable mapping)."""
     blobs = git.read_blobs(repo.root, [f"{c[0]}:{rel}" for c in commits])
-    versions: list[tuple[tuple[str, str, str, str, str], Any]] = []
+    versions: list[tuple[_Commit, Mapping[str, Any] | None]] = []
     for meta, raw in zip(commits, blobs, strict=True):
         data: Any = None
         if raw is not None:
@@ -146,119 +195,113 @@ def build(repo: Repo, offer_id: str) -> Timeline:
             except yamlio.YamlProblem:
                 data = None
         versions.append((meta, data if isinstance(data, Mapping) else None))
-    from offerctl.store.privacy import has_encrypted_values, open_offer
+    return versions
 
-    views: dict[int, Any] = {}
 
-    def opened(data: Any) -> Any:
-        """A version as the reader sees it: decrypted with their keys (markers otherwise)."""
-        if isinstance(data, Mapping) and has_encrypted_values(data):
-            view = open_offer(repo, rel, data)
-            views[id(view.data)] = view  # routing compares stored ciphertexts without a key
-            return view.data
-        return data
+def _field_entries(
+    previous: Any,
+    data: Mapping[str, Any],
+    date: str,
+    email: str,
+    commit: str,
+    previous_raw: Any = None,
+    stored: Any = None,
+) -> list[Entry]:
+    """The first version, or each leaf field whose value changed since the previous one (a
+    status change that an event of this commit records, with who and why, is listed once, as
+    that event). Changes are found on the stored values (a confidential value re-encrypted
+    unchanged keeps its ciphertext) and shown as the reader sees them."""
+    if previous is None:
+        return [Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")]
+    old, new = _leaves(previous), _leaves(data)
+    old_raw = _leaves(previous_raw if previous_raw is not None else previous)
+    new_raw = _leaves(stored if stored is not None else data)
+    recorded = any(e.get("to") == data.get("status") for e in _new_lines(previous, data, "events"))
+    return [
+        Entry(
+            date,
+            "changed",
+            email,
+            commit,
+            f"{key}: {value_text(key, old.get(key), _currency(previous))} → "
+            f"{value_text(key, new.get(key), _currency(data))}",
+            {"field": key, "old": old.get(key), "new": new.get(key)},
+        )
+        for key in sorted(set(old_raw) | set(new_raw))
+        if not (key == "status" and recorded)
+        and not key.startswith(("sops.", "privacy."))  # encryption metadata, not a term
+        and yamlio.line_key(old_raw.get(key)) != yamlio.line_key(new_raw.get(key))
+        and yamlio.line_key(old.get(key)) != yamlio.line_key(new.get(key))
+    ]
 
-    current = yamlio.load_path(path)
-    staleness = _staleness_fn(repo, rel)
-    entries: list[Entry] = []
-    previous: Any = None
-    previous_raw: Any = None
-    stale_before: set[int] = set()
-    for (commit, _name, email, iso_date, subject), stored in versions:
-        data = opened(stored)
-        date = _utc(iso_date)
-        if data is None:
-            entries.append(Entry(date, "changed", email, commit, f"unreadable version ({subject})"))
+
+def _new_lines(previous: Any, data: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
+    """Lines of ``approvals``/``events`` that the previous version did not have."""
+    seen = {yamlio.line_key(item) for item in (previous or {}).get(kind) or []}
+    return [
+        item
+        for item in data.get(kind) or []
+        if isinstance(item, Mapping) and yamlio.line_key(item) not in seen
+    ]
+
+
+def _new_approvals(previous: Any, data: Mapping[str, Any], date: str, commit: str) -> list[Entry]:
+    return [
+        Entry(
+            str(approval.get("at") or date),
+            "approval",
+            str(approval.get("by")),
+            commit,
+            f"approved as {approval.get('role')}"
+            + (f" ({approval.get('comment')})" if approval.get("comment") else ""),
+            dict(approval),
+        )
+        for approval in _new_lines(previous, data, "approvals")
+    ]
+
+
+def _stale_entries(
+    data: Mapping[str, Any],
+    now_stale: Mapping[int, str],
+    stale_before: set[int],
+    date: str,
+    email: str,
+    commit: str,
+) -> list[Entry]:
+    """Approvals that this version made stale (and were not stale already)."""
+    approvals_now = data.get("approvals") or []
+    entries = []
+    for index, why in sorted(now_stale.items()):
+        if index in stale_before or index >= len(approvals_now):
             continue
-        if previous is None:
-            entries.append(
-                Entry(date, "created", email, commit, f"first committed (status {data.get('status')})")
+        approval = approvals_now[index]
+        entries.append(
+            Entry(
+                date,
+                "stale",
+                email,
+                commit,
+                f"approval by {approval.get('by')} as {approval.get('role')} went stale"
+                + (f": {why}" if why else ""),
+                dict(approval),
             )
-        else:
-            # Changes are found on the stored values (a re-encrypted value that says the same
-            # keeps its ciphertext) and shown as the reader sees them.
-            old_raw, new_raw = _leaves(previous_raw), _leaves(stored)
-            old, new = _leaves(previous), _leaves(data)
-            # a status change an event of this commit records (with who and why) is listed
-            # once, as that event
-            known = {_key(e) for e in previous.get("events") or []}
-            recorded = any(
-                isinstance(e, Mapping) and _key(e) not in known and e.get("to") == data.get("status")
-                for e in data.get("events") or []
-            )
-            for key in sorted(set(old_raw) | set(new_raw)):
-                if key.startswith(("sops.", "privacy.")):
-                    continue  # encryption metadata, not a term of the offer
-                if key == "status" and recorded:
-                    continue
-                if _key(old_raw.get(key)) != _key(new_raw.get(key)) and _key(old.get(key)) != _key(
-                    new.get(key)
-                ):
-                    entries.append(
-                        Entry(
-                            date,
-                            "changed",
-                            email,
-                            commit,
-                            f"{key}: {value_text(key, old.get(key), _currency(previous))} → "
-                            f"{value_text(key, new.get(key), _currency(data))}",
-                            {"field": key, "old": old.get(key), "new": new.get(key)},
-                        )
-                    )
-        seen_before = {_key(a) for a in (previous or {}).get("approvals") or []}
-        for approval in data.get("approvals") or []:
-            if isinstance(approval, Mapping) and _key(approval) not in seen_before:
-                entries.append(
-                    Entry(
-                        str(approval.get("at") or date),
-                        "approval",
-                        str(approval.get("by")),
-                        commit,
-                        f"approved as {approval.get('role')}"
-                        + (f" ({approval.get('comment')})" if approval.get("comment") else ""),
-                        dict(approval),
-                    )
-                )
-        if staleness is not None:
-            now_stale = staleness(data, views.get(id(data)))
-            approvals_now = data.get("approvals") or []
-            for index, why in sorted(now_stale.items()):
-                if index in stale_before or index >= len(approvals_now):
-                    continue
-                approval = approvals_now[index]
-                entries.append(
-                    Entry(
-                        date,
-                        "stale",
-                        email,
-                        commit,
-                        f"approval by {approval.get('by')} as {approval.get('role')} went stale"
-                        + (f": {why}" if why else ""),
-                        dict(approval),
-                    )
-                )
-            stale_before = set(now_stale)
-        seen_events = {_key(e) for e in (previous or {}).get("events") or []}
-        for event in data.get("events") or []:
-            if isinstance(event, Mapping) and _key(event) not in seen_events:
-                entries.append(
-                    Entry(
-                        str(event.get("at") or date),
-                        "event",
-                        str(event.get("by")),
-                        commit,
-                        # field changes are listed above, each with its commit
-                        _event_summary(event, _currency(data), with_changes=False),
-                        dict(event),
-                    )
-                )
-        previous, previous_raw = data, stored
-    if isinstance(current, Mapping) and previous_raw is not None and _key(current) != _key(previous_raw):
-        entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
-    events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
-    revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
-    status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
-    return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))
+        )
+    return entries
+
+
+def _new_events(previous: Any, data: Mapping[str, Any], date: str, commit: str) -> list[Entry]:
+    # field changes are listed by _field_entries, each with its commit
+    return [
+        Entry(
+            str(event.get("at") or date),
+            "event",
+            str(event.get("by")),
+            commit,
+            _event_summary(event, _currency(data), with_changes=False),
+            dict(event),
+        )
+        for event in _new_lines(previous, data, "events")
+    ]
 
 
 def _utc(iso: str) -> str:

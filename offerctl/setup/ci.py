@@ -1,11 +1,14 @@
 """`offerctl init --ci github`: the GitHub Actions workflow that runs `offerctl check`.
 
 The workflow is written from a template here (not copied from the starter kit) because it
-pins the offerctl version that wrote it, so an upgrade of the gate is a reviewed change.
+pins what CI installs (``install_spec``: ``--ci-install``, else the exact source offerctl
+was installed from, else its released version), so an upgrade of the gate is a reviewed
+change; and it filters pushes by the repository's own default branch, not ``main``.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,8 +27,7 @@ name: offerctl
 
 on:
   pull_request:
-  push:
-    branches: [{branch}]
+  push:{branches}
 
 permissions:
   contents: read
@@ -51,7 +53,11 @@ jobs:
         with:
           python-version: "3.12"
       - name: Install offerctl
-        run: python -m pip install "{requirement}"
+        env:
+          # What pip installs (`offerctl init --ci github --ci-install SPEC` wrote it; any
+          # pip requirement: offerctl==1.2.0, offerctl @ git+https://…@v1.2.0, ./tools/offerctl).
+          OFFERCTL_INSTALL: "{requirement}"
+        run: python -m pip install "$OFFERCTL_INSTALL"
       - name: offerctl check (pull request)
         if: github.event_name == 'pull_request'
         env:
@@ -80,29 +86,118 @@ jobs:
 """
 
 
-def requirement() -> str:
-    """What the workflow installs: this exact offerctl version."""
-    from importlib.metadata import PackageNotFoundError, version
+@dataclass(frozen=True)
+class InstallSpec:
+    requirement: str
+    source: str
+    """Where it came from: ``--ci-install``, ``vcs``, ``clone``, ``release`` or ``unpinned``."""
+    warning: str | None = None
 
+
+def _released(version: str) -> bool:
+    """A version a package index can have: not ``.devN``, no local ``+label``."""
+    return re.fullmatch(r"\d+(\.\d+)*((a|b|rc)\d+)?(\.post\d+)?", version) is not None
+
+
+def _scp_to_url(url: str) -> str:
+    """``git@github.com:acme/offerctl.git`` → ``ssh://git@github.com/acme/offerctl.git`` (pip
+    needs a URL)."""
+    if "://" not in url and ":" in url:
+        host, _, path = url.partition(":")
+        return f"ssh://{host}/{path}"
+    return url
+
+
+def install_spec(explicit: str | None = None) -> InstallSpec:
+    """What the workflow installs. A development version (``0.1.0.dev0``) is on no package
+    index, so pinning it would break CI on its first run; in order:
+
+    1. ``--ci-install SPEC`` as given;
+    2. the VCS URL and commit offerctl was installed from (``pip install git+…``, PEP 610);
+    3. for an install from a local clone (``pip install -e .``), that clone's ``origin`` at
+       its current commit;
+    4. ``offerctl==X`` for a released version;
+    5. plain ``offerctl`` with a warning to pin it with ``--ci-install``.
+    """
+    import json
+    from importlib.metadata import PackageNotFoundError, distribution
+    from urllib.parse import unquote, urlparse
+
+    if explicit is not None:
+        if not explicit.strip() or "\n" in explicit:
+            raise UsageError("--ci-install needs a pip requirement, e.g. 'offerctl==1.2.0'")
+        return InstallSpec(explicit.strip(), "--ci-install")
     try:
-        return f"offerctl=={version('offerctl')}"
+        dist = distribution("offerctl")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "offerctl"
+        return InstallSpec("offerctl", "unpinned", _UNPINNED.format(version="(not installed)"))
+    version = dist.version
+    try:
+        direct = json.loads(dist.read_text("direct_url.json") or "null")
+    except ValueError:
+        direct = None
+    if isinstance(direct, dict):
+        vcs = direct.get("vcs_info")
+        url = str(direct.get("url", ""))
+        if isinstance(vcs, dict) and vcs.get("vcs") == "git" and vcs.get("commit_id"):
+            return InstallSpec(f"offerctl @ git+{url}@{vcs['commit_id']}", "vcs")
+        if url.startswith("file://"):
+            clone = Path(unquote(urlparse(url).path))
+            remote = git.config_get(clone, "remote.origin.url") if clone.is_dir() else None
+            commit = git.head(clone) if remote else None
+            if remote and commit:
+                return InstallSpec(f"offerctl @ git+{_scp_to_url(remote)}@{commit}", "clone")
+    if _released(version):
+        return InstallSpec(f"offerctl=={version}", "release")
+    return InstallSpec("offerctl", "unpinned", _UNPINNED.format(version=version))
 
 
-def github_workflow(branch: str = "main") -> str:
-    """The workflow text (see ``_WORKFLOW``) for a repository whose default branch is ``branch``."""
-    req = requirement()
-    return _WORKFLOW.format(version=req.partition("==")[2] or "dev", requirement=req, branch=branch)
+_UNPINNED = (
+    "offerctl {version} is a development version that no package index has, and its source "
+    "has no git remote: the workflow installs the latest released `offerctl`. Pin what CI "
+    "runs with `offerctl init --ci github --ci-install 'offerctl @ git+https://…/offerctl@<tag>'` "
+    "(or edit OFFERCTL_INSTALL in the workflow)"
+)
+
+
+def default_branch(root: Path) -> str | None:
+    """The branch pushes are checked on: the remote's default branch (``origin/HEAD``) when
+    known, else the branch checked out; None when neither is known."""
+    remote_head = git.run(["symbolic-ref", "-q", "--short", "refs/remotes/origin/HEAD"], root, check=False)
+    name = remote_head.stdout.strip()
+    if name.startswith("origin/"):
+        return name.removeprefix("origin/")
+    return git.current_branch(root)
+
+
+def github_workflow(branch: str | None = "main", requirement: str | None = None) -> str:
+    """The workflow text (see ``_WORKFLOW``): pushes to ``branch`` are checked (every push
+    when None), and pip installs ``requirement`` (default: ``install_spec()``)."""
+    req = requirement or install_spec().requirement
+    from offerctl import __version__
+
+    branches = (
+        f"\n    branches: [{_yaml_text(branch)}]" if branch else "  # every branch (no default branch known)"
+    )
+    return _WORKFLOW.format(version=__version__, requirement=req.replace('"', '\\"'), branches=branches)
+
+
+def _yaml_text(value: str) -> str:
+    """A branch name as a YAML flow scalar (quoted unless plainly safe)."""
+    return value if re.fullmatch(r"[A-Za-z0-9._/-]+", value) else "'" + value.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)
 class CiResult:
     path: str
     commit: str | None
+    install: InstallSpec | None = None
+    branch: str | None = None
 
 
-def add_workflow(root: Path, provider: str, *, commit: bool = True) -> CiResult:
+def add_workflow(
+    root: Path, provider: str, *, commit: bool = True, install: str | None = None
+) -> CiResult:
     """Write the CI workflow into the offer repository at ``root`` and commit it (as the
     current git identity, ``Offer-Action: init``); refuses to overwrite an existing one."""
     if provider not in PROVIDERS:
@@ -115,8 +210,9 @@ def add_workflow(root: Path, provider: str, *, commit: bool = True) -> CiResult:
             f"{WORKFLOW_PATH} already exists; not overwriting it",
             hint="delete or rename it first to write a fresh one",
         )
-    branch = git.current_branch(root) or "main"
-    yamlio.atomic_write(target, github_workflow(branch))
+    spec = install_spec(install)
+    branch = default_branch(root)
+    yamlio.atomic_write(target, github_workflow(branch, spec.requirement))
     commit_id = None
     if commit:
         commit_id = git.commit(
@@ -128,7 +224,7 @@ def add_workflow(root: Path, provider: str, *, commit: bool = True) -> CiResult:
         )
     else:
         git.add(root, [WORKFLOW_PATH])
-    return CiResult(WORKFLOW_PATH, commit_id)
+    return CiResult(WORKFLOW_PATH, commit_id, spec, branch)
 
 
-__all__ = ["WORKFLOW_PATH", "CiResult", "add_workflow", "github_workflow"]
+__all__ = ["WORKFLOW_PATH", "CiResult", "InstallSpec", "add_workflow", "github_workflow", "install_spec"]

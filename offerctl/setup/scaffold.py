@@ -7,12 +7,18 @@ from importlib import resources
 from importlib.abc import Traversable
 from pathlib import Path
 
-from offerctl.core.errors import Refused, UsageError
+from offerctl.core.errors import GitError, Refused, UsageError
 from offerctl.store import git, schema, yamlio
 from offerctl.store.repo import CONFIG_NAME
 
 # Package data cannot reliably ship dotfiles; they are stored without the dot.
 _RENAMES = {"gitignore": ".gitignore", "gitattributes": ".gitattributes"}
+
+
+APPROVERS = "policies/approvers.yaml"
+INIT_ROLES = ("recruiter",)
+"""The roles ``init`` gives the person who runs it (the starter routing asks nothing of a
+recruiter but to be a person; approvals come from the hiring manager and the roles it names)."""
 
 
 @dataclass(frozen=True)
@@ -21,6 +27,32 @@ class InitResult:
     created: tuple[str, ...]
     git_initialised: bool
     commit: str | None
+    person: str | None = None
+    """The git identity added to policies/approvers.yaml (None: none was configured)."""
+    roles: tuple[str, ...] = ()
+
+
+def with_person(text: str, name: str, email: str, roles: tuple[str, ...]) -> str:
+    """``policies/approvers.yaml`` text with one more person (kept comments and layout),
+    added to ``roles`` (created when missing). Unchanged when the email is already a person."""
+    doc = yamlio.RoundTrip().load(text)
+    people = doc.get("people")
+    if people is None:
+        from ruamel.yaml.comments import CommentedSeq
+
+        people = doc["people"] = CommentedSeq()
+    if any(str(p.get("email", "")).lower() == email.lower() for p in people if hasattr(p, "get")):
+        return text
+    people.append(yamlio.flow_map({"email": email, "name": name, "title": "Recruiter"}))
+    all_roles = doc.setdefault("roles", {})
+    for role in roles:
+        if role not in all_roles:
+            all_roles[role] = {"people": []}
+        members = all_roles[role].setdefault("people", [])
+        if email not in members:
+            members.append(email)
+    out: str = yamlio.RoundTrip().dump(doc)
+    return out
 
 
 def _walk(node: Traversable, prefix: str = "") -> list[tuple[str, Traversable]]:
@@ -67,6 +99,15 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
     if git.toplevel(root) is None:
         git.init(root)
         initialised = True
+    try:
+        actor: git.Identity | None = git.identity(root)  # who will commit here
+    except GitError:  # no identity: the files stay staged for the user to commit
+        actor = None
+    if actor is not None:
+        files = [
+            (rel, with_person(text, actor.name, actor.email, INIT_ROLES) if rel == APPROVERS else text)
+            for rel, text in files
+        ]
     for rel, text in files:
         yamlio.atomic_write(root / rel, text)
     from offerctl.lifecycle.sync import install_merge_driver
@@ -75,10 +116,6 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
     created = tuple(rel for rel, _ in files)
     commit_id = None
     if commit:
-        try:
-            actor = git.identity(root)
-        except Exception:
-            actor = None
         if actor is not None:
             commit_id = git.commit(
                 root,
@@ -91,4 +128,11 @@ def init_repo(directory: Path, *, commit: bool = True) -> InitResult:
             git.add(root, created)
     else:
         git.add(root, created)
-    return InitResult(root, created, initialised, commit_id)
+    return InitResult(
+        root,
+        created,
+        initialised,
+        commit_id,
+        actor.email if actor is not None else None,
+        INIT_ROLES if actor is not None else (),
+    )

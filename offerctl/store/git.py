@@ -185,6 +185,26 @@ def modified_paths(cwd: Path, pathspecs: Sequence[str] = ()) -> set[str]:
     return set(zsplit(proc.stdout))
 
 
+def uncommitted(cwd: Path, rel: str) -> str | None:
+    """How one file differs from HEAD: None when the working tree and the index both equal
+    HEAD for it; otherwise ``untracked`` (not in HEAD: untracked, ignored, or only added to
+    the index), ``staged``, ``modified`` or ``staged and modified`` (``git status
+    --porcelain=v1 -z``)."""
+    proc = run(
+        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", rel], cwd
+    )
+    entries = zsplit(proc.stdout)
+    if not entries:
+        return None
+    code = entries[0][:2]
+    if code in ("??", "!!") or code[0] == "A":
+        return "untracked"
+    staged, modified = code[0] not in " ?", code[1] not in " ?"
+    if staged and modified:
+        return "staged and modified"
+    return "staged" if staged else "modified"
+
+
 def add(cwd: Path, paths: Iterable[str]) -> None:
     paths = list(paths)
     if paths:

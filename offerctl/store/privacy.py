@@ -387,13 +387,12 @@ def seal_into(
     — everyone the file was already encrypted for. Returns the recipients."""
     from offerctl.core.clock import utc_now
     from offerctl.store import sealing, yamlio
-    from offerctl.store.edit import _plain
 
     previous = yamlio.load(previous_text.encode("utf-8")) if previous_text else None
     if not applies(repo, previous if isinstance(previous, Mapping) else None):
         return ()
     s = session(repo)
-    plain = _plain(rt_doc)
+    plain = yamlio.plain(rt_doc)
     readers = s.readers(plain, approvers or {})
     recipients = list(readers.recipients)
     if isinstance(previous, Mapping) and not exact_readers:

@@ -15,7 +15,7 @@ from offerctl.privacy import document, values
 
 
 def _plain(value: Any) -> Any:
-    from offerctl.store.edit import _plain as plain
+    from offerctl.store.yamlio import plain
 
     return plain(value)
 

@@ -25,10 +25,13 @@ import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from offerctl.core.model import set_path, to_jsonable
 
 MAX_BYTES = 1024 * 1024
 """Largest file offerctl reads (an offer is ~3 KB; a 5 MB file is a mistake or an attack)."""
@@ -474,7 +477,7 @@ def _line_in(root: yaml.Node | None, path: Sequence[str | int]) -> int | None:
 class RoundTrip:
     """ruamel.yaml round-trip reader/writer configured to reproduce offerctl files exactly.
 
-    Measured (DESIGN.md): with ``preserve_quotes``, ``indent(mapping=2, sequence=4,
+    Measured (docs/design.md, Measurements): with ``preserve_quotes``, ``indent(mapping=2, sequence=4,
     offset=2)`` and a wide line width, saving an unchanged file reproduces it byte for byte.
     """
 
@@ -524,6 +527,8 @@ def round_trip_value(value: Any) -> Any:
     ``sha256:…`` stays quoted); nested mappings and lists stay on one line."""
     from ruamel.yaml.comments import CommentedSeq
 
+    if isinstance(value, Enum):  # a StrEnum such as core.model.Status: its text
+        value = value.value
     if isinstance(value, str):
         return quoted(value) if _needs_quotes(value) else value
     if isinstance(value, Mapping):
@@ -535,11 +540,95 @@ def round_trip_value(value: Any) -> Any:
     return value
 
 
+def set_in(doc: Any, dotted: str, value: Any) -> Any:
+    """Set ``a.b.c`` in a round-trip document (``core.model.set_path`` with block mappings
+    for missing parents); returns the value it replaced (None when there was none)."""
+    from ruamel.yaml.comments import CommentedMap
+
+    return set_path(doc, dotted, value, mapping=CommentedMap)
+
+
+def delete_in(doc: Any, dotted: str) -> Any:
+    """Remove ``a.b.c`` from a round-trip document; returns the removed value (None when
+    there was none)."""
+    parts = dotted.split(".")
+    node = doc
+    for part in parts[:-1]:
+        node = node.get(part) if isinstance(node, dict) else None
+    if isinstance(node, dict) and parts[-1] in node:
+        return node.pop(parts[-1])
+    return None
+
+
+def plain(value: Any) -> Any:
+    """Round-trip values as plain Python values (for events and digests): mappings and lists
+    rebuilt, floats as ``Decimal``, dates as ISO text, text subclasses as ``str``."""
+    import datetime as dt
+
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value)
+
+
+def flow_line(item: Mapping[str, Any]) -> Any:
+    """One approval or event line: a flow mapping (``{a: 1, b: [x, y]}``) whose values read
+    back as the same types."""
+    return round_trip_value(dict(item))
+
+
+def new_document(
+    data: Mapping[str, Any], *, line_lists: Iterable[str] = (), flow_lists: Iterable[str] = ()
+) -> Any:
+    """Plain data as a round-trip document for a new file: block mappings; the lists named
+    in ``line_lists`` one flow line per item (approvals, events), those in ``flow_lists`` on
+    one line (clauses, tags), other lists in block style."""
+    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+    lines, flows = frozenset(line_lists), frozenset(flow_lists)
+
+    def convert(value: Any, key: str | None = None) -> Any:
+        if isinstance(value, Mapping):
+            mapping = CommentedMap()
+            for k, v in value.items():
+                mapping[k] = convert(v, k)
+            return mapping
+        if isinstance(value, list):
+            if key in lines:
+                return CommentedSeq(flow_line(item) for item in value)
+            seq = CommentedSeq(convert(v) for v in value)
+            if key in flows:
+                seq.fa.set_flow_style()
+            return seq
+        return value
+
+    return convert(data)
+
+
+def line_key(item: Any) -> str:
+    """A line's identity: its parsed content as canonical JSON (sorted keys, exact
+    decimals), so formatting, quoting and flow/block style never matter and any changed
+    value does. For comparing approval/event lines and field values across versions — not
+    the approval digest, which has its own canonical form (``approvals.binding.canonical``)."""
+    import json
+
+    return json.dumps(to_jsonable(item), sort_keys=True, ensure_ascii=False)
+
+
 def _needs_quotes(value: str) -> bool:
     """Quote what any YAML reader (1.1 or 1.2, C or pure) could read differently.
 
     Anything with ':' is quoted: libyaml rejects an unquoted ``sha256:…`` inside a flow
-    mapping (DESIGN.md), and timestamps stay text for every reader.
+    mapping (docs/design.md, Measurements), and timestamps stay text for every reader.
     """
     return value == "" or bool(_PLAIN_UNSAFE.search(value)) or bool(_LOOKS_TYPED.match(value))
 
