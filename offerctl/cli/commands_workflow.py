@@ -33,7 +33,7 @@ def _record(
         return
     for a in outcome.applied:
         where = f"committed {a.commit[:12]}" if a.commit else "staged, not committed"
-        echo(f"{a.plan.offer_id}: recorded {a.plan.subject.split(': ', 1)[-1]} ({where})")
+        echo(f"{a.change.offer_id}: recorded {a.change.subject.split(': ', 1)[-1]} ({where})")
     if outcome.pushed is not None:
         echo(f"pushed to {outcome.pushed.remote}/{outcome.pushed.branch}")
 

@@ -297,7 +297,7 @@ def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
                     str(row["offers"]),
                     num(row["median_longest_gap"]),
                     num(row["max_longest_gap"]),
-                    _rate_text(row),
+                    rate_text(row),
                 )
         out.append(table)
     return out
@@ -325,7 +325,11 @@ def _follow_ups_table(as_of: Any, follow: Any) -> Table:
     )
     for column in ("recruiter", "offer", "what", "detail"):
         table.add_column(column, no_wrap=column in {"offer"})
-    labels = {"competing_deadline": "competing deadline", "contingency": "contingency", "contact": "contact due"}
+    labels = {
+        "competing_deadline": "competing deadline",
+        "contingency": "contingency",
+        "contact": "contact due",
+    }
     for item in follow:
         table.add_row(item.recruiter, item.offer_id, labels.get(item.kind, item.kind), item.detail)
     return table

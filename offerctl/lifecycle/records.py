@@ -21,7 +21,8 @@ from offerctl.core.errors import Refused, UsageError
 from offerctl.core.model import Offer, Status
 from offerctl.core.workflow import CONTINGENCY_KINDS, contingencies, open_contingencies
 from offerctl.lifecycle import transitions
-from offerctl.lifecycle.transitions import Actor, Decide, Plan
+from offerctl.lifecycle.change import Actor
+from offerctl.lifecycle.transitions import Decide, Plan
 
 S = Status
 _IN_FLIGHT = (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED, S.SENT, S.NEGOTIATING)

@@ -327,7 +327,7 @@ def _workflow_tables(m: Mapping[str, Any]) -> str:
     out = ""
     if comp:
         rows = [
-            [label, str(r["extended"]), str(r["accepted"]), str(r["declined"]), _pct(r["rate"])]
+            [label, str(r["extended"]), str(r["accepted"]), str(r["declined"]), pct(r["rate"])]
             for label, r in (
                 ("had a competing offer", comp["with_competing_offer"]),
                 ("no competing offer known", comp["without_competing_offer"]),
@@ -348,9 +348,9 @@ def _workflow_tables(m: Mapping[str, Any]) -> str:
             [
                 r["outcome"],
                 str(r["offers"]),
-                _num(r["median_longest_gap"]),
-                _num(r["max_longest_gap"]),
-                f"{r['over_cadence']} ({_pct(r['rate'])})",
+                num(r["median_longest_gap"]),
+                num(r["max_longest_gap"]),
+                f"{r['over_cadence']} ({pct(r['rate'])})",
             ]
             for r in contact["by_outcome"]
         ]
@@ -387,7 +387,7 @@ def render(report: Report) -> str:
         _kpi("reneges", str(m["reneges"]["reneged"]), f"of {m['reneges']['accepted']} accepted"),
         _kpi(
             "acceptance with a competing offer",
-            _pct(m["competition"]["with_competing_offer"]["rate"]),
+            pct(m["competition"]["with_competing_offer"]["rate"]),
             f"{m['competition']['with_competing_offer']['accepted']}/{m['competition']['with_competing_offer']['extended']}",
         ),
         _kpi(
