@@ -318,7 +318,7 @@ def test_greenhouse_export_becomes_a_draft_and_nothing_is_dropped_silently(
 ) -> None:
     export = ROOT / "examples" / "ats" / "greenhouse_offer.json"
     missing = cli("new", "--from", str(export), "--no-input", "--format", "json", cwd=example_repo)
-    assert missing.code == 2 and "compensation.equity.type" in missing.err
+    assert missing.code == 2 and "compensation.equity.type" in missing.out  # JSON error on stdout
     result = cli(
         "new",
         "--from",

@@ -218,7 +218,6 @@ def new(
     echo(f"next: offerctl submit {created.offer_id}")
 
 
-
 def _ats_import(target: Any, from_file: Path | None, ats: str | None) -> Any:
     """An ``Imported`` when ``--from`` is an ATS export (``--ats``, or a JSON file that one
     mapping's ``detect`` recognises), else None (a plain intake file)."""
