@@ -152,7 +152,9 @@ def test_push_rejected_more_times_than_the_bound(remote: Path, tmp_path: Path) -
     before = git(local, "rev-parse", "HEAD")
     result = offerctl(local, "accept", SENT, "--push", "--push-retries", "3")
     assert result.returncode == 2
-    assert "rejected the push 3 times" in result.stderr
+    # a hook's refusal is not a race: no retry can help, so the first one is final
+    assert "refused the push: [remote rejected] (pre-receive hook declined)" in result.stderr
+    assert "remote: branch protected" in result.stderr
     assert "nothing was pushed" in result.stderr
     assert "Traceback" not in result.stderr
     assert git(local, "rev-parse", "HEAD") == before

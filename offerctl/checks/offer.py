@@ -23,7 +23,7 @@ from offerctl.store.repo import Repo
 
 
 def check_id_matches_file(ctx: Context, offer: Offer) -> Iterator[Finding]:
-    """S110: the ``id`` must equal the file name (``offers/OFF-2026-7K3QXM.yaml``)."""
+    """S110: the ``id`` must equal the file name (``offers/OFF-2026-7K3QXM2B.yaml``)."""
     stem = Path(offer.path).stem
     if offer.id != stem:
         yield ctx.finding(

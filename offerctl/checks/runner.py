@@ -20,6 +20,7 @@ from offerctl.checks import privacy as privacy_checks
 from offerctl.checks import selection, trust
 from offerctl.checks.context import Context, RepoCheck
 from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS, VALUE_CHECKS
+from offerctl.core import isolation
 from offerctl.core.clock import today
 from offerctl.core.model import (
     Finding,
@@ -98,7 +99,10 @@ def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
             for offer_check in OFFER_CHECKS:
                 if encrypted and offer_check in VALUE_CHECKS:
                     continue
-                findings.extend(offer_check(ctx, offer))
+                try:
+                    findings.extend(offer_check(ctx, offer))
+                except Exception as exc:
+                    findings.append(isolation.failure(rel, exc, offer.id or None, offer_check.__name__))
         finally:
             ctx._texts.pop(rel, None)  # line lookups read the file again; keep memory flat
     findings.extend(privacy_checks.file_findings(ctx, offer))
@@ -255,7 +259,10 @@ def run(
         if encrypted:
             findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
         for repo_check in REPO_CHECKS:
-            findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+            try:
+                findings.extend(_run_repo_check(ctx, repo_check, store, ids))
+            except Exception as exc:
+                findings.append(isolation.failure(OFFERS_DIR, exc, None, repo_check.__name__))
         if store is not None:
             store.save()
         if verify_history:

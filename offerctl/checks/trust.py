@@ -294,7 +294,8 @@ def verify_history(repo: Repo, offers: Sequence[Offer], *, since: str | None = N
 
 def _approval_keys(data: Mapping[str, Any]) -> list[tuple[int, tuple[str, str, str, str]]]:
     keys = []
-    for index, item in enumerate(data.get("approvals") or []):
+    lines = data.get("approvals")
+    for index, item in enumerate(lines if isinstance(lines, list) else []):
         if isinstance(item, Mapping):
             key = (str(item.get("by", "")).lower(), str(item.get("at", "")), str(item.get("role", "")))
             keys.append((index, (*key, str(item.get("digest", "")))))

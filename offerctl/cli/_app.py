@@ -187,6 +187,17 @@ def stderr_console() -> Any:
     return Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+def warn_skipped(problems: Any) -> None:
+    """Files a repository-wide command skipped (S130/S131 findings), one line each on
+    stderr, so stdout (text or JSON) keeps its shape and the other offers still show."""
+    from rich.markup import escape
+
+    console = stderr_console()
+    for problem in problems:
+        label = "warning" if problem.code == "S130" else "error"
+        console.print(f"[yellow]{label}:[/] {escape(problem.message)} ({problem.code})")
+
+
 def echo(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 

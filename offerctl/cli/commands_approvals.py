@@ -19,6 +19,7 @@ from offerctl.cli._app import (
     app,
     echo,
     echo_pushed,
+    warn_skipped,
 )
 
 OfferId = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
@@ -264,7 +265,8 @@ def status(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOpti
     from offerctl.lifecycle import approval_flow
     from offerctl.store.repo import open_repo
 
-    rows = approval_flow.status_rows(open_repo(repo))
+    rows, problems = approval_flow.status_table(open_repo(repo))
+    warn_skipped(problems)
     if format == Format.json:
         _json([r.as_json() for r in rows])
         return
@@ -283,7 +285,8 @@ def inbox(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOptio
 
     target = open_repo(repo)
     me = git.identity(target.root).email
-    rows = approval_flow.inbox(target, me)
+    rows, problems = approval_flow.inbox_table(target, me)
+    warn_skipped(problems)
     # someone offerctl does not know gets told so, instead of an empty inbox that looks
     # like "nothing to do"
     listed = bool(rows) or me.lower() in loader.load_policies(target).people()

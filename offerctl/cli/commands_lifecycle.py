@@ -22,6 +22,7 @@ from offerctl.cli._app import (
     echo,
     echo_pushed,
     stderr_console,
+    warn_skipped,
 )
 
 IdArgument = Annotated[str, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B.")]
@@ -165,7 +166,7 @@ def accept(
         digest = None
         if document is not None:
             try:
-                digest = transitions.sha256_file(document.read_bytes())
+                digest = transitions.sha256_path(document)
             except OSError as exc:
                 raise UsageError(f"--document {document}: {exc.strerror}") from None
         return transitions.decide_accept(signed_on, digest)
@@ -365,11 +366,7 @@ def export(
         from offerctl.core.model import to_jsonable
 
         echo(as_json([to_jsonable(dict(r)) for r in result.rows]))
-    if result.findings:
-        stderr_console().print(
-            f"[yellow]warning:[/] {len(result.findings)} file(s) could not be read cleanly; "
-            "run `offerctl check`"
-        )
+    warn_skipped(result.findings)
 
 
 @app.command("merge-driver", hidden=False)

@@ -18,6 +18,7 @@ from offerctl.cli._app import (
     echo,
     stderr_console,
     stdout_console,
+    warn_skipped,
 )
 
 
@@ -163,6 +164,7 @@ def remind(
     from offerctl.store.repo import open_repo
 
     result = core.run(open_repo(repo), send=send)  # --as-of pinned the clock
+    warn_skipped(result.skipped)
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 

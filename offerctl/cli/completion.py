@@ -36,13 +36,12 @@ def _root(ctx: Any) -> Path | None:
 
 
 def offer_ids(root: Path) -> list[str]:
-    """Offer ids in ``root``: the names of ``offers/**/*.yaml``, sorted (no file is read)."""
+    """Offer ids in ``root``: the names of ``offers/**/*.yaml``, sorted (no file is read);
+    the same listing ``offerctl``'s id resolver uses (``loader.ids_in``)."""
+    from offerctl.store.loader import ids_in
     from offerctl.store.repo import OFFERS_DIR
 
-    found: set[str] = set()
-    for _dirpath, _dirs, files in os.walk(root / OFFERS_DIR):
-        found.update(name[: -len(".yaml")] for name in files if name.endswith(".yaml"))
-    return sorted(found)
+    return sorted(ids_in(root / OFFERS_DIR))
 
 
 def _yaml(path: Path) -> Any:

@@ -71,6 +71,29 @@ class Refused(OfferctlError):
     kind: ClassVar[str] = "refused"
 
 
+class StorageError(OfferctlError):
+    """The file system refused a write: disk full, quota, read-only, file too large (exit 2).
+    Raised after the old file was left in place (writes are atomic)."""
+
+
+def storage_hint(errno_code: int | None) -> str:
+    """What to do about a refused write, by ``errno``."""
+    import errno
+
+    if errno_code in (errno.ENOSPC, errno.EDQUOT):
+        return (
+            "the disk is full (or your quota is used up): free some space and run the command again; "
+            "nothing was changed"
+        )
+    if errno_code == errno.EFBIG:
+        return "the file is larger than this system allows (ulimit -f); nothing was changed"
+    if errno_code == errno.EROFS:
+        return "the file system is read-only; nothing was changed"
+    if errno_code in (errno.EACCES, errno.EPERM):
+        return "you may not write there (check the permissions); nothing was changed"
+    return "nothing was changed; fix the cause and run the command again"
+
+
 class GitError(OfferctlError):
     """git failed or the directory is not a usable git repository (exit 2)."""
 

@@ -152,6 +152,16 @@ def get_path(data: Any, dotted: str, default: Any = None) -> Any:
     return node
 
 
+def records(data: Any, key: str) -> list[Mapping[str, Any]]:
+    """The mapping items of the list ``data[key]`` (``approvals``, ``events``): for readers
+    of unvalidated data (reports, history, CI), where a hand-edited ``events: 5`` or a
+    stray scalar item must be skipped, not iterated."""
+    value = data.get(key) if isinstance(data, Mapping) else None
+    if not isinstance(value, list):
+        return []
+    return [item for item in value if type(item) is dict or isinstance(item, Mapping)]
+
+
 def set_path(
     data: dict[str, Any], dotted: str, value: Any, *, mapping: Callable[[], dict[str, Any]] = dict
 ) -> Any:

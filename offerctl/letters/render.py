@@ -19,6 +19,7 @@ changes. ``RenderedLetter.content_sha256`` is the hash of the exact output bytes
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import datetime as dt
 import hashlib
 import os
@@ -135,8 +136,18 @@ def _finalize_html(value: Any) -> Any:
         raise _EmptyValue()
     if isinstance(value, Markup):
         return value
-    escaped = str(escape(value))
-    return Markup(_MD_ACTIVE.sub(lambda m: f"&#{ord(m.group(0))};", escaped))
+    # Exactly one escape per character: Markdown punctuation becomes a numeric reference,
+    # everything else goes through HTML escaping. (Escaping the HTML first and then the
+    # Markdown turned the '#' of "&#39;" into "&#35;": "O&#39;Brien" in the letter.)
+    text = str(value)
+    out: list[str] = []
+    last = 0
+    for match in _MD_ACTIVE.finditer(text):
+        out.append(str(escape(text[last : match.start()])))
+        out.append(f"&#{ord(match.group(0))};")
+        last = match.end()
+    out.append(str(escape(text[last:])))
+    return Markup("".join(out))
 
 
 def _markdown_to_html(value: Any) -> Any:
@@ -150,9 +161,139 @@ def _markdown_to_html(value: Any) -> Any:
     return Markup(parser.render(str(value)))
 
 
+# --- limits on what a template may cost (issue 12: nested range(100000) hung, and
+# ('x'*100000)*100000 reached 20 GB) ------------------------------------------------------
+
+MAX_RANGE = 10_000
+"""Largest ``range()`` a template may build (Jinja's own sandbox allows 100,000)."""
+MAX_SIZE = 200_000
+"""Largest string or list a template may build (by *, +, %, padding filters and methods)."""
+MAX_STEPS = 1_000_000
+"""Loop iterations over ranges plus attribute look-ups in one letter."""
+MAX_OUTPUT = 2_000_000
+
+
+def _render_capped(template: Any, context: Mapping[str, Any]) -> str:
+    """Render in pieces and stop as soon as the output passes ``MAX_OUTPUT``: a template
+    that would write 500 MB fails at 2 MB instead of first building the whole string."""
+    parts: list[str] = []
+    size = 0
+    for piece in template.generate(context):
+        size += len(piece)
+        if size > MAX_OUTPUT:
+            raise TemplateLimit(f"the letter is over {MAX_OUTPUT:,} characters (at most {MAX_OUTPUT:,})")
+        parts.append(piece)
+    return "".join(parts)
+"""Largest rendered letter, in characters (a long letter is ~20,000)."""
+RENDER_SECONDS = 10.0
+"""Wall-clock limit for one letter (a backstop: the limits above end most runaway templates
+far sooner)."""
+_WIDTH = re.compile(r"[0-9]{6,}")
+_PADDERS = frozenset({"center", "ljust", "rjust", "zfill", "expandtabs", "indent", "wordwrap", "truncate"})
+
+
+class TemplateLimit(Exception):
+    """A template went over one of the limits above (L420)."""
+
+
+@dataclass
+class _Budget:
+    steps: int = 0
+    deadline: float = 0.0
+
+    def spend(self, n: int = 1) -> None:
+        import time
+
+        self.steps += n
+        if self.steps > MAX_STEPS:
+            raise TemplateLimit(f"the template did more than {MAX_STEPS:,} loop steps or look-ups")
+        if self.deadline and not self.steps % 1024 and time.monotonic() > self.deadline:
+            raise TemplateLimit(f"the template ran longer than {RENDER_SECONDS:g} s")
+
+
+_BUDGET: contextvars.ContextVar[_Budget] = contextvars.ContextVar("offerctl_letter_budget")
+
+
+def _budget() -> _Budget:
+    """The budget of the letter being rendered (``bounded_render``); none outside one."""
+    return _BUDGET.get(None) or _Budget()
+
+
+def _sized(value: Any) -> Any:
+    if isinstance(value, str | list | tuple) and len(value) > MAX_SIZE:
+        raise TemplateLimit(f"the template built a value of {len(value):,} items (at most {MAX_SIZE:,})")
+    return value
+
+
+def _bounded_range(*args: int) -> Any:
+    """``range`` for templates: at most ``MAX_RANGE`` items, each one charged to the budget."""
+    numbers = range(*args)
+    if len(numbers) > MAX_RANGE:
+        raise TemplateLimit(f"range() of {len(numbers):,} items (at most {MAX_RANGE:,})")
+    budget = _budget()
+    for number in numbers:
+        budget.spend()
+        yield number
+
+
+def _check_binop(operator: str, left: Any, right: Any) -> None:
+    """Refuse before computing: repetition, powers, concatenation and %-formatting that would
+    build something larger than ``MAX_SIZE``."""
+    if operator == "*":
+        for seq, times in ((left, right), (right, left)):
+            if isinstance(seq, str | list | tuple) and isinstance(times, int) and len(seq) * times > MAX_SIZE:
+                raise TemplateLimit(f"repeating {len(seq):,} items {times:,} times (at most {MAX_SIZE:,})")
+    elif operator == "**" and isinstance(left, int | float) and isinstance(right, int | float):
+        # Jinja's ** is left-associative: ((9**9)**9)**9 grows the digits, not the exponent
+        bits = abs(left).bit_length() if isinstance(left, int) else 0  # floats overflow instead
+        if bits > 1 and bits * abs(right) > 100_000:
+            raise TemplateLimit("a power whose result would have more than 100,000 bits")
+    elif (
+        operator == "+"
+        and isinstance(left, str | list | tuple)
+        and isinstance(right, str | list | tuple)
+        and len(left) + len(right) > MAX_SIZE
+    ):
+        raise TemplateLimit(f"joining values of more than {MAX_SIZE:,} items")
+    elif operator == "%" and isinstance(left, str) and _WIDTH.search(left):
+        raise TemplateLimit("a %-format with a field width of six digits or more")
+
+
+def _check_call(obj: Any, args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> None:
+    name = getattr(obj, "__name__", "")
+    values = [*args, *kwargs.values()]
+    if name in _PADDERS and any(isinstance(v, int) and v > MAX_SIZE for v in values):
+        raise TemplateLimit(f"{name}() to a width above {MAX_SIZE:,}")
+    owner = getattr(getattr(obj, "__wrapped__", obj), "__self__", None)  # the sandbox wraps str.format
+    if name in {"format", "format_map"} and isinstance(owner, str) and _WIDTH.search(owner):
+        raise TemplateLimit("a format with a field width of six digits or more")
+
+
 def _environment(templates_dir: Path, fmt: str) -> Environment:
     from jinja2 import FileSystemLoader, StrictUndefined, pass_context
     from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class Bounded(ImmutableSandboxedEnvironment):
+        """The sandbox plus size, step and time limits (``MAX_*``, ``RENDER_SECONDS``)."""
+
+        intercepted_binops = frozenset({"*", "**", "+", "%"})
+
+        def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+            _check_binop(operator, left, right)
+            return _sized(super().call_binop(context, operator, left, right))
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            _budget().spend()
+            return _sized(super().getattr(obj, attribute))
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            _budget().spend()
+            return _sized(super().getitem(obj, argument))
+
+        def call(__self, __context: Any, __obj: Any, *args: Any, **kwargs: Any) -> Any:
+            _budget().spend()
+            _check_call(__obj, args, kwargs)
+            return _sized(super().call(__context, __obj, *args, **kwargs))
 
     from offerctl.letters import filters
 
@@ -164,7 +305,7 @@ def _environment(templates_dir: Path, fmt: str) -> Environment:
             return source, filename, uptodate
 
     html = fmt != "md"
-    env = ImmutableSandboxedEnvironment(
+    env = Bounded(
         loader=Loader(str(templates_dir)),
         undefined=StrictUndefined,
         autoescape=html,
@@ -178,10 +319,61 @@ def _environment(templates_dir: Path, fmt: str) -> Environment:
         env.filters[name] = pass_context(_strict(function, context=True))
     for name, function in filters.plain_filters().items():
         env.filters[name] = _strict(function)
+    env.globals["range"] = _bounded_range
+    for name in _PADDERS & set(env.filters):
+        env.filters[name] = _limited_filter(env.filters[name])
+    env.filters["format"] = _limited_filter(env.filters["format"], format_string=True)
     env.filters["markdown"] = _markdown_to_html
     env.filters["with_defaults"] = _with_defaults
     env.filters["css_string"] = _css_string
     return env
+
+
+def _limited_filter(function: Callable[..., Any], *, format_string: bool = False) -> Callable[..., Any]:
+    """A padding/format filter that refuses widths above ``MAX_SIZE`` before allocating."""
+    import functools
+
+    @functools.wraps(function)
+    def limited(*args: Any, **kwargs: Any) -> Any:
+        values = [*args[1:], *kwargs.values()]
+        if any(isinstance(v, int) and not isinstance(v, bool) and v > MAX_SIZE for v in values):
+            raise TemplateLimit(f"{function.__name__} to a width above {MAX_SIZE:,}")
+        if format_string and args and isinstance(args[0], str) and _WIDTH.search(args[0]):
+            raise TemplateLimit("a format with a field width of six digits or more")
+        return _sized(function(*args, **kwargs))
+
+    return limited
+
+
+@contextlib.contextmanager
+def bounded_render() -> Iterator[None]:
+    """A fresh step budget and a deadline for one letter; in the main thread a SIGALRM
+    backstop also stops a template stuck in one long operation."""
+    import signal
+    import threading
+    import time
+
+    token = _BUDGET.set(_Budget(0, time.monotonic() + RENDER_SECONDS))
+    alarm = (
+        threading.current_thread() is threading.main_thread()
+        and hasattr(signal, "setitimer")
+        and signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    )
+    previous: Any = None
+
+    def expire(signum: int, frame: Any) -> None:
+        raise TemplateLimit(f"the template ran longer than {RENDER_SECONDS:g} s")
+
+    if alarm:
+        previous = signal.signal(signal.SIGALRM, expire)
+        signal.setitimer(signal.ITIMER_REAL, RENDER_SECONDS + 1)
+    try:
+        yield
+    finally:
+        if alarm:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        _BUDGET.reset(token)
 
 
 def _strict(function: Callable[..., Any], *, context: bool = False) -> Callable[..., Any]:
@@ -253,6 +445,14 @@ def problem_from(exc: BaseException, repo_root: Path, fallback: str) -> LetterEr
             path=path,
             line=line,
             code="L403",
+        )
+    if isinstance(exc, TemplateLimit):
+        return LetterError(
+            f"the template went over a limit: {exc}",
+            hint="letters are bounded in size, loop steps and time (docs/letters.md, 'Limits')",
+            path=path,
+            line=line,
+            code="L420",
         )
     if isinstance(exc, SecurityError):
         return LetterError(
@@ -417,7 +617,7 @@ class Letters:
         from markupsafe import Markup
 
         name, title = clause.template_for(context["letter"]["language"])
-        text = env.get_template(name).render(context).strip() + "\n"
+        text = _render_capped(env.get_template(name), context).strip() + "\n"
         return {
             "id": clause.id,
             "title": title,
@@ -460,9 +660,10 @@ class Letters:
             context["layout"] = LAYOUTS["md" if fmt == "md" else "html"]
             if version is not None:
                 context["letter"]["version"] = version
-            context["clauses"] = self._clauses(env, source, context, fmt != "md")
-            context["clause"] = self._clause_function(env, context, fmt != "md")
-            text = env.get_template(template).render(context)
+            with bounded_render():
+                context["clauses"] = self._clauses(env, source, context, fmt != "md")
+                context["clause"] = self._clause_function(env, context, fmt != "md")
+                text = _render_capped(env.get_template(template), context)
         except LetterError:
             raise
         except Exception as exc:

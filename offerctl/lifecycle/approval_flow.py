@@ -17,11 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from offerctl.approvals import binding
-from offerctl.core import workflow
+from offerctl.core import isolation, workflow
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import now
 from offerctl.core.errors import Refused, UsageError
-from offerctl.core.model import OPEN_STATUSES, Offer, Status
+from offerctl.core.model import OPEN_STATUSES, Finding, Offer, Status
 from offerctl.lifecycle import change, sync
 from offerctl.lifecycle.change import Actor
 from offerctl.policy.load import load_policy_set
@@ -664,9 +664,16 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
     """Every open offer (and accepted offers with contingencies not cleared): status, current
     stage, who it waits on, business days waiting, SLA, candidate contact, competing
     deadlines sooner than ours, contingencies."""
+    return status_table(repo, as_of=as_of)[0]
+
+
+def status_table(repo: Repo, *, as_of: dt.date | None = None) -> tuple[list[StatusRow], list[Finding]]:
+    """``status_rows`` plus the files it skipped: S130 for a file that fails the schema,
+    S131 for one whose routing raised (one bad file never hides the others)."""
     policy, _ = load_policy_set(repo)
     day = as_of or now().date()
-    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    problems = isolation.skipped(f for f in findings if _is_open_file(offers, f.path))
     calendar = BusinessCalendar.for_repo(repo)
     rows: list[StatusRow] = []
     for offer in offers:
@@ -676,9 +683,21 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
         pending = offer.status == Status.ACCEPTED and workflow.open_contingencies(offer.data)
         if offer.status not in OPEN_STATUSES and not pending:
             continue
-        rows.append(_row(repo, policy, offer, day, calendar))
+        row, problem = isolation.guarded(offer, lambda o: _row(repo, policy, o, day, calendar), "routing")
+        if row is not None:
+            rows.append(row)
+        if problem is not None:
+            problems.append(problem)
     rows.sort(key=lambda r: (r.since or "9999", r.offer_id))
-    return rows
+    return rows, problems
+
+
+def _is_open_file(offers: list[Offer], path: str) -> bool:
+    """A skipped file matters to ``status`` unless it is readable and plainly closed."""
+    for offer in offers:
+        if offer.path == path:
+            return offer.status in OPEN_STATUSES or offer.status not in {s.value for s in Status}
+    return True
 
 
 def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: BusinessCalendar) -> StatusRow:
@@ -746,9 +765,17 @@ def offer_contact(
 
 def inbox(repo: Repo, email: str, *, as_of: dt.date | None = None) -> list[StatusRow]:
     """What awaits ``email`` (directly or as a delegate), oldest first."""
+    return inbox_table(repo, email, as_of=as_of)[0]
+
+
+def inbox_table(
+    repo: Repo, email: str, *, as_of: dt.date | None = None
+) -> tuple[list[StatusRow], list[Finding]]:
+    """``inbox`` plus the files skipped on the way (see ``status_table``)."""
     who = email.lower()
     rows = []
-    for row in status_rows(repo, as_of=as_of):
+    table, problems = status_table(repo, as_of=as_of)
+    for row in table:
         mine = tuple(w for w in row.waiting if who in w.people)
         if mine:
             rows.append(
@@ -764,7 +791,7 @@ def inbox(repo: Repo, email: str, *, as_of: dt.date | None = None) -> list[Statu
                 )
             )
     rows.sort(key=lambda r: (r.since or "9999", r.offer_id))
-    return rows
+    return rows, problems
 
 
 __all__ = [
@@ -778,7 +805,9 @@ __all__ = [
     "decide_reject",
     "decide_submit",
     "inbox",
+    "inbox_table",
     "reject",
     "status_rows",
+    "status_table",
     "submit",
 ]

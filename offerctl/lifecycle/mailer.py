@@ -10,6 +10,7 @@ several messages over one connection; every failure is a ``DeliveryError`` (exit
 
 from __future__ import annotations
 
+import contextlib
 import os
 import smtplib
 import socket
@@ -29,6 +30,32 @@ class DeliveryError(OfferctlError):
     """A message could not be delivered (server down, refused login…); exit 2, nothing recorded."""
 
     kind: ClassVar[str] = "delivery"
+
+
+class DeliveryUnknown(DeliveryError):
+    """The whole message reached the server but its answer never came (timeout or a dropped
+    connection after DATA): it may or may not be delivered. Exit 2; nothing is recorded."""
+
+
+class _Tracking:
+    """Mixed into smtplib's clients: remembers whether the current message's body (the
+    DATA payload ending in CRLF.CRLF) was handed to the server, so a failure after that
+    point is reported as "delivery unknown", not "nothing was sent"."""
+
+    handed_over = False
+
+    def send(self, s: Any) -> None:
+        super().send(s)  # type: ignore[misc]
+        if isinstance(s, bytes) and s.endswith(b"\r\n.\r\n"):
+            self.handed_over = True
+
+
+class _SMTP(_Tracking, smtplib.SMTP):
+    pass
+
+
+class _SMTPSSL(_Tracking, smtplib.SMTP_SSL):
+    pass
 
 
 @dataclass(frozen=True)
@@ -81,6 +108,7 @@ class SmtpSettings:
             reply_to=str(conf["reply_to"]) if conf.get("reply_to") else None,
             user=str(conf["user"]) if conf.get("user") else None,
             password_env=str(conf["password_env"]) if conf.get("password_env") else None,
+            timeout=float(conf.get("timeout", 30.0)),
         )
 
     def password(self, environ: Mapping[str, str] | None = None) -> str | None:
@@ -166,22 +194,36 @@ def deliver_all(
     def done() -> str:
         return f"; already sent to {', '.join(sent)}" if sent else "; nothing was sent"
 
+    client: _SMTP | _SMTPSSL | None = None
     try:
-        client: smtplib.SMTP
         if settings.security == "ssl":
-            client = smtplib.SMTP_SSL(
+            client = _SMTPSSL(
                 settings.host, settings.port, timeout=settings.timeout, context=ssl.create_default_context()
             )
         else:
-            client = smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout)
-        with client:
+            client = _SMTP(settings.host, settings.port, timeout=settings.timeout)
+        try:
             if settings.security == "starttls":
                 client.starttls(context=ssl.create_default_context())
             if settings.user:
                 client.login(settings.user, password or "")
             for message in messages:
-                client.send_message(message)
+                client.handed_over = False
+                try:
+                    client.send_message(message)
+                except smtplib.SMTPResponseException:
+                    raise  # the server answered (refused): certainly not delivered
+                except (smtplib.SMTPException, OSError) as exc:
+                    if client.handed_over:
+                        raise _unknown(where, message, exc, sent) from None
+                    raise
                 sent.append(str(message["To"]))
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()  # everything was confirmed; a slow goodbye changes nothing
+        finally:
+            client.close()  # never QUIT after a failure: it could wait out another timeout
+    except DeliveryError:
+        raise
     except smtplib.SMTPAuthenticationError as exc:
         raise DeliveryError(
             f"SMTP server {where} refused the login for {settings.user} ({exc.smtp_code}){done()}",
@@ -210,6 +252,19 @@ def deliver_all(
             + (f"; {instead}" if instead else ""),
         ) from None
     return sent
+
+
+def _unknown(where: str, message: EmailMessage, exc: BaseException, sent: Sequence[str]) -> DeliveryUnknown:
+    reason = str(exc) or type(exc).__name__
+    if isinstance(exc, TimeoutError | socket.timeout):
+        reason = "no answer before the timeout (smtp.timeout)"
+    before = f"; before it, sent to {', '.join(sent)}" if sent else ""
+    return DeliveryUnknown(
+        f"delivery to {message['To']} is UNKNOWN: SMTP server {where} received the whole message "
+        f"but did not confirm it ({reason}); it may or may not arrive{before}. Nothing was recorded",
+        hint="ask the recipient or check the mail server's log before sending again (a second send "
+        "may reach them twice); if it arrived, record it with `offerctl send ID --via manual`",
+    )
 
 
 def write_eml(path: Path, message: EmailMessage) -> Path:

@@ -10,7 +10,7 @@ from typing import Any
 
 from offerctl.core.clock import today, utc_now
 from offerctl.core.errors import InputError, UsageError
-from offerctl.core.model import Finding, Offer, get_path, set_path
+from offerctl.core.model import Finding, Offer, get_path, records, set_path
 from offerctl.letters.select import default_clauses
 from offerctl.lifecycle import intake
 from offerctl.store import git, loader, yamlio
@@ -32,13 +32,12 @@ class Draft:
 
 
 def read_intake_file(path: Path) -> dict[str, Any]:
-    """``--from FILE``: YAML or JSON (JSON is YAML 1.2), read with the strict loader."""
+    """``--from FILE`` (``-``: standard input): YAML or JSON (JSON is YAML 1.2), read with
+    the strict loader and the size limit (``--from /dev/zero`` stops after 1 MiB)."""
     try:
-        raw = path.read_bytes()
+        data = yamlio.load(yamlio.read_capped(path))
     except OSError as exc:
         raise UsageError(f"--from {path}: {exc.strerror}") from None
-    try:
-        data = yamlio.load(raw)
     except yamlio.YamlProblem as exc:
         raise InputError(exc.message, hint=exc.hint, path=str(path), line=exc.line) from None
     if not isinstance(data, dict):
@@ -185,11 +184,7 @@ def create(
 
 
 def loader_exists(repo: Repo, offer_id: str) -> bool:
-    try:
-        loader.find_offer_path(repo, offer_id)
-    except UsageError:
-        return False
-    return True
+    return offer_id.upper() in loader.offer_ids(repo)
 
 
 # --- reading ---------------------------------------------------------------------------
@@ -222,8 +217,8 @@ def _last_update(offer: Offer) -> str:
     stamps = [
         str(item.get("at"))
         for key in ("approvals", "events")
-        for item in offer.get(key) or []
-        if isinstance(item, Mapping) and item.get("at")
+        for item in records(offer.data, key)  # a hand-edited `events: 5` is not a list
+        if item.get("at")
     ]
     return max(stamps, default="")
 

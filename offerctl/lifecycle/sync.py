@@ -73,16 +73,23 @@ def run_and_push(repo: Repo, attempt: Callable[[], T], *, retries: int = DEFAULT
         accepted, message = git.push(root, remote, branch)
         if accepted:
             return value, Pushed(remote, branch, number, git.head(root) or "")
-        last_message = message.strip().splitlines()[-1] if message.strip() else "rejected"
+        last_message = message or "rejected"
+        if git.refused_for_good(message):  # a hook or rule: a retry on a newer tip cannot help
+            break
     # Leave the local branch as the remote has it, with nothing half-done.
     tip = git.fetch(root, remote, branch)
     if tip is not None and start is not None and git.is_ancestor(root, start, tip):
         git.reset_keep(root, tip)
     elif start is not None:
         git.reset_keep(root, start)
+    if git.refused_for_good(last_message):
+        raise GitError(
+            f"--push: {remote} refused the push: {last_message}; nothing was pushed",
+            hint="the server's rule decides (see its message above); your local branch is back where it was",
+        )
     raise GitError(
         f"--push: {remote} rejected the push {retries} times (last: {last_message}); nothing was pushed",
-        hint="others are pushing to this branch continuously, or a server hook refuses the change; "
+        hint="others are pushing to this branch continuously; "
         "run the command again later (your local branch is back where it was)",
     )
 

@@ -329,6 +329,26 @@ def sha256_file(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+MAX_DOCUMENT_BYTES = 64 * 1024 * 1024
+"""Largest signed document ``accept --document`` hashes (a scanned, signed letter is a few MB)."""
+
+
+def sha256_path(path: Path, limit: int = MAX_DOCUMENT_BYTES) -> str:
+    """sha256 of a file, streamed, refusing one over ``limit`` (``/dev/zero`` ends, too)."""
+    digest = hashlib.sha256()
+    size = 0
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            size += len(chunk)
+            if size > limit:
+                raise UsageError(
+                    f"--document {path}: larger than {limit // (1024 * 1024)} MiB (reading stopped there)",
+                    hint="give the signed letter itself (a PDF or a scan)",
+                )
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
 # --- applying plans -----------------------------------------------------------------------
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from offerctl.core import isolation
 from offerctl.core.errors import UsageError
 from offerctl.core.model import Finding, Offer, Status, to_jsonable, unreadable_in
 from offerctl.store import loader
@@ -114,12 +115,17 @@ def collect(repo: Repo, *, status: str = "accepted", since: str | None = None) -
             since_date = dt.date.fromisoformat(since)
         except ValueError:
             raise UsageError(f"--since {since!r} is not a date (YYYY-MM-DD)") from None
-    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    offers, loaded = loader.load_offers(repo, loader.offer_files(repo))
+    wanted = {o.path for o in offers if o.status == status}
+    findings = isolation.skipped(f for f in loaded if f.path in wanted)
     rows = []
     for offer in sorted(offers, key=lambda o: o.id):
         if offer.status != status or not offer.extra.get("valid"):
             continue
-        values = row(offer)
+        values, problem = isolation.guarded(offer, row)
+        if values is None:
+            findings.extend([problem] if problem else [])
+            continue
         if since_date is not None:
             accepted_on = values["accepted_on"]
             if not accepted_on or dt.date.fromisoformat(str(accepted_on)) < since_date:
@@ -128,10 +134,23 @@ def collect(repo: Repo, *, status: str = "accepted", since: str | None = None) -
     return ExportResult(tuple(rows), tuple(findings))
 
 
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+"""Characters that make a spreadsheet read a cell as a formula (OWASP "CSV injection")."""
+
+
+def neutralise(cell: Any) -> Any:
+    """A text cell that a spreadsheet would run as a formula (``=HYPERLINK(…)``,
+    ``+cmd|…``, ``@SUM(…)``) gets a leading ``'``, the OWASP rule: the app then shows it as
+    text. Numbers are written as numbers (they are never formulas)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START):
+        return "'" + cell
+    return cell
+
+
 def to_csv(rows: tuple[Mapping[str, Any], ...]) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\n")
     writer.writeheader()
     for values in rows:
-        writer.writerow({k: "" if v is None else to_jsonable(v) for k, v in values.items()})
+        writer.writerow({k: "" if v is None else neutralise(to_jsonable(v)) for k, v in values.items()})
     return buffer.getvalue()

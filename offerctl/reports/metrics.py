@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offerctl.core.bizdays import BusinessCalendar
-from offerctl.core.model import Offer, to_decimal
+from offerctl.core.model import Offer, records, to_decimal
 from offerctl.policy.bands import BandTable
 from offerctl.reports.history import CommitRecord
 
@@ -165,11 +165,11 @@ class Facts:
 
 
 def _events(offer: Offer) -> list[Mapping[str, Any]]:
-    return [e for e in offer.get("events") or [] if type(e) is dict or isinstance(e, Mapping)]
+    return records(offer.data, "events")
 
 
 def _approvals(offer: Offer) -> list[Mapping[str, Any]]:
-    return [a for a in offer.get("approvals") or [] if type(a) is dict or isinstance(a, Mapping)]
+    return records(offer.data, "approvals")
 
 
 def _first_event(events: Iterable[Mapping[str, Any]], kind: str) -> Mapping[str, Any] | None:

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from typing import Any, Protocol
 
+from offerctl.core import isolation
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import today
+from offerctl.core.model import Finding
 from offerctl.lifecycle import mailer
 from offerctl.lifecycle.mailer import SmtpSettings
 from offerctl.store.repo import Repo
@@ -414,6 +416,8 @@ class RemindResult:
     sent: tuple[str, ...] = ()
     reapprovals: tuple[Overdue, ...] = ()
     """Stale approvals wanted again and not (yet) past their SLA."""
+    skipped: tuple[Finding, ...] = ()
+    """Files left out (S130/S131): printed on stderr, never hidden."""
     follow_ups: tuple[FollowUp, ...] = ()
     """Candidate follow-ups per recruiter (contact due, competing deadlines, contingencies)."""
 
@@ -433,19 +437,34 @@ def waiting(repo: Repo, *, as_of: dt.date) -> list[tuple[str, str, WaitingLike]]
     offers awaiting approval, and sent or negotiating offers whose changed terms need an
     approval again — from the approvals team's routing (``route(...).waiting()``: who can
     act now, since when, escalation, stale approvals)."""
+    return waiting_checked(repo, as_of=as_of)[0]
+
+
+def waiting_checked(
+    repo: Repo, *, as_of: dt.date
+) -> tuple[list[tuple[str, str, WaitingLike]], list[Finding]]:
+    """``waiting`` plus the awaiting offers it had to skip (S130 invalid file, S131 routing
+    raised): one bad file never hides the others' reminders."""
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
     from offerctl.store import loader
 
     policy, _ = load_policy_set(repo)
-    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    offers, findings = loader.load_offers(repo, loader.offer_files(repo))
+    awaiting = {o.path for o in offers if o.status in _AWAITING}
+    problems = isolation.skipped(f for f in findings if f.path in awaiting)
     found: list[tuple[str, str, WaitingLike]] = []
     for offer in sorted(offers, key=lambda o: o.id):
         if not offer.extra.get("valid") or offer.status not in _AWAITING:
             continue
         title = str(offer.get("role.title") or "")
-        found.extend((offer.id, title, item) for item in route(repo, policy, offer, as_of=as_of).waiting())
-    return found
+        items, problem = isolation.guarded(
+            offer, lambda o: route(repo, policy, o, as_of=as_of).waiting(), "routing"
+        )
+        found.extend((offer.id, title, item) for item in items or [])
+        if problem is not None:
+            problems.append(problem)
+    return found, problems
 
 
 _AWAITING = frozenset({"pending_approval", "approved", "sent", "negotiating"})
@@ -464,7 +483,13 @@ def _valid_offers(repo: Repo) -> list[Any]:
 
 def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
     """Overdue approvals of every valid offer that waits on one."""
-    return overdue(waiting(repo, as_of=as_of), BusinessCalendar.for_repo(repo), _sla(repo), as_of)
+    return collect_checked(repo, as_of=as_of)[0]
+
+
+def collect_checked(repo: Repo, *, as_of: dt.date) -> tuple[list[Overdue], list[Finding]]:
+    """``collect`` plus the offers it had to skip (S130/S131)."""
+    items, problems = waiting_checked(repo, as_of=as_of)
+    return overdue(items, BusinessCalendar.for_repo(repo), _sla(repo), as_of), problems
 
 
 def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> RemindResult:
@@ -473,7 +498,7 @@ def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> Remi
     the repository."""
     day = as_of or today()
     company = str(repo.setting("company.name") or "")
-    items = waiting(repo, as_of=day)
+    items, problems = waiting_checked(repo, as_of=day)
     calendar, sla = BusinessCalendar.for_repo(repo), _sla(repo)
     late = overdue(items, calendar, sla, day)
     again = reapprovals(items, calendar, sla, day)
@@ -484,4 +509,6 @@ def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> Remi
     sent: list[str] = []
     if send and mails:
         sent = send_digests(SmtpSettings.from_config(repo.setting("smtp")), mails, company=company)
-    return RemindResult(day, tuple(late), tuple(mails), tuple(sent), tuple(again), tuple(follow))
+    return RemindResult(
+        day, tuple(late), tuple(mails), tuple(sent), tuple(again), tuple(problems), tuple(follow)
+    )

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from offerctl.core import isolation
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import today
 from offerctl.core.errors import UsageError
@@ -139,8 +140,17 @@ def build(
         if record.offer_id:
             per_offer[record.offer_id].append(record)
     sla = {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
+    facts = []
+    broken: set[str] = set()
+    for offer in sorted(offers, key=lambda o: o.id):
+        fact, problem = isolation.guarded(offer, lambda o: metrics.facts_of(o, per_offer.get(o.id, [])))
+        if fact is not None:
+            facts.append(fact)
+        if problem is not None:
+            broken.add(offer.path)
+    skipped = tuple(sorted({*skipped, *broken}))
     inputs = metrics.Inputs(
-        offers=offers,
+        offers=[o for o in offers if o.path not in broken],
         commits=commits,
         calendar=BusinessCalendar.from_config(repo.setting("holidays")),
         sla=sla,
@@ -150,7 +160,6 @@ def build(
         decline_reasons=repo.decline_reasons,
         contact_cadence=repo.contact_cadence,
     )
-    facts = [metrics.facts_of(o, per_offer.get(o.id, [])) for o in sorted(offers, key=lambda o: o.id)]
     current = metrics.compute(inputs, [f for f in facts if window.contains(f.cohort_date)], segments)
     previous = None
     compared = None

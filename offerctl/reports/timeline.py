@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from offerctl.core.model import get_path, to_jsonable
+from offerctl.core.errors import InputError
+from offerctl.core.model import get_path, records, to_jsonable
 from offerctl.store import git, loader, yamlio
 from offerctl.store.repo import Repo
 
@@ -134,7 +135,7 @@ def build(repo: Repo, offer_id: str) -> Timeline:
     """One offer's story: every committed version compared with the one before it (field
     changes, new approval lines, approvals gone stale, new events), then whether the working
     tree differs from the last commit."""
-    path = loader.find_offer_path(repo, offer_id)
+    offer_id, path = loader.resolve_offer(repo, offer_id)
     rel = repo.rel(path)
     commits = git.log_file(repo.root, rel)
     staleness = _staleness_fn(repo, rel)
@@ -164,19 +165,27 @@ def build(repo: Repo, offer_id: str) -> Timeline:
         entries.extend(_field_entries(previous, data, date, email, commit, previous_raw, stored))
         entries.extend(_new_approvals(previous, data, date, commit))
         if staleness is not None:
-            now_stale = staleness(data, views.get(id(data)))
+            try:
+                now_stale = staleness(data, views.get(id(data)))
+            except Exception:  # a broken historical version never takes the whole log down
+                now_stale = {}
             entries.extend(_stale_entries(data, now_stale, stale_before, date, email, commit))
             stale_before = set(now_stale)
         entries.extend(_new_events(previous, data, date, commit))
         previous, previous_raw = data, stored
-    current = yamlio.load_path(path)
+    try:
+        current = yamlio.load_path(path)
+    except yamlio.YamlProblem as exc:
+        raise InputError(
+            exc.message, path=rel, line=exc.line, hint=f"run `offerctl check {rel}` and fix the file"
+        ) from None
     if (
         isinstance(current, Mapping)
         and previous_raw is not None
         and yamlio.line_key(current) != yamlio.line_key(previous_raw)
     ):
         entries.append(Entry("", "changed", None, None, "uncommitted changes in the working tree"))
-    events = (current or {}).get("events") or [] if isinstance(current, Mapping) else []
+    events = records(current, "events")
     revisions = sum(1 for e in events if isinstance(e, Mapping) and e.get("type") == "revised")
     status = str(get_path(current, "status", "")) if isinstance(current, Mapping) else ""
     return Timeline(offer_id, rel, status, tuple(entries), revisions, len(commits))
@@ -237,12 +246,8 @@ def _field_entries(
 
 def _new_lines(previous: Any, data: Mapping[str, Any], kind: str) -> list[Mapping[str, Any]]:
     """Lines of ``approvals``/``events`` that the previous version did not have."""
-    seen = {yamlio.line_key(item) for item in (previous or {}).get(kind) or []}
-    return [
-        item
-        for item in data.get(kind) or []
-        if isinstance(item, Mapping) and yamlio.line_key(item) not in seen
-    ]
+    seen = {yamlio.line_key(item) for item in records(previous, kind)}
+    return [item for item in records(data, kind) if yamlio.line_key(item) not in seen]
 
 
 def _new_approvals(previous: Any, data: Mapping[str, Any], date: str, commit: str) -> list[Entry]:
@@ -269,12 +274,15 @@ def _stale_entries(
     commit: str,
 ) -> list[Entry]:
     """Approvals that this version made stale (and were not stale already)."""
-    approvals_now = data.get("approvals") or []
+    raw_approvals = data.get("approvals")
+    approvals_now = raw_approvals if isinstance(raw_approvals, list) else []
     entries = []
     for index, why in sorted(now_stale.items()):
         if index in stale_before or index >= len(approvals_now):
             continue
         approval = approvals_now[index]
+        if not isinstance(approval, Mapping):
+            continue
         entries.append(
             Entry(
                 date,

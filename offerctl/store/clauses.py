@@ -99,8 +99,8 @@ def load_clauses(repo_root: Path) -> tuple[dict[str, Clause], list[Finding]]:
 
 def _read_meta(path: Path) -> tuple[dict[str, Any], tuple[int | None, str] | None]:
     try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
+        text = yamlio.read_text_capped(path)
+    except (OSError, UnicodeDecodeError, yamlio.YamlProblem) as exc:
         return {}, (None, f"cannot read clause file: {exc}")
     front, _ = split_front_matter(text)
     if front is None:

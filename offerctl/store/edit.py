@@ -14,6 +14,7 @@ The command-level path (load → decide → edit → validate → commit → pus
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -51,7 +52,7 @@ class OfferEdit:
         (``require_valid`` refuses on them)."""
         rel = repo.rel(path)
         try:
-            raw = path.read_bytes()
+            raw = yamlio.read_capped(path)
         except OSError as exc:
             raise InputError(f"cannot read the offer file: {exc.strerror}", path=rel) from None
         document = loader.read_document("offer", rel, raw)
@@ -196,18 +197,36 @@ def write_and_commit(
     unstaged — unless the commit landed after all (HEAD moved), when the change stays."""
     rel = repo.rel(path)
     before = git.head(repo.root) if commit else None
-    yamlio.atomic_write(path, text)
-    if not commit:
-        git.add(repo.root, [rel])
-        return None
+    # A hard link to the old version: undoing is then a rename, which needs no free space —
+    # on a full disk, rewriting the old text could fail just like the commit did.
+    undo: Path | None = None
+    if original is not None:
+        link = path.with_name(f".{path.name}.offerctl-undo")
+        try:
+            link.unlink(missing_ok=True)
+            os.link(path, link)
+            undo = link
+        except OSError:
+            undo = None
     try:
+        yamlio.atomic_write(path, text)
+        if not commit:
+            git.add(repo.root, [rel])
+            return None
         return git.commit(repo.root, [rel], subject, author=author, body=body, trailers=trailers)
     except BaseException:
         # Keep the promise "a refused command leaves the repository as it was".
-        if git.head(repo.root) == before:
+        if not commit or git.head(repo.root) == before:
             if original is None:
                 path.unlink(missing_ok=True)
+            elif undo is not None:
+                # (when the write itself failed, the path still is the old file: nothing to do)
+                if not path.exists() or not os.path.samefile(undo, path):
+                    os.replace(undo, path)
             else:
                 yamlio.atomic_write(path, original)
             git.run(["reset", "-q", "--", rel], repo.root, check=False)
         raise
+    finally:
+        if undo is not None:
+            undo.unlink(missing_ok=True)

@@ -8,6 +8,7 @@ failures become ``GitError`` messages that say what to do.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -72,8 +73,7 @@ def run(
     except FileNotFoundError:
         raise GitError("git is not installed or not on PATH", hint="install git") from None
     if check and proc.returncode != 0:
-        detail = (proc.stderr or proc.stdout).strip().splitlines()
-        message = detail[-1] if detail else f"exit {proc.returncode}"
+        message = git_words(proc.stderr or proc.stdout) or f"exit {proc.returncode}"
         raise GitError(f"git {args[0]} failed: {message}", hint=_hint_for(message))
     return proc
 
@@ -96,14 +96,58 @@ def _start(args: Sequence[str], cwd: Path) -> subprocess.Popen[str]:
 def _finish(proc: subprocess.Popen[str], what: str) -> str:
     out, err = proc.communicate()
     if proc.returncode != 0:
-        detail = (err or out).strip().splitlines()
-        message = detail[-1] if detail else f"exit {proc.returncode}"
+        message = git_words(err or out) or f"exit {proc.returncode}"
         raise GitError(f"git {what} failed: {message}", hint=_hint_for(message))
     return out
 
 
+_NOISE = re.compile(r"^(?:hint:|To |Done$|Everything up-to-date$|From )")
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+_LABELLED = re.compile(r"^(?:[A-Za-z][\w -]{0,30}:|\[)")
+
+
+def git_words(output: str, *, limit: int = 12) -> str:
+    """What git (and the server, ``remote:``) said about a failure, whole: every line that
+    carries meaning, in order, joined with "; ". Taking only the last line printed "Done"
+    for a push a server hook refused, and "…and the repository exists." for a fetch.
+    Porcelain rejection lines (``!<TAB>ref<TAB>[remote rejected] (reason)``) keep their
+    reason; ``hint:`` lines, ``To …`` and ``Done`` are dropped; control characters a server
+    sends are removed."""
+    lines: list[str] = []
+    for raw in _ANSI.sub("", output).splitlines():
+        line = "".join(ch for ch in raw if ch.isprintable() or ch == "\t").strip()
+        if not line or _NOISE.match(line):
+            continue
+        if line.startswith("!\t") or line.startswith("!"):
+            line = line.split("\t")[-1].strip()
+        line = line.replace("\t", " ")
+        if lines and not _LABELLED.match(line):  # a sentence git wrapped onto the next line
+            lines[-1] = f"{lines[-1]} {line}"
+        elif line not in lines:
+            lines.append(line)
+    joined = "; ".join(lines[:limit]) + ("; …" if len(lines) > limit else "")
+    return joined if len(joined) <= 2000 else joined[:1999] + "…"
+
+
+def refused_for_good(message: str) -> bool:
+    """A push the server refuses by rule (a hook, a protected branch, no permission):
+    retrying on a newer tip cannot help, unlike a race with another pusher."""
+    lowered = message.lower()
+    return any(
+        word in lowered
+        for word in ("hook declined", "protected branch", "permission", "denied", "not allowed", "forbidden")
+    )
+
+
 def _hint_for(message: str) -> str | None:
     lowered = message.lower()
+    if "no space left" in lowered or "out of diskspace" in lowered or "disk quota" in lowered:
+        return "the disk is full: free some space and run the command again; nothing was committed"
+    if "couldn't write" in lowered or "unable to write" in lowered or "write error" in lowered:
+        return (
+            "git could not write to .git: the disk may be full (df -h) or the directory read-only; "
+            "fix that and run the command again; nothing was committed"
+        )
     if "not a git repository" in lowered:
         return "run offerctl inside a git repository, or `offerctl init` to create one"
     if "please tell me who you are" in lowered or "user.email" in lowered:
@@ -190,8 +234,12 @@ def uncommitted(cwd: Path, rel: str) -> str | None:
     HEAD for it; otherwise ``untracked`` (not in HEAD: untracked, ignored, or only added to
     the index), ``staged``, ``modified`` or ``staged and modified`` (``git status
     --porcelain=v1 -z``)."""
+    # GIT_OPTIONAL_LOCKS=0: a read-only question never rewrites the index (no race with the
+    # user's own git, and nothing to write on a full disk or under a file-size limit)
     proc = run(
-        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", rel], cwd
+        ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored=matching", "--", rel],
+        cwd,
+        env={"GIT_OPTIONAL_LOCKS": "0"},
     )
     entries = zsplit(proc.stdout)
     if not entries:
@@ -287,7 +335,7 @@ def fetch(cwd: Path, remote: str, branch: str) -> str | None:
         message = (proc.stderr or proc.stdout).strip()
         if "couldn't find remote ref" in message.lower():
             return None
-        detail = message.splitlines()[-1] if message else f"exit {proc.returncode}"
+        detail = git_words(message) or f"exit {proc.returncode}"
         raise GitError(f"git fetch {remote} failed: {detail}", hint="check the remote URL and your access")
     return rev_parse(cwd, f"refs/remotes/{remote}/{branch}")
 
@@ -304,7 +352,8 @@ def reset_keep(cwd: Path, rev: str) -> None:
 def push(cwd: Path, remote: str, branch: str) -> tuple[bool, str]:
     """Push HEAD to ``remote``'s ``branch`` (never forced); (accepted, git's message)."""
     proc = run(["push", "--porcelain", remote, f"HEAD:refs/heads/{branch}"], cwd, check=False)
-    message = (proc.stderr + proc.stdout).strip()
+    # The porcelain status line (with the reason) first, then what the server said.
+    message = git_words(proc.stdout + "\n" + proc.stderr)
     return proc.returncode == 0, message
 
 
@@ -449,8 +498,7 @@ def stream_records(args: Sequence[str], cwd: Path, separator: str = "\x1e") -> I
         yield pending.decode("utf-8", "replace")
     stderr = proc.stderr.read().decode("utf-8", "replace")
     if proc.wait() != 0:
-        detail = stderr.strip().splitlines()
-        message = detail[-1] if detail else f"exit {proc.returncode}"
+        message = git_words(stderr) or f"exit {proc.returncode}"
         if "does not have any commits" in message:
             return
         raise GitError(f"git {args[0]} failed: {message}", hint=_hint_for(message))

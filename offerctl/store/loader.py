@@ -6,7 +6,9 @@ many files can be read in parallel and cached by content.
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,7 +64,9 @@ def read_document(kind: str, rel: str, raw: bytes) -> Document:
 
 def read_file(kind: str, root: Path, rel: str) -> Document:
     try:
-        raw = (root / rel).read_bytes()
+        raw = yamlio.read_capped(root / rel)
+    except yamlio.YamlProblem as exc:
+        return Document(rel, None, (Finding(rel, None, exc.code, f"{exc.message}; {exc.hint}"),))
     except OSError as exc:
         return Document(rel, None, (Finding(rel, None, "Y601", f"cannot read file: {exc.strerror}"),))
     return read_document(kind, rel, raw)
@@ -73,7 +77,7 @@ def read_data(root: Path, rel: str) -> Any:
     gives as ``data`` (None when the file cannot be read or parsed). For readers that need
     the values, not the findings (reports)."""
     try:
-        data, _ = yamlio.load_text_numbers(yamlio.decode((root / rel).read_bytes()))
+        data, _ = yamlio.load_text_numbers(yamlio.decode(yamlio.read_capped(root / rel)))
     except (OSError, yamlio.YamlProblem):
         return None
     return data
@@ -171,17 +175,92 @@ def load_offer(repo: Repo, offer_id: str) -> Offer:
     return open_offer(repo, rel, doc.data)  # type: ignore[no-any-return]
 
 
-def find_offer_path(repo: Repo, offer_id: str) -> Path:
-    direct = repo.offer_path(offer_id)
+ID_CHARS = re.compile(r"[A-Za-z0-9-]{1,64}")
+"""What an offer id given on the command line may contain, checked before any file lookup:
+no path separators, dots, glob characters (``* ? [ ]``), spaces or control characters."""
+
+MIN_PREFIX = 4
+"""A unique prefix (of the id or of its random part) must be at least this long."""
+
+
+def example_id(repo: Repo) -> str:
+    """An id of the shape this repository makes (prefix, year, 8 random characters)."""
+    from offerctl.core.clock import today
+
+    return f"{repo.id_prefix}-{today().year}-7K3QXM2B"
+
+
+def offer_ids(repo: Repo) -> dict[str, Path]:
+    """Every offer file under ``offers/`` by its id (the file name, upper-cased)."""
+    return ids_in(repo.offers_dir)
+
+
+def ids_in(base: Path) -> dict[str, Path]:
+    """Offer files below ``base`` by id, without reading any (``resolve_offer`` and shell
+    completion share it, so what completes is what resolves)."""
+    if not base.is_dir():
+        return {}
+    found: dict[str, Path] = {}
+    for rel in _walk_yaml(base, ""):
+        found.setdefault(Path(rel).stem.upper(), base / rel)
+    return found
+
+
+def resolve_offer(repo: Repo, given: str) -> tuple[str, Path]:
+    """The one resolver of an offer id typed by a person: (canonical id, its file).
+
+    Every command that takes an ID goes through it (``find_offer_path``). The text is
+    checked against ``ID_CHARS`` before anything touches the disk, so ``../x``, ``*`` or
+    ``/etc/passwd`` never reach a path. Case does not matter (``off-2026-7qn46wqt``); a
+    unique prefix of the id or of its random part (like git's short ids, at least
+    ``MIN_PREFIX`` characters) is enough; an ambiguous one lists the candidates; an unknown
+    one suggests the nearest ids ("did you mean"). Errors are usage errors (exit 2).
+    """
+    given = given.strip()  # pasted with a space or a newline
+    shown = given if len(given) <= 40 else given[:37] + "..."
+    hint = f"`offerctl list` shows the offers; ids look like {example_id(repo)}"
+    if not ID_CHARS.fullmatch(given):
+        raise UsageError(
+            f"{shown!r} is not an offer id (letters, digits and '-' only, at most 64)", hint=hint
+        )
+    wanted = given.upper()
+    direct = repo.offer_path(wanted)
     if direct.is_file():
-        return direct
-    matches = sorted(repo.offers_dir.rglob(f"{offer_id}.yaml")) if repo.offers_dir.is_dir() else []
-    if matches:
-        return matches[0]
-    raise UsageError(
-        f"no offer {offer_id!r} in {repo.rel(repo.offers_dir)}/",
-        hint="`offerctl list` shows the offers; ids look like OFF-2026-7K3QXM",
+        return wanted, direct
+    ids = offer_ids(repo)
+    if wanted in ids:
+        return wanted, ids[wanted]
+    where = f"{repo.rel(repo.offers_dir)}/"
+    candidates = sorted(
+        i
+        for i in ids
+        if len(wanted) >= MIN_PREFIX and (i.startswith(wanted) or _random_part(i).startswith(wanted))
     )
+    if len(candidates) == 1:
+        return candidates[0], ids[candidates[0]]
+    if candidates:
+        listed = ", ".join(candidates[:10]) + (
+            f" and {len(candidates) - 10} more" if len(candidates) > 10 else ""
+        )
+        raise UsageError(
+            f"{shown!r} is ambiguous: it matches {listed}", hint="give more characters of the id"
+        )
+    close = difflib.get_close_matches(wanted, list(ids), n=3, cutoff=0.75)
+    if not close and len(wanted) >= MIN_PREFIX:
+        by_random = {_random_part(i): i for i in ids}
+        close = [by_random[r] for r in difflib.get_close_matches(wanted, list(by_random), n=3, cutoff=0.75)]
+    if close:
+        hint = "did you mean " + " or ".join(close) + "?"
+    raise UsageError(f"no offer {shown!r} in {where}", hint=hint)
+
+
+def _random_part(offer_id: str) -> str:
+    return offer_id.split("-", 2)[-1]
+
+
+def find_offer_path(repo: Repo, offer_id: str) -> Path:
+    """The file of an offer id typed by a person (see ``resolve_offer``)."""
+    return resolve_offer(repo, offer_id)[1]
 
 
 def load_offers(repo: Repo, rels: Iterable[str]) -> tuple[list[Offer], list[Finding]]:

@@ -151,7 +151,7 @@ def read_config(root: Path, *, label: str | None = None) -> tuple[dict[str, Any]
     config_path = root / CONFIG_NAME
     text_path = CONFIG_NAME if label is None else f"{CONFIG_NAME} (as on {label})"
     try:
-        config = yamlio.load(config_path.read_bytes())
+        config = yamlio.load(yamlio.read_capped(config_path))
     except yamlio.YamlProblem as exc:
         raise InputError(exc.message, hint=exc.hint, path=text_path, line=exc.line) from None
     except OSError as exc:
@@ -160,6 +160,6 @@ def read_config(root: Path, *, label: str | None = None) -> tuple[dict[str, Any]
         raise InputError(f"{CONFIG_NAME} must be a mapping", path=text_path, line=1)
     from offerctl.store import schema
 
-    text = config_path.read_text("utf-8")
+    text = yamlio.read_text_capped(config_path)
     findings = tuple(schema.iter_findings("config", config, CONFIG_NAME, text))
     return config, findings

@@ -6,7 +6,7 @@ import difflib
 import functools
 import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from importlib import resources
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,11 @@ SCHEMA_NAMES = ("offer", "routing", "bands", "approvers", "config", "budgets")
 
 # Values under these subtrees are confidential: messages name the field, never the value.
 _CONFIDENTIAL = ("candidate", "compensation")
+
+# The schemas' patterns for text: one line (anything printed in a header, a table cell or
+# a subject line: names, titles, cities) and free text (notes, comments, addresses).
+ONE_LINE = "^[^\\x00-\\x1f\\x7f\\u0085\\u2028\\u2029]*$"
+MULTI_LINE = "^[^\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f]*$"
 
 
 @functools.cache
@@ -37,9 +42,39 @@ def schema(name: str) -> Mapping[str, Any]:
 
 @functools.cache
 def validator(name: str) -> Validator:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, validators
 
-    return Draft202012Validator(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    # ``multipleOf`` decided in exact decimal arithmetic: the stock keyword divides a
+    # Decimal by the schema's float (TypeError) and cannot say "at most 2 decimals" exactly.
+    exact = validators.extend(Draft202012Validator, {"multipleOf": _multiple_of})  # type: ignore[no-untyped-call]
+    checker: Validator = exact(schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return checker
+
+
+def _multiple_of(validator: Any, step: Any, instance: Any, _schema: Any) -> Iterator[Any]:
+    from jsonschema.exceptions import ValidationError
+
+    if not validator.is_type(instance, "number"):
+        return
+    if not is_multiple(instance, step):
+        yield ValidationError(f"{instance!r} is not a multiple of {step}")
+
+
+def is_multiple(value: int | float | Decimal, step: int | float | Decimal) -> bool:
+    """``value`` is a whole multiple of ``step``, decided exactly (``0.07`` of ``0.01``:
+    yes; ``12.345``: no). NaN and infinities are not; amounts beyond 10^40 count as
+    multiples (the range keywords reject those, with a clearer message)."""
+    try:
+        number = Decimal(str(value)) if isinstance(value, float) else Decimal(value)
+        unit = Decimal(str(step))
+        if not number.is_finite() or unit <= 0:
+            return False
+        if number.adjusted() > 40:
+            return True
+        with localcontext(prec=100):
+            return bool(number % unit == 0)
+    except ArithmeticError:  # pragma: no cover - prec 100 divides anything below 10^41
+        return False
 
 
 @functools.cache
@@ -69,9 +104,16 @@ def _integral_decimal(data: Any) -> bool:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
-        elif isinstance(node, Decimal) and _integral(node):
+        elif isinstance(node, Decimal) and (_integral(node) or not _plain(node)):
             return True
     return False
+
+
+def _plain(number: Decimal) -> bool:
+    """A decimal the fast validator judges exactly like python does: finite, below 10^15,
+    at most 4 places (jsonschema-rs may compare and divide as binary floats)."""
+    exponent = number.as_tuple().exponent
+    return isinstance(exponent, int) and number.adjusted() < 15 and exponent >= -4
 
 
 def surely_valid(name: str, data: Any, decimals: Sequence[Decimal] | None = None) -> bool:
@@ -86,7 +128,10 @@ def surely_valid(name: str, data: Any, decimals: Sequence[Decimal] | None = None
     validator = fast_validator(name)
     if validator is None:
         return False
-    if any(map(_integral, decimals)) if decimals is not None else _integral_decimal(data):
+    if decimals is None:
+        if _integral_decimal(data):
+            return False
+    elif any(_integral(d) or not _plain(d) for d in decimals):
         return False
     try:
         return bool(validator.is_valid(data))
@@ -209,7 +254,14 @@ def explain(error: ValidationError) -> tuple[str, str, list[str | int]]:
         return ("S105", f"'{where}' must be {explain_pattern}{shown}", path)
     if keyword in {"minimum", "exclusiveMinimum", "maximum", "exclusiveMaximum"}:
         op = {"minimum": "≥", "exclusiveMinimum": ">", "maximum": "≤", "exclusiveMaximum": "<"}[keyword]
-        return ("S105", f"'{where}' must be {op} {value}{shown}", path)
+        bound = f"{value:,}" if isinstance(value, int) and abs(value) >= 10**6 else str(value)
+        return ("S105", f"'{where}' must be {op} {bound}{shown}", path)
+    if keyword == "multipleOf":
+        exponent = Decimal(str(value)).as_tuple().exponent
+        places = -exponent if isinstance(exponent, int) else 0
+        if places > 0:  # S106: the code `check` has always used for sub-cent amounts
+            return ("S106", f"'{where}' must have at most {places} decimal place(s){shown}", path)
+        return ("S105", f"'{where}' must be a multiple of {value}{shown}", path)
     if keyword in {"minLength", "minItems"}:
         return ("S105", f"'{where}' must not be empty", path)
     if keyword in {"maxLength", "maxItems"}:
@@ -240,6 +292,8 @@ _PATTERN_WORDS = {
     r"^sha256:[0-9a-f]{64}$": "'sha256:' followed by 64 hex digits",
     r"^[0-9a-f]{64}$": "64 hex digits (a sha256)",
     r"^[A-Z]+-[0-9]+$": "a requisition like REQ-1234",
+    ONE_LINE: "one line of text without control characters (no line breaks or tabs)",
+    MULTI_LINE: "text without control characters (line breaks and tabs are allowed)",
 }
 
 

@@ -21,6 +21,7 @@ import contextlib
 import io
 import os
 import re
+import sys
 import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from typing import Any
 
 import yaml
 
+from offerctl.core.errors import StorageError, storage_hint
 from offerctl.core.model import set_path, to_jsonable
 
 MAX_BYTES = 1024 * 1024
@@ -41,7 +43,7 @@ _MAX_LEADING = 128
 """Longest run of indentation/indicators at the start of a line (bounds block nesting)."""
 
 
-@dataclass(frozen=True)
+@dataclass(eq=False)  # not frozen: raising sets __traceback__ (frozen turned it into FrozenInstanceError)
 class YamlProblem(Exception):
     """Why a file cannot be read. ``code`` is a Y6xx finding code."""
 
@@ -187,6 +189,34 @@ _register()
 _LEADING = re.compile(rf"^[ \-?:]{{{_MAX_LEADING + 1}}}", re.M)
 _QUOTED = re.compile(r"'[^'\n]*'|\"(?:[^\"\\\n]|\\.)*\"|#[^\n]*")
 _FLOW = re.compile(r"[\[\]{}]")
+
+
+def read_capped(path: Path | str, limit: int = MAX_BYTES) -> bytes:
+    """The bytes of ``path`` (``-``: standard input), reading at most ``limit + 1`` of them.
+
+    Every file offerctl reads as input goes through here: ``/dev/zero``, a FIFO that never
+    ends or a 10 GB file costs ``limit`` bytes and then fails (Y605), instead of growing until
+    the machine runs out of memory. ``OSError`` propagates (the caller names the file).
+    """
+    if str(path) == "-":
+        stream = getattr(sys.stdin, "buffer", None)
+        data = stream.read(limit + 1) if stream is not None else sys.stdin.read(limit + 1).encode("utf-8")
+    else:
+        with open(path, "rb") as handle:
+            data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise YamlProblem(
+            "Y605",
+            f"{path} is larger than {limit:,} bytes (reading stopped there)",
+            None,
+            "an offer is a few kilobytes: this is not an offer file, or it has pasted content",
+        )
+    return data
+
+
+def read_text_capped(path: Path | str, limit: int = MAX_BYTES) -> str:
+    """``read_capped`` decoded as UTF-8 (errors raise ``UnicodeDecodeError``)."""
+    return read_capped(path, limit).decode("utf-8")
 
 
 def decode(raw: bytes) -> str:
@@ -399,7 +429,7 @@ def load(raw: bytes) -> Any:
 
 
 def load_path(path: Path) -> Any:
-    return load(path.read_bytes())
+    return load(read_capped(path))
 
 
 def _check_data_depth(data: Any) -> None:
@@ -418,6 +448,10 @@ def parse_scalar(text: str) -> Any:
     """A command-line value (``--set path=value``) read with the same YAML 1.2 rules."""
     if text == "":
         return ""
+    if "\n" in text or "\r" in text:
+        # YAML would fold the line break into a space and quietly change the value; taken
+        # as it was typed, the schema then decides (one-line fields refuse it).
+        return text
     try:
         return load_text(text)
     except YamlProblem as exc:
@@ -441,8 +475,8 @@ def line_of(text: str, path: Sequence[str | int]) -> int | None:
 def line_in_file(path: Path, keys: Sequence[str | int]) -> int | None:
     """``line_of`` for a file on disk; None when it cannot be read."""
     try:
-        return line_of(path.read_text("utf-8"), keys)
-    except (OSError, UnicodeDecodeError):
+        return line_of(read_text_capped(path), keys)
+    except (OSError, UnicodeDecodeError, YamlProblem):
         return None
 
 
@@ -655,9 +689,10 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     rename on one file system), is fsynced before the rename, and the directory is fsynced
     after it. An existing file keeps its mode; a new one is 0644.
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
+    tmp: str | None = None
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".offerctl-tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -667,9 +702,14 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         else:
             os.chmod(tmp, 0o644)
         os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+    except BaseException as exc:
+        if tmp is not None:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+        if isinstance(exc, OSError):  # disk full, quota, read-only: the old file is untouched
+            raise StorageError(
+                f"cannot write {path}: {exc.strerror or exc}", hint=storage_hint(exc.errno)
+            ) from None
         raise
     with contextlib.suppress(OSError):
         dir_fd = os.open(path.parent, os.O_RDONLY)
