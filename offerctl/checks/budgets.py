@@ -39,7 +39,7 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
     ledger = budgets.Ledger.build(book, offers)
     paths = {o.id: o.path for o in ctx.offers if o.id}
     for offer_id, data in offers:
-        status = data.get("status")
+        status = budgets.status_of(data)
         if status not in OPEN_STATUSES and status not in budgets.CONSUMING_STATUSES:
             continue
         position = ledger.position(offer_id, data)

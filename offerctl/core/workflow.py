@@ -139,7 +139,7 @@ class DeadlineRisk:
 def deadline_risks(data: Mapping[str, Any], as_of: dt.date) -> list[DeadlineRisk]:
     """Competing deadlines sooner than the offer's ``expires_on`` (earliest first). Only for
     offers still in flight (``FOLLOW_UP_STATUSES``)."""
-    if data.get("status") not in FOLLOW_UP_STATUSES:
+    if not isinstance(data.get("status"), str) or data.get("status") not in FOLLOW_UP_STATUSES:
         return []
     expires = _date(data.get("expires_on"))
     risks = []

@@ -746,7 +746,7 @@ def contact_state(
     offers in ``workflow.CONTACT_STATUSES`` can be due."""
     last = workflow.last_contact(data)
     last_at = str(last.get("at")) if last is not None and last.get("at") else None
-    if data.get("status") not in workflow.CONTACT_STATUSES:
+    if not isinstance(data.get("status"), str) or data.get("status") not in workflow.CONTACT_STATUSES:
         return last_at, None, False
     since = workflow.contact_since(data)
     if since is None:

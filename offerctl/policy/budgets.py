@@ -254,7 +254,7 @@ class Ledger:
     def build(cls, book: BudgetBook, offers: Iterable[tuple[str, Mapping[str, Any]]]) -> Ledger:
         ledger = cls(book)
         for offer_id, data in offers:
-            if data.get("status") not in CONSUMING_STATUSES:
+            if status_of(data) not in CONSUMING_STATUSES:
                 continue
             budget = book.budget_for(data)
             if budget is not None:
@@ -267,7 +267,7 @@ class Ledger:
         if budget is None:
             return None
         others = {k: v for k, v in self.entries.get(budget.id, {}).items() if k != offer_id}
-        first_come = data.get("status") in CONSUMING_STATUSES
+        first_come = status_of(data) in CONSUMING_STATUSES
         if first_come:
             mine = (consuming_since(data), offer_id)
             others = {k: v for k, v in others.items() if self.since.get(k, mine) < mine}
@@ -281,6 +281,12 @@ class Ledger:
             first_come,
             unreadable_in(data.get("compensation")),
         )
+
+
+def status_of(data: Mapping[str, Any]) -> str:
+    """The offer's status as text ("" when the file holds something else: ``check`` says so)."""
+    status = data.get("status")
+    return status if isinstance(status, str) else ""
 
 
 def consuming_since(data: Mapping[str, Any]) -> str:
