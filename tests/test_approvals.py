@@ -98,8 +98,9 @@ def test_parallel_rules_in_one_stage_in_any_order(
         "vp_people" if order[0] == "morgan.blake" else "ceo",
         "ceo" if order[0] == "morgan.blake" else "vp_people",
     ]
-    # the finance line satisfies both finance rules of its stage at once
-    assert lines[2]["rules"] == ["above-midpoint", "large-sign-on"]
+    # the finance line satisfies every finance rule of its stage at once (a 320,000 Principal
+    # Engineer also overruns the example's Engineering budget: over-budget, issue 16)
+    assert lines[2]["rules"] == ["above-midpoint", "large-sign-on", "over-budget"]
     log = git(repo, "log", "-1", "--format=%ae%n%B")
     assert log.startswith(f"{order[1]}@acme.example")
     assert "Offer-Action: approve" in log and f"Offer-Id: {OFFER_ID}" in log and "Offer-Role:" in log
@@ -190,7 +191,9 @@ def test_changing_start_date_stales_only_the_approvals_covering_it(
     assert check.code == 1
     codes = [(f["code"], f["offer"]) for f in check.json()["findings"]]
     assert ("A302", OFFER_ID) in codes and ("A301", OFFER_ID) in codes
-    assert all(o == OFFER_ID for _, o in codes)
+    # Budget warnings (W7xx) may name the other offers of the same budget: this approved
+    # Principal Engineer now consumes Engineering's budget (issue 16).
+    assert all(o == OFFER_ID for c, o in codes if not c.startswith("W7"))
 
 
 @pytest.mark.parametrize(

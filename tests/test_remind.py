@@ -148,6 +148,7 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
     finance = rows[("OFF-2026-9KD3VX6Q", "finance")]
     assert (finance["business_days"], finance["sla_business_days"], finance["escalated"]) == (6, 3, False)
     assert finance["holidays_skipped"] == ["2026-11-26 Thanksgiving Day", "2026-11-27 Day After Thanksgiving"]
+    # Approvers get their overdue approvals; recruiters their candidate follow-ups (issue 16).
     # OFF-2026-7CG5XB2R was revised on 11-13 while negotiating: its hiring manager's approval
     # went stale and is wanted again since then (9 business days, SLA 1: escalated).
     stale = rows[("OFF-2026-7CG5XB2R", "hiring_manager")]
@@ -159,7 +160,13 @@ def test_remind_on_the_example_counts_business_days_across_thanksgiving(example_
         "fiona.chen@acme.example",
         "morgan.blake@acme.example",
         "oscar.grant@acme.example",
+        "rita.ramos@acme.example",
+        "tom.becker@acme.example",
     ]
+    assert {f["recruiter"] for f in data["follow_ups"]} == {
+        "rita.ramos@acme.example",
+        "tom.becker@acme.example",
+    }
     assert data["sent"] == []
     # Three business days later finance is past twice its SLA: escalated to oscar.grant.
     later = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-03", "--format", "json").json()
@@ -180,7 +187,7 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli,
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-30", "--send")
     assert result.code == 0, result.err
     assert "OFF-2026-9KD3VX6Q" in result.out and "not counted: 2026-11-26 Thanksgiving Day" in result.out
-    assert "sent 5 reminders: " in result.out and "dry run" not in result.out
+    assert "sent 7 reminders: " in result.out and "dry run" not in result.out
     by_to = {m["To"]: m for m in smtp_inbox.mails}
     assert sorted(by_to) == [
         "ana.lopez@acme.example",
@@ -188,7 +195,12 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli,
         "fiona.chen@acme.example",
         "morgan.blake@acme.example",
         "oscar.grant@acme.example",
+        "rita.ramos@acme.example",
+        "tom.becker@acme.example",
     ]
+    recruiter = by_to["tom.becker@acme.example"].get_payload(decode=True).decode()
+    assert "OFF-2026-4JZ6HN3T" in recruiter and "contact: not contacted for" in recruiter
+    assert "@example" not in recruiter.replace("@acme.example", "")  # no candidate addresses
     ana = by_to["ana.lopez@acme.example"].get_payload()
     assert "OFF-2026-7CG5XB2R" in ana and "needed again: the terms changed (compensation.base_salary)" in ana
     assert "156" not in ana and "150,000" not in ana  # field names, never amounts
@@ -201,6 +213,8 @@ def test_remind_send_mails_one_digest_per_approver(example_repo: Path, cli: Cli,
 
 def test_remind_send_with_nothing_due_opens_no_connection(example_repo: Path, cli: Cli) -> None:
     _tune(example_repo, 9)  # port 9: a connection attempt would fail with exit 2
+    config = example_repo / "offerctl.yaml"  # no candidate follow-up due either
+    config.write_text(config.read_text().replace("cadence_business_days: 2", "cadence_business_days: 30"))
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-11-12", "--send")
     assert result.code == 0 and "sent 0 reminders" in result.err
 
@@ -222,8 +236,9 @@ def test_remind_without_send_says_it_is_a_dry_run(example_repo: Path, cli) -> No
     result = cli("remind", "--repo", str(example_repo), "--as-of", "2026-12-07")
     assert result.code == 0, result.err
     text = " ".join(result.out.split())
-    # 5: the four SLA reminders and OFF-2026-7CG5XB2R's stale approval (escalated to morgan.blake)
-    assert "dry run: 5 reminders would be sent" in text and "use --send" in text
+    # 7: the four SLA reminders, OFF-2026-7CG5XB2R's stale approval (escalated to morgan.blake)
+    # and the two recruiters' candidate follow-ups (issue 16)
+    assert "dry run: 7 reminders would be sent" in text and "use --send" in text
     assert "would escalate" in text and "escalated" not in text
     assert "ESCALATED" not in result.out
 

@@ -84,7 +84,17 @@ def test_log_tells_the_whole_story(
         }
     ]
     kinds = [e["summary"].split(";")[0] for e in data["entries"] if e["kind"] == "event"]
-    assert kinds == ["created", "submitted", "revised", "sent", "accepted"]
+    # The two competing_offer events are the example's (issue 16): the call on 18 Nov and the
+    # deadline learned on 20 Nov, before the counter-offer this test makes.
+    assert kinds == [
+        "created",
+        "submitted",
+        "competing_offer",
+        "competing_offer",
+        "revised",
+        "sent",
+        "accepted",
+    ]
 
 
 def test_log_of_an_unknown_offer(example_repo: Path, cli: Any) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-from offerctl.checks import approvals, letters, offer, trust
+from offerctl.checks import approvals, budgets, letters, offer, trust
 from offerctl.checks.context import Context, OfferCheck, RepoCheck
 
 OFFER_CHECKS: list[OfferCheck] = [
@@ -47,6 +47,7 @@ REPO_CHECKS: list[RepoCheck] = [
     offer.check_duplicate_ids,
     letters.check_letters,
     offer.check_closed_offers_unchanged,
+    budgets.check_budgets,
 ]
 
 

@@ -166,7 +166,24 @@ def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     if repo.policy_root is not None:
         # --policy-ref: the configuration and policies in force are the ref's, not the tree's
         extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
+    budget_key = _budget_key(repo)
+    if budget_key is not None:
+        # A routing rule reads `budget`: every offer's routing depends on the other offers.
+        extra += (f"budgets={budget_key}",)
     return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
+
+
+def _budget_key(repo: Repo) -> str | None:
+    """The budget ledger's key when a routing rule reads ``budget`` (None otherwise)."""
+    import re
+
+    from offerctl.policy import budgets
+
+    try:
+        routing = repo.policy_path("routing").read_text("utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    return budgets.cache_key(repo, re.search(r"(?<![\w.])budget\b", routing) is not None)
 
 
 POLICY_FINDINGS = "offerctl.policy.load_policy_set"

@@ -20,6 +20,7 @@ from offerctl.cli import (  # noqa: F401  (register commands)
     commands_privacy,
     commands_reports,
     commands_trust,
+    commands_workflow,
 )
 from offerctl.cli._app import app
 from offerctl.cli.help import command_order, configure

@@ -56,6 +56,9 @@ def route_text(result: Any, status: str, overrides: Mapping[str, Any], policy: A
             f"{k} {v if not isinstance(v, list) else '[' + ', '.join(v) + ']'}" for k, v in values.items()
         )
     )
+    from offerctl.cli.workflow_views import budget_lines
+
+    out.extend(budget_lines(getattr(result, "budget", None)))
     for stage in result.stages:
         rules = [r for r in result.rules if r.stage == stage]
         triggered = [r for r in rules if r.triggered]
@@ -115,7 +118,25 @@ def status_text(rows: Sequence[Any]) -> str:
         for b in getattr(row, "blockers", ()):
             if not row.waiting:
                 out.append(f"    blocked: {b}")
+        out.extend(followup_lines(row))
     return "\n".join(out)
+
+
+def followup_lines(row: Any) -> list[str]:
+    """The candidate side of a status row: competing deadlines before ours, contingencies
+    not cleared, and contact overdue (nothing when all is well)."""
+    out = []
+    for risk in getattr(row, "competing_deadlines", ()):
+        when = f"in {risk.days_left} day(s)" if risk.days_left >= 0 else f"{-risk.days_left} day(s) ago"
+        ours = f"before our expiry {risk.expires_on}" if risk.expires_on else "and ours has no expiry"
+        out.append(f"    ! competing deadline: {risk.employer} on {risk.deadline} ({when}), {ours}")
+    for c in getattr(row, "contingencies", ()):
+        mark = "! " if c.status == "failed" else ""
+        out.append(f"    {mark}contingency {c.label}: {c.status} since {c.updated_at[:10]}")
+    if getattr(row, "contact_due", False):
+        last = f"last contact {row.last_contact[:10]}" if row.last_contact else "no contact logged"
+        out.append(f"    ! candidate not contacted for {row.contact_days} business day(s) ({last})")
+    return out
 
 
 def _money(value: int) -> str:
@@ -125,7 +146,7 @@ def _money(value: int) -> str:
 def headroom_text(result: Any) -> str:
     """``base up to 193,000 keeps every approval; 193,001-210,000 needs finance again; above
     210,000 also needs vp_people`` — one line per field, then who those roles are."""
-    out = [f"{result.offer_id} headroom ({result.currency}), upwards from the current value"]
+    out = [f"{result.offer_id} headroom ({result.currency}), upwards from the current value, then downwards"]
     if result.pending:
         out.append(f"already pending (not counted below): {', '.join(result.pending)}")
     who: dict[str, tuple[str, ...]] = {}
@@ -155,9 +176,64 @@ def headroom_text(result: Any) -> str:
             previous = roles
             parts.append(f"{rng} {what}")
         out.append(f"{f.field} (now {_money(f.current)}): " + "; ".join(parts))
+        down = _down_text(f, who)
+        if down:
+            out.append(f"  downwards: {down}")
+    for gap in getattr(result, "competing", ()):
+        theirs = _money_any(gap.base) + (f"–{_money_any(gap.base_max)}" if gap.base_max is not None else "")  # noqa: RUF001
+        if gap.gap is None:
+            line = f"competing: {gap.employer} base {theirs} {gap.currency} (another currency; not compared)"
+        elif gap.gap <= 0:
+            line = (
+                f"competing: {gap.employer} base {theirs} {gap.currency}, {_money_any(-gap.gap)} below ours"
+            )
+        else:
+            needs = " and ".join(n.role + (" again" if n.again else "") for n in gap.match_needs)
+            line = (
+                f"competing: {gap.employer} base {theirs} {gap.currency}, {_money_any(gap.gap)} above ours; "
+                + (f"matching it needs {needs}" if needs else "matching it keeps every approval")
+            )
+            for n in gap.match_needs:
+                who[n.role] = n.people
+        out.append(line)
+    from offerctl.cli.workflow_views import budget_lines
+
+    out.extend(budget_lines(getattr(result, "budget", None)))
     for role, people in sorted(who.items()):
         out.append(f"  {role}: {_people(people)}")
     return "\n".join(out)
+
+
+def _money_any(value: Any) -> str:
+    return f"{value:,}"
+
+
+def _down_text(f: Any, who: dict[str, tuple[str, ...]]) -> str:
+    """``down to 189,150 keeps every approval; 189,149-185,250 needs hiring_manager again;
+    below 157,000 also needs vp_people`` (ranges read from the current value down)."""
+    parts = []
+    previous: set[str] = set()
+    for i, seg in enumerate(f.down):
+        if i == 0:
+            rng = f"down to {_money(seg.high)}" if seg.high is not None else "down to 0"
+        elif seg.high is None:
+            rng = f"below {_money(seg.low + 1)}"
+        elif seg.high == seg.low:
+            rng = f"at {_money(seg.low)}"
+        else:
+            rng = f"{_money(seg.low)}–{_money(seg.high)}"  # noqa: RUF001
+        roles = {n.role for n in seg.needs}
+        if not seg.needs:
+            what = "keeps every approval"
+        else:
+            new = [n for n in seg.needs if n.role not in previous] or list(seg.needs)
+            also = "also " if previous and roles - previous else ""
+            what = f"{also}needs " + " and ".join(n.role + (" again" if n.again else "") for n in new)
+        for n in seg.needs:
+            who[n.role] = n.people
+        previous = roles
+        parts.append(f"{rng} {what}")
+    return "; ".join(parts)
 
 
 def ago(stamp: str | None, today: Any) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -33,19 +34,36 @@ def _json(value: Any) -> None:
 
 @app.command("route")
 def route_cmd(
-    offer_id: OfferId,
+    offer_id: Annotated[
+        str | None, typer.Argument(metavar="ID", help="Offer id, e.g. OFF-2026-7K3QXM2B (or --all).")
+    ] = None,
     repo: RepoOption = None,
     set_: Annotated[
         list[str] | None,
         typer.Option(
             "--set",
-            help="What-if: route as if path=value (repeatable); nothing is written.",
+            help="What-if: route as if path=value (repeatable; schema-checked); nothing is written.",
             show_default=False,
         ),
     ] = None,
+    all_: Annotated[
+        bool,
+        typer.Option(
+            "--all", help="Every open offer, with --policy-ref: what the policy there would change."
+        ),
+    ] = False,
+    policy_ref: Annotated[
+        str | None,
+        typer.Option("--policy-ref", help="With --all: the proposed policy (a branch or commit)."),
+    ] = None,
     format: FormatOption = Format.text,
 ) -> None:
-    """Explain who must approve an offer, why, in which order, and which approvals hold."""
+    """Explain who must approve an offer, why, in which order, and which approvals hold.
+
+    `route --all --policy-ref BRANCH` previews a policy change instead: every open offer
+    routed under the working tree's policy and under BRANCH's (see `policy-diff`).
+    """
+    from offerctl.core.errors import UsageError
     from offerctl.lifecycle import intake
     from offerctl.policy.load import load_policy_set
     from offerctl.policy.routing import route
@@ -53,15 +71,29 @@ def route_cmd(
     from offerctl.store.repo import open_repo
 
     target = open_repo(repo)
+    if all_:
+        if offer_id is not None or set_:
+            raise UsageError("--all routes every open offer; drop the ID and --set")
+        if policy_ref is None:
+            raise UsageError(
+                "--all needs --policy-ref BRANCH (the proposed policy)", hint="or: offerctl status"
+            )
+        _impact(target, None, policy_ref, format)
+        return
+    if offer_id is None:
+        raise UsageError("route needs an offer ID (or --all --policy-ref BRANCH)")
+    if policy_ref is not None:
+        raise UsageError("--policy-ref goes with --all", hint="offerctl route --all --policy-ref BRANCH")
     overrides = intake.parse_assignments(set_ or [])
     for path in overrides:
         if not intake.known_field(path):
-            from offerctl.core.errors import UsageError
-
             raise UsageError(f"--set {path}: unknown field", hint="paths look like compensation.base_salary")
     offer = loader.load_offer(target, offer_id)
+    from offerctl.lifecycle.what_if import check_overrides
+
+    check_overrides(offer, overrides)
     policy, _ = load_policy_set(target)
-    result = route(target, policy, offer, overrides=overrides, need_plaintext=True)
+    result = route(target, policy, offer, overrides=overrides, with_budget=True, need_plaintext=True)
     if format == Format.json:
         _json(
             result.as_json() | {"status": offer.status, "what_if": {k: str(v) for k, v in overrides.items()}}
@@ -70,6 +102,54 @@ def route_cmd(
     from offerctl.cli.approvals_views import route_text
 
     echo(route_text(result, offer.status, overrides, policy))
+
+
+class ImpactFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def _impact(target: Any, current: str | None, proposed: str | None, format: Any) -> None:
+    from offerctl.checks import impact
+
+    result = impact.run(target, current_ref=current, proposed_ref=proposed)
+    if format == "json":
+        _json(result.as_json())
+    elif format == "markdown":
+        echo(impact.markdown(result).rstrip("\n"))
+    else:
+        echo(impact.text(result))
+
+
+@app.command("policy-diff")
+def policy_diff(
+    range_: Annotated[
+        str,
+        typer.Argument(
+            metavar="BASE[..HEAD]",
+            help="Policy now (BASE) and proposed (HEAD; default: the working tree), e.g. origin/main..HEAD.",
+        ),
+    ],
+    repo: RepoOption = None,
+    format: Annotated[
+        ImpactFormat, typer.Option("--format", "-f", help="Output format.")
+    ] = ImpactFormat.text,
+) -> None:
+    """What a policy change does to offers in flight: who gains or loses approval steps,
+    which approvals on file would no longer count, which offers would become blocked.
+
+    Offers come from the working tree; only offerctl.yaml and policies/ are taken from the
+    refs. The CI workflow (`init --ci github`) posts it on pull requests that change policies/.
+    """
+    from offerctl.store.repo import open_repo
+
+    base, sep, head = range_.partition("..")
+    if not base or (sep and not head):
+        from offerctl.core.errors import UsageError
+
+        raise UsageError(f"{range_!r}: expected BASE or BASE..HEAD, e.g. origin/main..HEAD")
+    _impact(open_repo(repo), base, head or None, format.value)
 
 
 @app.command()

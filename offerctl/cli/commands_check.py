@@ -132,6 +132,7 @@ class SchemaName(StrEnum):
     bands = "bands"
     approvers = "approvers"
     config = "config"
+    budgets = "budgets"
 
 
 @app.command()

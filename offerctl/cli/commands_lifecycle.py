@@ -221,7 +221,13 @@ def _with_reason(action: str, reason: str | None) -> Callable[[Any], Any]:
 @app.command()
 def rescind(
     offer_id: IdArgument,
-    reason: Annotated[str, typer.Option("--reason", help="Why the company withdraws the offer.")],
+    reason: Annotated[
+        str | None, typer.Option("--reason", help="Why the company withdraws the offer.")
+    ] = None,
+    contingency: Annotated[
+        str | None,
+        typer.Option("--contingency", help="Rescind for this failed contingency (e.g. background_check)."),
+    ] = None,
     repo: RepoOption = None,
     no_commit: NoCommitOption = False,
     push: PushOption = False,
@@ -229,11 +235,14 @@ def rescind(
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """The company withdraws an open offer: → rescinded."""
+    """The company withdraws an open offer: → rescinded. An accepted offer only for a failed
+    contingency (--contingency KIND)."""
+    from offerctl.lifecycle import records
+
     _transition(
         repo,
         offer_id,
-        _with_reason("rescind", reason),
+        lambda _: records.decide_rescind(reason, contingency),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,
@@ -274,11 +283,14 @@ def start(
     no_input: NoPromptsOption = False,
     format: FormatOption = Format.text,
 ) -> None:
-    """The new hire started: accepted → started (the offer is closed)."""
+    """The new hire started: accepted → started (the offer is closed). Refused while a
+    contingency is pending or failed."""
+    from offerctl.lifecycle import records
+
     _transition(
         repo,
         offer_id,
-        _with_reason("start", None),
+        lambda _: records.decide_start(None),
         no_commit=no_commit,
         push=push,
         push_retries=push_retries,

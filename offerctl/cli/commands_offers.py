@@ -126,7 +126,17 @@ def _say_workflow(added: Any) -> None:
 def new(
     repo: RepoOption = None,
     from_file: Annotated[
-        Path | None, typer.Option("--from", help="Intake file (YAML or JSON) with offer fields.")
+        Path | None,
+        typer.Option(
+            "--from", help="Intake file (YAML or JSON) with offer fields, or an ATS export (--ats)."
+        ),
+    ] = None,
+    ats: Annotated[
+        str | None,
+        typer.Option(
+            "--ats",
+            help="--from is this ATS's export, mapped by offerctl.yaml import.<ATS> (e.g. greenhouse).",
+        ),
     ] = None,
     set_: Annotated[
         list[str] | None,
@@ -149,7 +159,10 @@ def new(
 
     target = open_repo(repo)
     policies = loader.load_policies(target)
-    base = offers.read_intake_file(from_file) if from_file else {}
+    imported = _ats_import(target, from_file, ats)
+    base = imported.intake() if imported else offers.read_intake_file(from_file) if from_file else {}
+    if imported is not None and format != Format.json:
+        _print_import(imported)
     values = intake.parse_assignments(set_ or [])
     try:
         user_email: str | None = git.identity(target.root).email
@@ -186,16 +199,15 @@ def new(
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 
-        echo(
-            as_json(
-                {
-                    "id": created.offer_id,
-                    "path": created.path,
-                    "commit": created.commit,
-                    "warnings": [f.as_json() for f in later],
-                }
-            )
-        )
+        payload: dict[str, Any] = {
+            "id": created.offer_id,
+            "path": created.path,
+            "commit": created.commit,
+            "warnings": [f.as_json() for f in later],
+        }
+        if imported is not None:
+            payload["import"] = imported.as_json()
+        echo(as_json(payload))
         return
     echo(f"created {created.path}")
     if created.commit:
@@ -206,6 +218,45 @@ def new(
         console.print(text, style="yellow", markup=False, highlight=False, soft_wrap=False)
     echo(f"next: offerctl submit {created.offer_id}")
 
+
+def _ats_import(target: Any, from_file: Path | None, ats: str | None) -> Any:
+    """An ``Imported`` when ``--from`` is an ATS export (``--ats``, or a JSON file that one
+    mapping's ``detect`` recognises), else None (a plain intake file)."""
+    from offerctl.core.errors import UsageError
+    from offerctl.lifecycle import ats as ats_mod
+
+    if from_file is None:
+        if ats is not None:
+            raise UsageError("--ats needs --from FILE (the export)")
+        return None
+    if ats is None and from_file.suffix.lower() != ".json":
+        return None
+    export = ats_mod.read_export(from_file)
+    if ats is None and ats_mod.detect(target, export) is None:
+        return None
+    return ats_mod.convert(target, export, ats)
+
+
+def _print_import(imported: Any) -> None:
+    """What the import did, on stderr: never a silent drop."""
+    console = stderr_console()
+    console.print(f"imported {len(imported.mapped)} field(s) from the {imported.ats} export", markup=False)
+    if imported.unmapped:
+        console.print(
+            f"  not imported ({len(imported.unmapped)} field(s) no mapping reads; add them to "
+            f"import.{imported.ats}.fields or .ignore): " + ", ".join(imported.unmapped),
+            markup=False,
+        )
+    if imported.missing:
+        console.print("  absent from this export: " + ", ".join(imported.missing), markup=False)
+    if imported.unmatched_values:
+        console.print(
+            "  values without an entry in the value map (kept as is): "
+            + ", ".join(imported.unmatched_values),
+            markup=False,
+        )
+    if imported.ignored:
+        console.print(f"  {imported.ignored} field(s) ignored by the mapping", markup=False)
 
 
 @app.command()
@@ -275,14 +326,23 @@ def show(
 
     target = open_repo(repo)
     offer = loader.load_offer(target, offer_id)
+    from offerctl.cli import workflow_views
+    from offerctl.core.clock import today
+    from offerctl.lifecycle.approval_flow import offer_contact
+
+    last_days, due = offer_contact(target, offer.data)
     if format == Format.json:
         from offerctl.checks.reporters import as_json
 
-        echo(as_json(to_jsonable(dict(offer.data))))
+        extra = workflow_views.workflow_json(offer.data, target.contact_cadence, last_days, due)
+        echo(as_json(to_jsonable(dict(offer.data)) | {"workflow": extra}))
         return
     from offerctl.cli.views import offer_view
 
     print_trimmed(stdout_console(), offer_view(offer, approval_states(target, offer)))
+    panel = workflow_views.workflow_panel(offer.data, today(), target.contact_cadence, last_days, due)
+    if panel is not None:
+        print_trimmed(stdout_console(), panel)
 
 
 class SortOrder(StrEnum):

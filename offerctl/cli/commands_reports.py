@@ -173,5 +173,5 @@ def remind(
     from offerctl.cli.report_views import remind_view
 
     stdout_console().print(remind_view(result, sent=send))
-    if send and not result.overdue:
-        stderr_console().print("sent 0 reminders: nothing is overdue")
+    if send and not result.digests:
+        stderr_console().print("sent 0 reminders: nothing is overdue or due")

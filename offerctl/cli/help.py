@@ -36,6 +36,7 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             ("status", "Every open offer: stage, who it waits on, SLA"),
             ("inbox", "What waits for you, oldest first"),
             ("headroom", "How far pay can move before another approval"),
+            ("policy-diff", "What a policy change does to offers in flight"),
         ),
     ),
     (
@@ -48,6 +49,9 @@ PANELS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
         "Lifecycle",
         (
+            ("competing", "Record a competing offer the candidate mentioned"),
+            ("touch", "Log contact with the candidate"),
+            ("contingency", "Add, clear or fail a condition: background check, visa"),
             ("revise", "Change terms of a sent offer (negotiation)"),
             ("accept", "Record that the candidate accepted"),
             ("decline", "Record that the candidate declined, and why"),
@@ -145,7 +149,23 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
         ("offerctl status -f json", "for scripts"),
     ),
     "inbox": (("offerctl inbox", "offers waiting for your approval"),),
-    "headroom": (("offerctl headroom OFF-2026-7K3QXM2B", "room before the next approval"),),
+    "headroom": (("offerctl headroom OFF-2026-7K3QXM2B", "room before the next approval, up and down"),),
+    "policy-diff": (
+        ("offerctl policy-diff origin/main", "the policy in this tree vs origin/main's"),
+        ("offerctl policy-diff main..proposal -f markdown", "for a pull request summary"),
+    ),
+    "competing": (
+        (
+            "offerctl competing OFF-2026-7K3QXM2B --employer Initech --stage deadline\n"
+            "--deadline 2026-11-25 --base 205000",
+            "they want an answer by the 25th",
+        ),
+    ),
+    "touch": (("offerctl touch OFF-2026-7K3QXM2B --via call --note 'still keen'", "log a call"),),
+    "contingency": (
+        ("offerctl contingency OFF-2026-7K3QXM2B add background_check", "the check is ordered"),
+        ("offerctl contingency OFF-2026-7K3QXM2B clear background_check", "it came back clean"),
+    ),
     "render": (
         ("offerctl render OFF-2026-7K3QXM2B", "Markdown on stdout"),
         ("offerctl render OFF-2026-7K3QXM2B -f pdf -o letter.pdf", "a PDF"),
@@ -224,6 +244,15 @@ METAVARS: dict[str, str] = {
     "reason": "TEXT",
     "detail": "TEXT",
     "competing_employer": "NAME",
+    "employer": "NAME",
+    "deadline": "DATE",
+    "base": "AMOUNT",
+    "base_max": "AMOUNT",
+    "currency": "CODE",
+    "note": "TEXT",
+    "contingency": "KIND",
+    "policy_ref": "REF",
+    "ats": "NAME",
     "signed_on": "DATE",
     "written_on": "DATE",
     "since": "DATE",

@@ -74,6 +74,7 @@ def report_view(report: Any) -> Group:
     parts.append(_quality(m["revisions"], m["exceptions"]))
     parts.extend(_declines(m["declines"]))
     parts.append(_after_the_offer(m["reneges"], m["fall_through"]))
+    parts.extend(workflow_tables(m))
     parts.append(_history(m["history"]))
     if report.comparison is not None:
         parts.append(_comparison(report.comparison, report.previous_window))
@@ -254,18 +255,93 @@ def _comparison(comparison: Sequence[Mapping[str, Any]], prev: Any) -> Table:
     return table
 
 
-def remind_view(result: Any, *, sent: bool = False) -> Group:
-    """``offerctl remind``: the overdue approvals, the stale ones to give again, and unless
-    ``sent``, a plain statement that this was a dry run and nothing was mailed."""
-    again = getattr(result, "reapprovals", ())
-    if not result.overdue and not again:
-        return Group(Text(f"no approval is past its SLA as of {result.as_of}"))
-    if not result.overdue:
-        return Group(
-            Text(f"no approval is past its SLA as of {result.as_of}"),
-            _reapprovals_table(again),
-            _delivery_line(result, sent),
+def workflow_tables(m: Mapping[str, Any]) -> list[Table]:
+    """Competing offers and candidate contact (issue 16); nothing when no offer has either."""
+    out: list[Table] = []
+    comp = m.get("competition")
+    if comp and comp["competing_offers_recorded"]:
+        table = _table("Competing offers", "candidates", "extended", "accepted", "declined", "acceptance")
+        for label, key in (
+            ("had a competing offer", "with_competing_offer"),
+            ("no competing offer known", "without_competing_offer"),
+        ):
+            row = comp[key]
+            table.add_row(
+                label, str(row["extended"]), str(row["accepted"]), str(row["declined"]), pct(row["rate"])
+            )
+        out.append(table)
+        if comp["declined_for"]:
+            lost = _table("Employers candidates declined for", "employer", "declined", "reasons")
+            for row in comp["declined_for"]:
+                lost.add_row(
+                    row["employer"],
+                    str(row["declined"]),
+                    ", ".join(f"{k} {v}" for k, v in row["reasons"].items()),
+                )
+            out.append(lost)
+    contact = m.get("contact")
+    if contact and any(r["offers"] for r in contact["by_outcome"]):
+        table = _table(
+            "Longest gap without candidate contact, sent → answer "
+            f"(business days; cadence {contact['cadence_business_days']})",
+            "outcome",
+            "offers",
+            "median",
+            "max",
+            "over cadence",
         )
+        for row in contact["by_outcome"]:
+            if row["offers"]:
+                table.add_row(
+                    row["outcome"],
+                    str(row["offers"]),
+                    num(row["median_longest_gap"]),
+                    num(row["max_longest_gap"]),
+                    rate_text(row),
+                )
+        out.append(table)
+    return out
+
+
+def remind_view(result: Any, *, sent: bool = False) -> Group:
+    """``offerctl remind``: the overdue approvals, the stale ones to give again, the candidate
+    follow-ups per recruiter, and unless ``sent`` a plain statement that this was a dry run
+    and nothing was mailed."""
+    again = getattr(result, "reapprovals", ())
+    follow = getattr(result, "follow_ups", ())
+    parts: list[Any] = [_approvals_view(result, sent)]
+    if follow:
+        parts.append(_follow_ups_table(result.as_of, follow))
+    if result.overdue or again or follow:
+        parts.append(_delivery_line(result, sent))
+    return Group(*parts)
+
+
+def _follow_ups_table(as_of: Any, follow: Any) -> Table:
+    table = Table(
+        title=f"{len(follow)} candidate follow-up(s) as of {as_of}, per recruiter",
+        title_justify="left",
+        title_style="bold",
+    )
+    for column in ("recruiter", "offer", "what", "detail"):
+        table.add_column(column, no_wrap=column in {"offer"})
+    labels = {
+        "competing_deadline": "competing deadline",
+        "contingency": "contingency",
+        "contact": "contact due",
+    }
+    for item in follow:
+        table.add_row(item.recruiter, item.offer_id, labels.get(item.kind, item.kind), item.detail)
+    return table
+
+
+def _approvals_view(result: Any, sent: bool) -> Group:
+    again = getattr(result, "reapprovals", ())
+    if not result.overdue:
+        quiet: list[Any] = [Text(f"no approval is past its SLA as of {result.as_of}")]
+        if again:
+            quiet.append(_reapprovals_table(again))
+        return Group(*quiet)
     noun = "approval" if len(result.overdue) == 1 else "approvals"
     table = Table(
         title=f"{len(result.overdue)} {noun} past SLA as of {result.as_of} (business days)",
@@ -297,7 +373,6 @@ def remind_view(result: Any, *, sent: bool = False) -> Group:
         parts.append(Text("not counted: " + "; ".join(notes), style="dim"))
     if again:
         parts.append(_reapprovals_table(again))
-    parts.append(_delivery_line(result, sent))
     return Group(*parts)
 
 

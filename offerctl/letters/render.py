@@ -607,6 +607,7 @@ class Letters:
             "company": company,
             "signatory": company.get("signatory"),
             "letter": letter,
+            "contingencies": contingency_list(offer.data),
         }
 
     def _clauses(self, env: Environment, offer: Offer, context: Mapping[str, Any], html: bool) -> list[Any]:
@@ -841,6 +842,9 @@ def _source_date(day: dt.date) -> Iterator[None]:
             os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
+RECORD_EVENTS = frozenset({"touch", "competing_offer", "contingency"})
+
+
 def letter_date(offer: Offer, written_on: dt.date | None = None) -> dt.date:
     """The date printed on the letter and stored in the PDF metadata — never the clock."""
     if written_on is not None:
@@ -850,7 +854,10 @@ def letter_date(offer: Offer, written_on: dt.date | None = None) -> dt.date:
         if event.get("type") == "sent":
             value = event.get("written_on") or str(event.get("at", ""))[:10]
             return dt.date.fromisoformat(value)
-    stamps = [str(item.get("at", ""))[:10] for item in [*events, *(offer.get("approvals") or [])]]
+    # Conversations with the candidate (touches, competing offers learned, contingency
+    # progress) are not changes of the offer: they do not re-date its letter.
+    terms = [e for e in events if e.get("type") not in RECORD_EVENTS]
+    stamps = [str(item.get("at", ""))[:10] for item in [*terms, *(offer.get("approvals") or [])]]
     stamps = [s for s in stamps if re.match(r"^\d{4}-\d{2}-\d{2}$", s)]
     if stamps:
         return dt.date.fromisoformat(max(stamps))
@@ -865,6 +872,15 @@ def get_setting(config: Mapping[str, Any], dotted: str) -> Any:
     from offerctl.core.model import get_path
 
     return get_path(config, dotted)
+
+
+def contingency_list(data: Mapping[str, Any]) -> list[dict[str, str]]:
+    """``contingencies`` in letter templates: every condition recorded on the offer (``offerctl
+    contingency``) that has not failed, as ``{kind, label}`` — without its status, so clearing a
+    background check does not change the letter's text (and version)."""
+    from offerctl.core.workflow import contingencies
+
+    return [{"kind": c.kind, "label": c.label} for c in contingencies(data) if c.status != "failed"]
 
 
 def _normalise(data: Any, schema_node: Mapping[str, Any] | None) -> Any:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from offerctl.approvals import binding, verify
-from offerctl.core import isolation, timestamps
+from offerctl.core import isolation, timestamps, workflow
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.clock import latest_now, now
 from offerctl.core.errors import Refused, UsageError
@@ -640,6 +640,16 @@ class StatusRow:
     business_days: int | None
     waiting: tuple[WaitItem, ...] = field(default=())
     blockers: tuple[str, ...] = ()
+    last_contact: str | None = None
+    """When the candidate was last contacted (touch, send, revision, competing offer learned)."""
+    contact_days: int | None = None
+    """Business days since then (or since approval), for offers that need contact."""
+    contact_due: bool = False
+    """More business days than offerctl.yaml contact.cadence_business_days."""
+    competing_deadlines: tuple[Any, ...] = ()
+    """``core.workflow.DeadlineRisk``: competing deadlines before our expires_on."""
+    contingencies: tuple[Any, ...] = ()
+    """``core.workflow.Contingency`` not cleared (pending or failed)."""
 
     @property
     def breached(self) -> bool:
@@ -657,11 +667,18 @@ class StatusRow:
             "sla_breached": self.breached,
             "waiting": [w.as_json() for w in self.waiting],
             "blockers": list(self.blockers),
+            "last_contact": self.last_contact,
+            "contact_business_days": self.contact_days,
+            "contact_due": self.contact_due,
+            "competing_deadlines": [r.as_json() for r in self.competing_deadlines],
+            "contingencies": [c.as_json() for c in self.contingencies],
         }
 
 
 def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
-    """Every open offer: status, current stage, who it waits on, business days waiting, SLA."""
+    """Every open offer (and accepted offers with contingencies not cleared): status, current
+    stage, who it waits on, business days waiting, SLA, candidate contact, competing
+    deadlines sooner than ours, contingencies."""
     return status_table(repo, as_of=as_of)[0]
 
 
@@ -675,7 +692,11 @@ def status_table(repo: Repo, *, as_of: dt.date | None = None) -> tuple[list[Stat
     calendar = BusinessCalendar.for_repo(repo)
     rows: list[StatusRow] = []
     for offer in offers:
-        if not offer.extra.get("valid") or offer.status not in OPEN_STATUSES:
+        if not offer.extra.get("valid"):
+            continue
+        # Accepted offers stay listed while a contingency is not cleared (start needs them).
+        pending = offer.status == Status.ACCEPTED and workflow.open_contingencies(offer.data)
+        if offer.status not in OPEN_STATUSES and not pending:
             continue
         row, problem = isolation.guarded(offer, lambda o: _row(repo, policy, o, day, calendar), "routing")
         if row is not None:
@@ -715,7 +736,8 @@ def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: Bu
                 w.stale,
             )
         )
-    blockers = tuple(result.blockers()) if offer.status != Status.DRAFT else ()
+    blockers = tuple(result.blockers()) if offer.status in OPEN_STATUSES - {Status.DRAFT} else ()
+    contact = contact_state(repo, offer.data, day, calendar)
     return StatusRow(
         offer.id,
         offer.status,
@@ -726,7 +748,34 @@ def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: Bu
         days,
         tuple(items),
         blockers,
+        *contact,
+        tuple(workflow.deadline_risks(offer.data, day)),
+        tuple(workflow.open_contingencies(offer.data)),
     )
+
+
+def contact_state(
+    repo: Repo, data: Mapping[str, Any], day: dt.date, calendar: BusinessCalendar
+) -> tuple[str | None, int | None, bool]:
+    """(last contact, business days since the cadence started, due?) for one offer. Only
+    offers in ``workflow.CONTACT_STATUSES`` can be due."""
+    last = workflow.last_contact(data)
+    last_at = str(last.get("at")) if last is not None and last.get("at") else None
+    if not isinstance(data.get("status"), str) or data.get("status") not in workflow.CONTACT_STATUSES:
+        return last_at, None, False
+    since = workflow.contact_since(data)
+    if since is None:
+        return last_at, None, False
+    days = max(0, calendar.between(dt.date.fromisoformat(since[:10]), day))
+    return last_at, days, days > repo.contact_cadence
+
+
+def offer_contact(
+    repo: Repo, data: Mapping[str, Any], *, as_of: dt.date | None = None
+) -> tuple[int | None, bool]:
+    """(business days since the contact cadence started, due?) for one offer (``show``)."""
+    _, days, due = contact_state(repo, data, as_of or now().date(), BusinessCalendar.for_repo(repo))
+    return days, due
 
 
 def inbox(repo: Repo, email: str, *, as_of: dt.date | None = None) -> list[StatusRow]:

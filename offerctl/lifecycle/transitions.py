@@ -62,6 +62,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     *_rows("accept", [S.SENT], S.ACCEPTED),
     *_rows("decline", [S.SENT, S.NEGOTIATING], S.DECLINED),
     *_rows("rescind", [*_OPEN_BEFORE_SEND, S.SENT, S.NEGOTIATING], S.RESCINDED),
+    # After acceptance only for a failed contingency (background check, right to work…):
+    # `records.decide_rescind` refuses it otherwise.
+    *_rows("rescind", [S.ACCEPTED], S.RESCINDED),
     *_rows("expire", [S.PENDING_APPROVAL, S.APPROVED, S.SENT, S.NEGOTIATING], S.EXPIRED),
     *_rows("renege", [S.ACCEPTED], S.RENEGED),
     *_rows("start", [S.ACCEPTED], S.STARTED),

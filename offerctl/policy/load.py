@@ -13,6 +13,7 @@ from typing import Any
 from offerctl.core.model import Finding
 from offerctl.policy import approvers as approvers_mod
 from offerctl.policy import bands as bands_mod
+from offerctl.policy import budgets as budgets_mod
 from offerctl.policy.cel import cel_runtime
 from offerctl.policy.routing import BAND_FIELDS, CEL_VARIABLES, PolicySet, Requirement, Rule
 from offerctl.store import loader, schema, yamlio
@@ -46,6 +47,7 @@ def _text(repo: Repo, rel: str) -> str | None:
 
 _OFFER_REF = re.compile(r"(?<![\w.])offer((?:\.[a-z_][a-z0-9_]*)+)(\s*\()?")
 _BAND_REF = re.compile(r"(?<![\w.])band\.([a-z_][a-z0-9_]*)")
+_BUDGET_REF = re.compile(r"(?<![\w.])budget\.([a-z_][a-z0-9_]*)")
 _LOOP_VAR = re.compile(r"\.\s*(?:all|exists|exists_one|map|filter)\(\s*([a-z_][a-z0-9_]*)\s*,")
 
 
@@ -126,6 +128,11 @@ def _reference_problems(when: str, program: Any) -> list[str]:
     for name in _BAND_REF.findall(when):
         if name not in BAND_FIELDS:
             problems.append(f"unknown band field band.{name}; bands have {', '.join(BAND_FIELDS)}")
+    for name in _BUDGET_REF.findall(when):
+        if name not in budgets_mod.BUDGET_FIELDS:
+            problems.append(
+                f"unknown budget field budget.{name}; budgets have {', '.join(budgets_mod.BUDGET_FIELDS)}"
+            )
     return problems
 
 
@@ -278,6 +285,7 @@ def load_policy_set(repo: Repo, policies: loader.Policies | None = None) -> tupl
         signatures=str(policies.routing.get("signatures", "optional")),
         allow_multiple_roles=bool(sod.get("allow_same_person_multiple_roles", False)),
         allow_recruiter=bool(sod.get("allow_recruiter_approval", False)),
+        budgets=budgets_mod.source(repo),
     )
     return policy, sorted(set(findings), key=Finding.sort_key)
 

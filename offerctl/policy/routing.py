@@ -35,6 +35,7 @@ CEL_VARIABLES = (
     "first_year_cash",
     "nonstandard_clauses",
     "recruiter",
+    "budget",
 )
 BAND_FIELDS = ("min", "mid", "max", "currency", "zone", "bonus_target_pct", "equity_min", "equity_max")
 
@@ -72,6 +73,14 @@ class PolicySet:
     signatures: str = "optional"
     allow_multiple_roles: bool = False
     allow_recruiter: bool = False
+    budgets: Any = None
+    """``policy.budgets.BudgetSource`` when ``policies/budgets.yaml`` exists (what is left of
+    the offer's budget; the ledger over all offers is built on first use), else None."""
+
+    @functools.cached_property
+    def uses_budget(self) -> bool:
+        """Whether any rule reads ``budget`` (only then does routing need the ledger)."""
+        return any(_BUDGET_USE.search(rule.when) for rule in self.rules)
 
     def rule(self, rule_id: str) -> Rule | None:
         return next((r for r in self.rules if r.id == rule_id), None)
@@ -188,6 +197,8 @@ class RouteResult:
     since: str | None = None
     band: str = ""
     values: Mapping[str, Any] = field(default_factory=dict)
+    budget: Any = None
+    """``policy.budgets.Position`` of the offer when a budget applies (shown by ``route``)."""
 
     def blockers(self) -> list[str]:
         """Why the offer cannot be sent: one line per unsatisfied triggered rule."""
@@ -224,6 +235,7 @@ class RouteResult:
             "since": self.since,
             "band": self.band,
             "values": to_jsonable(dict(self.values)),
+            "budget": to_jsonable(self.budget.as_json()) if self.budget is not None else None,
             "rules": [r.as_json() for r in self.rules],
             "waiting": [
                 {
@@ -259,6 +271,7 @@ def cel_value(value: Any) -> Any:
     return str(value)
 
 
+_BUDGET_USE = re.compile(r"(?<![\w.])budget\b")
 _OFFER_USE = re.compile(r"\boffer\b(?:\s*\.\s*([A-Za-z_][A-Za-z0-9_]*))?")
 
 
@@ -329,7 +342,7 @@ def band_value(band: Band | None) -> dict[str, Any]:
 
 _REF = re.compile(
     r"(?<![\w.])(offer(?:\.[a-z_][a-z0-9_]*)+|band\.[a-z_]+|compa_ratio|pct_above_mid|first_year_cash"
-    r"|nonstandard_clauses|recruiter)\b(?!\s*\()"
+    r"|nonstandard_clauses|recruiter|budget\.[a-z_]+)\b(?!\s*\()"
 )
 
 
@@ -447,6 +460,7 @@ def route_data(
     *,
     as_of: dt.date,
     snapshot: Snapshot,
+    with_budget: bool = False,
     need_plaintext: bool = False,
 ) -> RouteResult:
     """Route ``data`` (the offer, possibly with what-if changes). ``snapshot(i, approval)``
@@ -456,7 +470,11 @@ def route_data(
     lines → stage by stage, each rule's outcome (triggered? which lines count?) → where the
     offer waits and since when."""
     match = policy.bands.lookup(Offer(offer.path, data))
-    env, cel_env = _rule_environment(policy, data, match.band)
+    position = None
+    if policy.budgets is not None and (policy.uses_budget or with_budget):
+        position = policy.budgets.position(offer.id, data)
+    budget = position.cel() if position is not None else {}
+    env, cel_env = _rule_environment(policy, data, match.band, budget)
     ledger = _Ledger.of(policy, offer, data, snapshot, need_plaintext)
     outcomes: list[RuleOutcome] = []
     stage_open = True
@@ -485,17 +503,23 @@ def route_data(
         since if current else None,
         match.explanation,
         values,
+        position,
     )
 
 
 def _rule_environment(
-    policy: PolicySet, data: Mapping[str, Any], band: Band | None
+    policy: PolicySet, data: Mapping[str, Any], band: Band | None, budget: Mapping[str, Any]
 ) -> tuple[dict[str, Any], Any]:
-    """The variables rules see (``offer``, ``band``, derived values) and the same as one CEL
-    context, converted once per offer (only the offer fields some rule names)."""
+    """The variables rules see (``offer``, ``band``, derived values, ``budget``) and the same
+    as one CEL context, converted once per offer (only the offer fields some rule names)."""
     from offerctl.policy.cel import cel_runtime
 
-    env: dict[str, Any] = {"offer": data, "band": band_value(band), **derived(policy, data, band)}
+    env: dict[str, Any] = {
+        "offer": data,
+        "band": band_value(band),
+        **derived(policy, data, band),
+        "budget": dict(budget),
+    }
     cel_env = cel_runtime().Context()
     used = offer_fields_used(tuple(rule.when for rule in policy.rules))
     visible = env if used is None else {**env, "offer": {k: v for k, v in data.items() if k in used}}
@@ -791,9 +815,11 @@ def route(
     *,
     as_of: dt.date | None = None,
     overrides: Mapping[str, Any] | None = None,
+    with_budget: bool = False,
     need_plaintext: bool = False,
 ) -> RouteResult:
     """Route an offer (``overrides``: what-if values by dotted path; nothing is written).
+    ``with_budget``: also give the offer's budget position when no rule needs it (``route``).
     ``need_plaintext``: a rule or approval that reads an encrypted value no key opened
     raises (exit 2) instead of being shown as required (``status``/``inbox`` keep going)."""
     data: Mapping[str, Any] = offer.data
@@ -812,6 +838,7 @@ def route(
         data,
         as_of=as_of or today(),
         snapshot=snapshots(repo, offer),
+        with_budget=with_budget,
         need_plaintext=need_plaintext,
     )
 
@@ -857,6 +884,9 @@ class FieldHeadroom:
     label: str
     current: int
     segments: tuple[Segment, ...]
+    down: tuple[Segment, ...] = ()
+    """Downwards from the current value: ``low`` is the upper end of each range and ``high``
+    its lower end (None: down to 0 with nothing more needed)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -864,6 +894,30 @@ class FieldHeadroom:
             "label": self.label,
             "current": self.current,
             "segments": [s.as_json() for s in self.segments],
+            "down": [s.as_json() for s in self.down],
+        }
+
+
+@dataclass(frozen=True)
+class CompetingGap:
+    """A known competing base salary next to ours, and what matching it would need."""
+
+    employer: str
+    base: Decimal
+    base_max: Decimal | None
+    currency: str
+    gap: Decimal | None
+    """Their base (upper end when a range) minus ours; None in another currency."""
+    match_needs: tuple[Need, ...] = ()
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "employer": self.employer,
+            "base": self.base,
+            "base_max": self.base_max,
+            "currency": self.currency,
+            "gap": self.gap,
+            "match_needs": [n.as_json() for n in self.match_needs],
         }
 
 
@@ -873,6 +927,9 @@ class Headroom:
     currency: str
     pending: tuple[str, ...]
     fields: tuple[FieldHeadroom, ...]
+    competing: tuple[CompetingGap, ...] = ()
+    budget: Any = None
+    """``policy.budgets.Position`` of the offer as it is, when a budget applies."""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -880,6 +937,8 @@ class Headroom:
             "currency": self.currency,
             "pending": list(self.pending),
             "fields": [f.as_json() for f in self.fields],
+            "competing": [to_jsonable(c.as_json()) for c in self.competing],
+            "budget": to_jsonable(self.budget.as_json()) if self.budget is not None else None,
         }
 
 
@@ -894,11 +953,66 @@ def _needs(result: RouteResult) -> dict[str, tuple[set[str], tuple[str, ...], bo
     return out
 
 
+NeedMap = Mapping[str, tuple[set[str], tuple[str, ...], bool]]
+
+
+def _key(n: NeedMap) -> frozenset[tuple[str, str, bool]]:
+    return frozenset((role, rule, again) for role, (rules, _p, again) in n.items() for rule in rules)
+
+
+def _walk(
+    needs_at: Callable[[int], NeedMap],
+    current: int,
+    limit: int,
+    direction: int,
+    baseline: NeedMap,
+    segments: int,
+) -> list[Segment]:
+    """Ranges from ``current`` towards ``limit`` (``direction`` +1 up, -1 down) within which
+    the needed approvals stay the same: doubling steps, then bisection to the exact value."""
+    segs: list[Segment] = []
+    low = current
+    low_needs = needs_at(current)
+
+    def beyond(value: int) -> bool:
+        return value > limit if direction > 0 else value < limit
+
+    while len(segs) < segments:
+        step = max(1, abs(current) // 100)
+        probe = low + direction * step
+        prev = low
+        while not beyond(probe) and _key(needs_at(probe)) == _key(low_needs):
+            prev, step = probe, step * 2
+            probe = low + direction * step
+        if beyond(probe):
+            if prev != limit and _key(needs_at(limit)) != _key(low_needs):
+                probe = limit
+            else:
+                segs.append(Segment(low, None, _describe(low_needs, baseline)))
+                break
+        lo, hi = prev, probe  # key(lo) == key(low_needs) != key(hi)
+        while abs(hi - lo) > 1:
+            mid = (lo + hi) // 2
+            if _key(needs_at(mid)) == _key(low_needs):
+                lo = mid
+            else:
+                hi = mid
+        segs.append(Segment(low, lo, _describe(low_needs, baseline)))
+        low, low_needs = hi, needs_at(hi)
+        if low == limit:
+            segs.append(Segment(low, low, _describe(low_needs, baseline)))
+            break
+    else:
+        segs.append(Segment(low, None, _describe(low_needs, baseline)))
+    return segs
+
+
 def headroom(
     repo: Repo, policy: PolicySet, offer: Offer, *, as_of: dt.date | None = None, segments: int = 4
 ) -> Headroom:
-    """For base salary, sign-on bonus and equity units: ranges of values (upwards from the
-    current value) and the approvals each range would additionally need.
+    """For base salary, sign-on bonus and equity units: ranges of values upwards from the
+    current value — and downwards to zero — and the approvals each range would additionally
+    need; the gap to each known competing base; the offer's budget position.
 
     Found by routing what-if values: an exponential then binary search for each point where
     the set of needed roles changes (every rule is re-evaluated; nothing is assumed about
@@ -907,14 +1021,22 @@ def headroom(
     snap = snapshots(repo, offer)
     import copy
 
+    from offerctl.core import workflow
     from offerctl.core.model import set_path
 
-    def needs_at(path: str, value: int) -> dict[str, tuple[set[str], tuple[str, ...], bool]]:
-        data = copy.deepcopy(dict(offer.data))
-        set_path(data, path, value)
-        return _needs(route_data(policy, offer, data, as_of=day, snapshot=snap))
+    def needs_for(path: str) -> Callable[[int], NeedMap]:
+        memo: dict[int, NeedMap] = {}
 
-    baseline_result = route_data(policy, offer, offer.data, as_of=day, snapshot=snap)
+        def needs_at(value: int) -> NeedMap:
+            if value not in memo:
+                data = copy.deepcopy(dict(offer.data))
+                set_path(data, path, value)
+                memo[value] = _needs(route_data(policy, offer, data, as_of=day, snapshot=snap))
+            return memo[value]
+
+        return needs_at
+
+    baseline_result = route_data(policy, offer, offer.data, as_of=day, snapshot=snap, with_budget=True)
     baseline = _needs(baseline_result)
     fields: list[FieldHeadroom] = []
     for path, label in HEADROOM_FIELDS:
@@ -923,43 +1045,29 @@ def headroom(
             continue
         current = int(raw or 0)
         limit = max(current * 4, current + 1_000_000 if "units" not in path else current + 100_000)
-
-        def key(n: Mapping[str, tuple[set[str], tuple[str, ...], bool]]) -> frozenset[tuple[str, str, bool]]:
-            return frozenset((role, rule, again) for role, (rules, _p, again) in n.items() for rule in rules)
-
-        segs: list[Segment] = []
-        low = current
-        low_needs = needs_at(path, current)
-        while len(segs) < segments:
-            step = max(1, current // 100)
-            probe = low + step
-            prev = low
-            while probe <= limit and key(needs_at(path, probe)) == key(low_needs):
-                prev, step = probe, step * 2
-                probe = low + step
-            if probe > limit:
-                segs.append(Segment(low, None, _describe(low_needs, baseline)))
-                break
-            lo, hi = prev, probe  # key(lo) == key(low_needs) != key(hi)
-            while hi - lo > 1:
-                mid = (lo + hi) // 2
-                if key(needs_at(path, mid)) == key(low_needs):
-                    lo = mid
-                else:
-                    hi = mid
-            segs.append(Segment(low, lo, _describe(low_needs, baseline)))
-            low, low_needs = hi, needs_at(path, hi)
-        else:
-            segs.append(Segment(low, None, _describe(low_needs, baseline)))
-        fields.append(FieldHeadroom(path, label, current, tuple(segs)))
+        needs_at = needs_for(path)
+        up = _walk(needs_at, current, limit, +1, baseline, segments)
+        down = _walk(needs_at, current, 0, -1, baseline, segments) if current > 0 else []
+        fields.append(FieldHeadroom(path, label, current, tuple(up), tuple(down)))
+    currency = str(offer.get("compensation.currency", ""))
+    ours = to_decimal(offer.get("compensation.base_salary"))
+    gaps = []
+    base_needs = needs_for("compensation.base_salary")
+    for c in workflow.competing_offers(offer.data):
+        if c.base is None:
+            continue
+        theirs = c.base_max if c.base_max is not None else c.base
+        same = (c.currency or currency) == currency and ours is not None
+        gap = theirs - ours if same and ours is not None else None
+        match: tuple[Need, ...] = ()
+        if gap is not None and gap > 0:
+            match = _describe(base_needs(int(theirs)), baseline)
+        gaps.append(CompetingGap(c.employer, c.base, c.base_max, c.currency or currency, gap, match))
     pending = tuple(sorted(baseline))
-    return Headroom(offer.id, str(offer.get("compensation.currency", "")), pending, tuple(fields))
+    return Headroom(offer.id, currency, pending, tuple(fields), tuple(gaps), baseline_result.budget)
 
 
-def _describe(
-    needs: Mapping[str, tuple[set[str], tuple[str, ...], bool]],
-    baseline: Mapping[str, tuple[set[str], tuple[str, ...], bool]],
-) -> tuple[Need, ...]:
+def _describe(needs: NeedMap, baseline: NeedMap) -> tuple[Need, ...]:
     out = []
     for role, (rules, people, again) in sorted(needs.items()):
         if role in baseline and rules <= baseline[role][0]:

@@ -314,10 +314,52 @@ def _numbers_section(m: Mapping[str, Any], dims: tuple[str, ...]) -> str:
     for dim, rows in declines["by"].items():
         body = [[r["segment"], *(str(r["reasons"].get(x, 0)) for x in reasons)] for r in rows]
         parts.append(f"<h3>Decline reasons by {html.escape(dim)}</h3>" + _table([dim, *reasons], body))
+    parts.append(_workflow_tables(m))
     return (
         '<section class="wide" id="section-numbers"><details><summary><h2 style="display:inline">'
         "The numbers behind the charts</h2></summary>" + "".join(parts) + "</details></section>"
     )
+
+
+def _workflow_tables(m: Mapping[str, Any]) -> str:
+    """Competing offers (acceptance with/without, employers declined for) and contact gaps."""
+    comp, contact = m.get("competition"), m.get("contact")
+    out = ""
+    if comp:
+        rows = [
+            [label, str(r["extended"]), str(r["accepted"]), str(r["declined"]), pct(r["rate"])]
+            for label, r in (
+                ("had a competing offer", comp["with_competing_offer"]),
+                ("no competing offer known", comp["without_competing_offer"]),
+            )
+        ]
+        out += "<h3>Acceptance with and without a competing offer</h3>" + _table(
+            ["candidates", "extended", "accepted", "declined", "acceptance"], rows
+        )
+        lost = [
+            [r["employer"], str(r["declined"]), ", ".join(f"{k} {v}" for k, v in r["reasons"].items())]
+            for r in comp["declined_for"]
+        ]
+        out += "<h3>Employers candidates declined for</h3>" + (
+            _table(["employer", "declined", "reasons"], lost) if lost else "<p>none recorded</p>"
+        )
+    if contact:
+        rows = [
+            [
+                r["outcome"],
+                str(r["offers"]),
+                num(r["median_longest_gap"]),
+                num(r["max_longest_gap"]),
+                f"{r['over_cadence']} ({pct(r['rate'])})",
+            ]
+            for r in contact["by_outcome"]
+        ]
+        out += (
+            f"<h3>Longest gap without candidate contact, sent → answer (business days; cadence "
+            f"{contact['cadence_business_days']})</h3>"
+            + _table(["outcome", "offers", "median", "max", "over cadence"], rows)
+        )
+    return out
 
 
 def render(report: Report) -> str:
@@ -343,6 +385,11 @@ def render(report: Report) -> str:
         ),
         _kpi("exception rate", pct(m["exceptions"]["exceptions"]["rate"])),
         _kpi("reneges", str(m["reneges"]["reneged"]), f"of {m['reneges']['accepted']} accepted"),
+        _kpi(
+            "acceptance with a competing offer",
+            pct(m["competition"]["with_competing_offer"]["rate"]),
+            f"{m['competition']['with_competing_offer']['accepted']}/{m['competition']['with_competing_offer']['extended']}",
+        ),
         _kpi(
             "fall-through after verbal",
             pct(m["fall_through"]["rate"]),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import itertools
 import math
 import statistics
 from collections import Counter, defaultdict
@@ -47,7 +48,18 @@ OFFER_FIELDS: dict[str, Any] = {
     },
     "candidate": {"source": True},
     "compensation": {"base_salary": True, "pay_period": True, "currency": True},
-    "events": [{"type": True, "at": True, "written_on": True, "reason": True}],
+    "events": [
+        {
+            "type": True,
+            "at": True,
+            "written_on": True,
+            "reason": True,
+            "employer": True,
+            "competing_employer": True,
+            "stage": True,
+            "deadline": True,
+        }
+    ],
     "approvals": [
         {"at": True, "role": True, "rules": True, "by": True, "digest": True, "sig": True}
     ],
@@ -69,6 +81,7 @@ class Inputs:
     routing: Mapping[str, Any] = field(default_factory=dict)
     standard_clauses: frozenset[str] = frozenset()
     decline_reasons: Sequence[str] = ()
+    contact_cadence: int = 2
 
 
 # --- small helpers -------------------------------------------------------------------------
@@ -579,6 +592,103 @@ def declines(facts: Sequence[Facts], taxonomy: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def _outcome_row(group: Sequence[Facts]) -> dict[str, Any]:
+    accepted = sum(1 for f in group if f.accepted)
+    declined = sum(1 for f in group if f.declined and not f.accepted)
+    open_ = sum(1 for f in group if f.decided is None and f.offer.status in {"sent", "negotiating"})
+    return {
+        "extended": len(group),
+        "accepted": accepted,
+        "declined": declined,
+        "open": open_,
+        **rate(accepted, len(group)),
+    }
+
+
+def competition(facts: Sequence[Facts]) -> dict[str, Any]:
+    """Acceptance of extended offers whose candidate had a competing offer (a
+    ``competing_offer`` event) against those without; and the employers candidates declined
+    for — the ``declined`` event's ``competing_employer``, else the competing employers
+    recorded on the offer — with the decline reasons."""
+    from offerctl.core.workflow import competing_offers
+
+    extended = [f for f in facts if f.extended]
+    known = {f.offer.id: competing_offers(f.offer.data) for f in extended}
+
+    def had(f: Facts) -> bool:
+        declined_event = _last_event(_events(f.offer), "declined")
+        return bool(known[f.offer.id]) or bool(declined_event and declined_event.get("competing_employer"))
+
+    with_ = [f for f in extended if had(f)]
+    without = [f for f in extended if not had(f)]
+    employers: dict[str, Counter[str]] = defaultdict(Counter)
+    names: dict[str, str] = {}
+    for f in extended:
+        if not (f.declined and not f.accepted):
+            continue
+        declined_event = _last_event(_events(f.offer), "declined")
+        chosen = declined_event.get("competing_employer") if declined_event else None
+        candidates = [str(chosen)] if chosen else [c.employer for c in known[f.offer.id]]
+        for name in candidates:
+            key = name.strip().casefold()
+            names.setdefault(key, name.strip())
+            employers[key][f.declined_reason or "unspecified"] += 1
+    ranked = sorted(employers.items(), key=lambda kv: (-sum(kv[1].values()), names[kv[0]].casefold()))
+    declined_for = [
+        {"employer": names[k], "declined": sum(c.values()), "reasons": dict(sorted(c.items()))}
+        for k, c in ranked
+    ]
+    stages = Counter(c.stage for offers in known.values() for c in offers)
+    return {
+        "with_competing_offer": _outcome_row(with_),
+        "without_competing_offer": _outcome_row(without),
+        "competing_offers_recorded": sum(len(v) for v in known.values()),
+        "by_stage": dict(sorted(stages.items())),
+        "declined_for": declined_for,
+    }
+
+
+CONTACT_OUTCOMES = ("accepted", "declined", "expired")
+
+
+def contact_gaps(facts: Sequence[Facts], calendar: BusinessCalendar, cadence: int) -> dict[str, Any]:
+    """For offers extended and concluded (accepted, declined, expired): the longest stretch
+    in business days without contact between the letter going out and the candidate's
+    answer. Contact = ``core.workflow.CONTACT_EVENTS`` (touch, sent, revised, competing offer
+    learned). Grouped by outcome: was the candidate who declined left alone for longer?"""
+    from offerctl.core.workflow import CONTACT_EVENTS
+
+    rows: dict[str, list[int]] = {k: [] for k in CONTACT_OUTCOMES}
+    for f in facts:
+        if not f.extended or f.sent is None or f.decided is None:
+            continue
+        outcome = "accepted" if f.accepted else ("declined" if f.declined else f.offer.status)
+        if outcome not in rows:
+            continue
+        moments = sorted(
+            t.date()
+            for t in (parse_ts(e.get("at")) for e in _events(f.offer) if e.get("type") in CONTACT_EVENTS)
+            if t is not None and f.sent <= t <= f.decided
+        )
+        points = [f.sent.date(), *moments, f.decided.date()]
+        longest = max((calendar.between(a, b) for a, b in itertools.pairwise(points)), default=0)
+        rows[outcome].append(max(0, longest))
+    return {
+        "cadence_business_days": cadence,
+        "by_outcome": [
+            {
+                "outcome": outcome,
+                "offers": len(gaps),
+                "median_longest_gap": median([float(g) for g in gaps]),
+                "max_longest_gap": max(gaps) if gaps else None,
+                "over_cadence": sum(1 for g in gaps if g > cadence),
+                **rate(sum(1 for g in gaps if g > cadence), len(gaps)),
+            }
+            for outcome, gaps in rows.items()
+        ],
+    }
+
+
 def reneges(facts: Sequence[Facts]) -> dict[str, Any]:
     accepted = [f for f in facts if f.accepted]
     reneged = [f for f in accepted if f.reneged]
@@ -638,6 +748,8 @@ def compute(inputs: Inputs, facts: Sequence[Facts], by: Sequence[str] = SEGMENTS
         "declines": declines(facts, inputs.decline_reasons),
         "reneges": reneges(facts),
         "fall_through": fall_through(facts),
+        "competition": competition(facts),
+        "contact": contact_gaps(facts, inputs.calendar, inputs.contact_cadence),
         "history": history_summary(inputs.commits, (f.offer.id for f in facts)),
     }
 

@@ -293,6 +293,122 @@ def send_digests(settings: SmtpSettings, items: Sequence[Digest], *, company: st
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """Something a recruiter should do about a candidate: ``contact`` (not contacted within
+    the cadence), ``competing_deadline`` (a competing deadline sooner than our expiry) or
+    ``contingency`` (one still pending, or failed and the offer not yet rescinded)."""
+
+    offer_id: str
+    title: str
+    recruiter: str
+    kind: str
+    detail: str
+    business_days: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "offer": self.offer_id,
+            "title": self.title,
+            "recruiter": self.recruiter,
+            "kind": self.kind,
+            "detail": self.detail,
+            "business_days": self.business_days,
+        }
+
+
+FOLLOW_UP_ORDER = {"competing_deadline": 0, "contingency": 1, "contact": 2}
+
+
+def follow_ups(
+    repo: Repo, offers: Iterable[Any], calendar: BusinessCalendar, as_of: dt.date
+) -> list[FollowUp]:
+    """Per open offer: contact overdue (approved, sent, negotiating: no contact within
+    ``contact.cadence_business_days``), competing deadlines before our ``expires_on``, and
+    contingencies not cleared (up to the start). Pure over the offers' events."""
+    from offerctl.core import workflow
+    from offerctl.lifecycle.approval_flow import contact_state
+
+    found: list[FollowUp] = []
+    for offer in offers:
+        data = offer.data
+        title = str(offer.get("role.title") or "")
+        recruiter = str(data.get("recruiter") or "").lower()
+        for risk in workflow.deadline_risks(data, as_of):
+            ours = f"our offer expires {risk.expires_on}" if risk.expires_on else "our offer has no expiry"
+            found.append(
+                FollowUp(
+                    offer.id,
+                    title,
+                    recruiter,
+                    "competing_deadline",
+                    f"{risk.employer} needs an answer by {risk.deadline} ({risk.days_left} day(s)); {ours}",
+                )
+            )
+        if offer.status in workflow.CONTACT_STATUSES or offer.status == "accepted":
+            for item in workflow.open_contingencies(data, as_of):
+                found.append(
+                    FollowUp(
+                        offer.id,
+                        title,
+                        recruiter,
+                        "contingency",
+                        f"{item.label} {item.status} since {item.updated_at[:10]}",
+                    )
+                )
+        last, days, due = contact_state(repo, data, as_of, calendar)
+        if due:
+            since = f"last contact {last[:10]}" if last else "no contact logged since approval"
+            found.append(
+                FollowUp(
+                    offer.id,
+                    title,
+                    recruiter,
+                    "contact",
+                    f"not contacted for {days} business day(s) ({since}; cadence {repo.contact_cadence})",
+                    days,
+                )
+            )
+    found.sort(key=lambda f: (f.recruiter, FOLLOW_UP_ORDER[f.kind], f.offer_id))
+    return found
+
+
+def follow_up_digests(items: Sequence[FollowUp], *, as_of: dt.date) -> dict[str, list[str]]:
+    """recruiter → the lines of their follow-up section."""
+    per: dict[str, list[FollowUp]] = defaultdict(list)
+    for item in items:
+        if item.recruiter:
+            per[item.recruiter].append(item)
+    out: dict[str, list[str]] = {}
+    labels = {"competing_deadline": "COMPETING DEADLINE", "contingency": "contingency", "contact": "contact"}
+    for person, mine in sorted(per.items()):
+        lines = [f"{len(mine)} candidate follow-up(s) on your offers as of {as_of.isoformat()}:", ""]
+        for item in mine:
+            lines.append(f"- {item.offer_id} ({item.title}): {labels[item.kind]}: {item.detail}")
+        lines.append("    log contact: offerctl touch ID --via call --note ...")
+        out[person] = lines
+    return out
+
+
+def merge_digests(approvals: Sequence[Digest], follow: Mapping[str, list[str]]) -> list[Digest]:
+    """One mail per person: their approvals digest and their follow-up section together."""
+    by_person = {d.to: d for d in approvals}
+    out: list[Digest] = []
+    for person in sorted(set(by_person) | set(follow)):
+        digest = by_person.get(person)
+        section = follow.get(person)
+        if digest is None and section is not None:
+            body = "\n".join(["Hello,", "", *section, "", "— offerctl remind"]) + "\n"
+            out.append(Digest(person, f"[offerctl] {section[0].split(' on your')[0]} to do", body, ()))
+        elif digest is not None and section is not None:
+            head, _, tail = digest.body.rpartition("\n— offerctl remind")
+            body = head + "\n" + "\n".join(section) + "\n\n— offerctl remind" + tail
+            out.append(Digest(person, digest.subject + " and candidate follow-ups", body, digest.items))
+        elif digest is not None:
+            out.append(digest)
+    return out
+
+
+@dataclass(frozen=True)
 class RemindResult:
     as_of: dt.date
     overdue: tuple[Overdue, ...]
@@ -302,12 +418,15 @@ class RemindResult:
     """Stale approvals wanted again and not (yet) past their SLA."""
     skipped: tuple[Finding, ...] = ()
     """Files left out (S130/S131): printed on stderr, never hidden."""
+    follow_ups: tuple[FollowUp, ...] = ()
+    """Candidate follow-ups per recruiter (contact due, competing deadlines, contingencies)."""
 
     def as_json(self) -> dict[str, Any]:
         return {
             "as_of": self.as_of.isoformat(),
             "overdue": [o.as_json() for o in self.overdue],
             "reapprovals": [o.as_json() for o in self.reapprovals],
+            "follow_ups": [f.as_json() for f in self.follow_ups],
             "digests": [d.as_json() for d in self.digests],
             "sent": list(self.sent),
         }
@@ -355,6 +474,13 @@ def _sla(repo: Repo) -> dict[str, int]:
     return {str(k): int(v) for k, v in (repo.setting("sla") or {}).items() if isinstance(v, int)}
 
 
+def _valid_offers(repo: Repo) -> list[Any]:
+    from offerctl.store import loader
+
+    offers, _ = loader.load_offers(repo, loader.offer_files(repo))
+    return sorted((o for o in offers if o.extra.get("valid")), key=lambda o: o.id)
+
+
 def collect(repo: Repo, *, as_of: dt.date) -> list[Overdue]:
     """Overdue approvals of every valid offer that waits on one."""
     return collect_checked(repo, as_of=as_of)[0]
@@ -376,8 +502,13 @@ def run(repo: Repo, *, as_of: dt.date | None = None, send: bool = False) -> Remi
     calendar, sla = BusinessCalendar.for_repo(repo), _sla(repo)
     late = overdue(items, calendar, sla, day)
     again = reapprovals(items, calendar, sla, day)
-    mails = digests(late, company=company, as_of=day, again=again)
+    follow = follow_ups(repo, _valid_offers(repo), calendar, day)
+    mails = merge_digests(
+        digests(late, company=company, as_of=day, again=again), follow_up_digests(follow, as_of=day)
+    )
     sent: list[str] = []
     if send and mails:
         sent = send_digests(SmtpSettings.from_config(repo.setting("smtp")), mails, company=company)
-    return RemindResult(day, tuple(late), tuple(mails), tuple(sent), tuple(again), tuple(problems))
+    return RemindResult(
+        day, tuple(late), tuple(mails), tuple(sent), tuple(again), tuple(problems), tuple(follow)
+    )

@@ -192,6 +192,7 @@ def build(
         routing=policies.routing,
         standard_clauses=standard_clauses(repo),
         decline_reasons=repo.decline_reasons,
+        contact_cadence=repo.contact_cadence,
     )
     current = metrics.compute(inputs, [f for f in facts if window.contains(f.cohort_date)], segments)
     previous = None

@@ -70,6 +70,19 @@ jobs:
       - name: offerctl check (branch)
         if: github.event_name != 'pull_request'
         run: offerctl check --format github --verify-history
+      - name: Policy impact preview (pull request changing policies/)
+        # Every open offer routed under the target branch's policy and this pull request's:
+        # who gains or loses approval steps, which approvals would no longer count. Written
+        # to the job summary (no token needed); runs even when the check above failed.
+        if: github.event_name == 'pull_request' && !cancelled()
+        env:
+          BASE_REF: ${{{{ github.base_ref }}}}
+        run: |
+          if git diff --quiet "origin/$BASE_REF...HEAD" -- policies/ offerctl.yaml; then
+            echo "no change to policies/ or offerctl.yaml"
+          else
+            offerctl policy-diff "origin/$BASE_REF" --format markdown | tee -a "$GITHUB_STEP_SUMMARY"
+          fi
 """
 
 

@@ -100,6 +100,12 @@ class Repo:
         reasons = self.config.get("decline_reasons")
         return tuple(reasons) if isinstance(reasons, list) else DEFAULT_DECLINE_REASONS
 
+    @property
+    def contact_cadence(self) -> int:
+        """Business days a candidate of an open offer may go without contact (default 2)."""
+        value = self.setting("contact.cadence_business_days")
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 2
+
     def sla_days(self, role: str) -> int | None:
         value = self.setting(f"sla.{role}")
         return int(value) if isinstance(value, int) else None

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from jsonschema.exceptions import ValidationError
     from jsonschema.protocols import Validator
 
-SCHEMA_NAMES = ("offer", "routing", "bands", "approvers", "config")
+SCHEMA_NAMES = ("offer", "routing", "bands", "approvers", "config", "budgets")
 
 # Values under these subtrees are confidential: messages name the field, never the value.
 _CONFIDENTIAL = ("candidate", "compensation")
