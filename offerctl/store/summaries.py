@@ -63,8 +63,9 @@ LIST_FIELDS: Fields = {
 }
 """What ``list`` reads of a closed offer (``lifecycle.offers.summaries``)."""
 
-WHOLE_STATUSES: frozenset[str] = frozenset(s.value for s in OPEN_STATUSES)
-"""Offers in these statuses are kept whole (they are routed by ``status``/``inbox``/``remind``)."""
+WHOLE_STATUSES: frozenset[str] = frozenset({*(s.value for s in OPEN_STATUSES), "accepted"})
+"""Offers in these statuses are kept whole: the open ones are routed by ``status``/``inbox``/
+``remind``, and an accepted offer stays on ``status`` while a contingency is not cleared."""
 
 PARALLEL_MIN_FILES = 400
 """Below this many files to read, one process is faster than starting a pool."""
