@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from offerctl.checks import budgets as budget_checks
 from offerctl.checks import privacy as privacy_checks
 from offerctl.checks import selection, trust
 from offerctl.checks.context import Context, RepoCheck
@@ -38,8 +39,10 @@ if TYPE_CHECKING:
     pass
 
 
-SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")
-"""Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
+SUMMARY_FIELDS: tuple[str, ...] = ("id", "status")
+"""Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``); besides
+them a summary holds A351's approval keys (``trust.APPROVAL_KEYS``) and what the budget
+ledger reads (``checks.budgets.projection``)."""
 
 PARALLEL_MIN_FILES = 400
 """Below this many files to (re)check, one process is faster than starting a pool."""
@@ -65,7 +68,8 @@ class CheckResult:
 
 
 def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = budget_checks.projection(data)
+    out[trust.APPROVAL_KEYS] = trust.approval_keys(data)
     for dotted in SUMMARY_FIELDS:
         value = get_path(data, dotted, _ABSENT)
         if value is not _ABSENT:
@@ -117,8 +121,8 @@ _WORKER: dict[str, Context] = {}
 """The context of a pool worker process (set once by ``_init_worker``; never in the parent)."""
 
 
-def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date) -> None:
-    _WORKER["ctx"] = Context(repo, policies, [], as_of)
+def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date, ledger: Any = None) -> None:
+    _WORKER["ctx"] = Context(repo, policies, [], as_of, budget_ledger=ledger)
 
 
 def _check_chunk(rels: Sequence[str]) -> list[tuple[str, FileResult]]:
@@ -147,7 +151,7 @@ def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[st
     chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
     results: dict[str, FileResult] = {}
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(ctx.repo, ctx.policies, ctx.as_of)
+        max_workers=workers, initializer=_init_worker, initargs=(ctx.repo, ctx.policies, ctx.as_of, ctx.budget_ledger)
     ) as pool:
         for chunk_results in pool.map(_check_chunk, chunks):
             results.update(chunk_results)
@@ -166,24 +170,66 @@ def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     if repo.policy_root is not None:
         # --policy-ref: the configuration and policies in force are the ref's, not the tree's
         extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
-    budget_key = _budget_key(repo)
-    if budget_key is not None:
-        # A routing rule reads `budget`: every offer's routing depends on the other offers.
-        extra += (f"budgets={budget_key}",)
     return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
 
 
-def _budget_key(repo: Repo) -> str | None:
-    """The budget ledger's key when a routing rule reads ``budget`` (None otherwise)."""
+def _routing_reads_budget(repo: Repo) -> bool:
+    """Whether a routing rule reads ``budget`` (then every offer's routing depends on the
+    ledger over all offers)."""
     import re
-
-    from offerctl.policy import budgets
 
     try:
         routing = repo.policy_path("routing").read_text("utf-8")
     except (OSError, UnicodeDecodeError):
-        return None
-    return budgets.cache_key(repo, re.search(r"(?<![\w.])budget\b", routing) is not None)
+        return False
+    return re.search(r"(?<![\w.])budget\b", routing) is not None
+
+
+def _build_ledger(
+    ctx: Context, chosen: _Selection, store: CheckCache | None, ids: Mapping[str, str]
+) -> None:
+    """The budget ledger over every offer, built once per run (``policies/budgets.yaml``):
+    from the summaries cached by content where there are any, reading only the other files
+    (and the confidential ones, opened with this run's keys). It is given to routing here and
+    in every worker, and to W701/W703; when a routing rule reads ``budget``, the per-offer
+    results are bound to its key (``CheckCache.bind``)."""
+    from offerctl.policy import budgets
+
+    book, _ = budgets.read(ctx.repo)
+    if book is None:
+        return
+    repo = ctx.repo
+    if chosen.complete:
+        rels, all_ids = chosen.rels, ids
+    else:
+        rels = loader.offer_files(repo)
+        all_ids = _content_ids(repo, rels) if store is not None else {}
+
+    def summary_of(rel: str) -> Mapping[str, Any] | None:
+        content = all_ids.get(rel)
+        return store.summary(rel, content) if store is not None and content is not None else None
+
+    def read(rel: str) -> Any:
+        data = loader.read_data(repo.root, rel)
+        if isinstance(data, Mapping) and store_privacy.has_encrypted_values(data):
+            data = store_privacy.open_offer(repo, rel, data).data
+        return data
+
+    ctx.budget_offers = budget_checks.offers_for_ledger(rels, summary_of, read)
+    ctx.budget_ledger = budgets.Ledger.build(book, ctx.budget_offers)
+    if store is not None:
+        key = budget_checks.ledger_key(ctx.budget_ledger) if _routing_reads_budget(repo) else ""
+        store.bind("budgets", key)
+
+
+def _content_ids(repo: Repo, rels: Sequence[str]) -> dict[str, str]:
+    from offerctl.core.errors import GitError
+    from offerctl.store import git
+
+    try:
+        return git.content_ids(repo.root, rels, [OFFERS_DIR])
+    except GitError:
+        return {}
 
 
 POLICY_FINDINGS = "offerctl.policy.load_policy_set"
@@ -253,7 +299,8 @@ def run(
         if policy_ref is not None:
             findings.extend(_policy_changes(repo, policies, policy_ref))
         ctx = Context(repo, policies, [], as_of)
-        store, ids = _open_store(repo, as_of, chosen.rels) if cache and chosen.rels else (None, {})
+        store, ids = _open_store(repo, as_of, chosen.rels) if cache else (None, {})
+        _build_ledger(ctx, chosen, store, ids)
         files = _check_offer_files(ctx, chosen, store, ids, jobs)
         findings.extend(files.findings)
         ctx.offers = list(files.offers)
@@ -375,6 +422,7 @@ def _policy_set_findings(ctx: Context, store: CheckCache | None, *, compile_rule
     from offerctl.policy.load import load_policy_set
 
     policy_set, found = load_policy_set(ctx.repo, ctx.policies)
+    budget_checks.seed(policy_set, ctx.budget_ledger)
     ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
     if store is not None and cached is None:
         store.put_repo(POLICY_FINDINGS, found)
