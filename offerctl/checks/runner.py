@@ -151,7 +151,9 @@ def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[st
     chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
     results: dict[str, FileResult] = {}
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(ctx.repo, ctx.policies, ctx.as_of, ctx.budget_ledger)
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(ctx.repo, ctx.policies, ctx.as_of, ctx.budget_ledger),
     ) as pool:
         for chunk_results in pool.map(_check_chunk, chunks):
             results.update(chunk_results)
@@ -185,9 +187,7 @@ def _routing_reads_budget(repo: Repo) -> bool:
     return re.search(r"(?<![\w.])budget\b", routing) is not None
 
 
-def _build_ledger(
-    ctx: Context, chosen: _Selection, store: CheckCache | None, ids: Mapping[str, str]
-) -> None:
+def _build_ledger(ctx: Context, chosen: _Selection, store: CheckCache | None, ids: Mapping[str, str]) -> None:
     """The budget ledger over every offer, built once per run (``policies/budgets.yaml``):
     from the summaries cached by content where there are any, reading only the other files
     (and the confidential ones, opened with this run's keys). It is given to routing here and
