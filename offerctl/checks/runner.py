@@ -32,7 +32,7 @@ from offerctl.core.model import (
 )
 from offerctl.store import loader
 from offerctl.store import privacy as store_privacy
-from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult
+from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult, TreeMemo
 from offerctl.store.repo import OFFERS_DIR, Repo
 
 if TYPE_CHECKING:
@@ -162,17 +162,24 @@ def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[st
 
 def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     from offerctl.store import git
-    from offerctl.store.cache import cache_file, fingerprint
+    from offerctl.store.cache import cache_file
 
     location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
     if location is None:
         return None
+    return CheckCache(location, _fingerprint(repo, as_of))
+
+
+def _fingerprint(repo: Repo, as_of: dt.date) -> str:
+    """Everything except the offer file that a per-offer result depends on (``store.cache``)."""
+    from offerctl.store.cache import fingerprint
+
     cached_repo = sorted(_check_name(c) for c in CACHED_REPO_CHECKS)
     extra: tuple[str, ...] = (*SUMMARY_FIELDS, *cached_repo)
     if repo.policy_root is not None:
         # --policy-ref: the configuration and policies in force are the ref's, not the tree's
         extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
-    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
+    return fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra)
 
 
 def _routing_reads_budget(repo: Repo) -> bool:
@@ -289,17 +296,29 @@ def run(
 
     as_of = as_of or today()
     head_policy: list[Finding] = []
+    tree: _Tree | None = None
     with contextlib.ExitStack() as stack:
         if policy_ref is not None:
             head_policy = _policy_findings(repo)  # this change's own policy, before the swap
             repo = stack.enter_context(selection.policy_snapshot(repo, policy_ref))
         chosen = _select(repo, paths, changed_since)
+        if cache and chosen.complete and policy_ref is None and chosen.since is None:
+            tree = _Tree.open(repo, as_of, chosen.rels)
+            answer = tree.answer() if tree is not None else None
+            if answer is not None:  # nothing changed since a run that stored its findings
+                found = list(answer.findings)
+                if verify_history:
+                    found.extend(trust.verify_history(repo, answer.offers))
+                    found.extend(trust.deleted_offers(repo, existing=answer.offers))
+                unique = sorted(set(found), key=_order)
+                return CheckResult(len(chosen.rels), tuple(unique), cached=len(chosen.rels))
         policies = loader.load_policies(repo)
         findings: list[Finding] = [*repo.config_findings, *policies.findings]
         if policy_ref is not None:
             findings.extend(_policy_changes(repo, policies, policy_ref))
         ctx = Context(repo, policies, [], as_of)
-        store, ids = _open_store(repo, as_of, chosen.rels) if cache else (None, {})
+        known = tree.ids if tree is not None else None
+        store, ids = _open_store(repo, as_of, chosen.rels, known) if cache else (None, {})
         _build_ledger(ctx, chosen, store, ids)
         files = _check_offer_files(ctx, chosen, store, ids, jobs)
         findings.extend(files.findings)
@@ -315,13 +334,77 @@ def run(
                 findings.append(isolation.failure(OFFERS_DIR, exc, None, repo_check.__name__))
         if store is not None:
             store.save()
+        findings.extend(trust.copied_approvals(repo, ctx.offers, everything_loaded=chosen.complete))
+        if tree is not None and not encrypted and not any(f.code == "S131" for f in findings):
+            # (S131: a check crashed, perhaps for a passing reason; never keep that answer)
+            tree.store(findings, ctx.offers)
         if verify_history:
             findings.extend(trust.verify_history(repo, ctx.offers, since=chosen.since))
             findings.extend(trust.deleted_offers(repo, since=chosen.since, existing=ctx.offers))
-        findings.extend(trust.copied_approvals(repo, ctx.offers, everything_loaded=chosen.complete))
     findings.extend(_head_only(head_policy, findings, policy_ref))
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(chosen.rels), tuple(unique), cached=files.cached)
+
+
+class _Tree:
+    """The whole-run answer for an unchanged tree (``store.cache.TreeMemo``): keyed by the
+    cache fingerprint, the commit at HEAD (G501 reads history) and every offer file's
+    content id. Used only for a full run (no paths, ``--changed-since`` or
+    ``--policy-ref``) and stored only when no offer is confidential (those findings depend
+    on this run's keys). History verification is never stored: it runs on the answer."""
+
+    def __init__(self, memo: TreeMemo, ids: dict[str, str]) -> None:
+        self.memo = memo
+        self.ids = ids
+
+    @classmethod
+    def open(cls, repo: Repo, as_of: dt.date, rels: Sequence[str]) -> _Tree | None:
+        import hashlib
+
+        from offerctl.core.errors import GitError
+        from offerctl.store import git
+        from offerctl.store.cache import cache_file
+
+        try:
+            location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, kind="check-tree")
+            head = git.history_key(repo.root) if location is not None else None
+            if location is None or head is None:
+                return None
+            ids = git.content_ids(repo.root, rels, [OFFERS_DIR])
+        except GitError:
+            return None
+        if len(ids) != len(rels):
+            return None
+        digest = hashlib.sha256(f"{_fingerprint(repo, as_of)}\0{head}\0".encode())
+        for rel in rels:
+            digest.update(f"{rel}\0{ids[rel]}\0".encode())
+        return cls(TreeMemo(location, digest.hexdigest()), ids)
+
+    def answer(self) -> _Answer | None:
+        hit = self.memo.get()
+        if hit is None:
+            return None
+        offers = [Offer(path, {"id": i, "status": st}) for path, i, st in hit.offers]
+        return _Answer(hit.findings, offers)
+
+    def store(self, findings: Sequence[Finding], offers: Sequence[Offer]) -> None:
+        self.memo.put(
+            sorted(set(findings), key=_order),
+            [
+                (
+                    o.path,
+                    o.data.get("id") if isinstance(o.data.get("id"), str) else None,
+                    o.data.get("status") if isinstance(o.data.get("status"), str) else None,
+                )
+                for o in offers
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class _Answer:
+    findings: tuple[Finding, ...]
+    offers: list[Offer]
 
 
 @dataclass(frozen=True)
@@ -360,15 +443,19 @@ def _policy_changes(repo: Repo, policies: loader.Policies, policy_ref: str) -> l
     return list(trust.policy_changes(repo, git.changed_since(repo.root, policy_ref), policy_ref, owners))
 
 
-def _open_store(repo: Repo, as_of: dt.date, rels: Sequence[str]) -> tuple[CheckCache | None, dict[str, str]]:
+def _open_store(
+    repo: Repo, as_of: dt.date, rels: Sequence[str], ids: dict[str, str] | None = None
+) -> tuple[CheckCache | None, dict[str, str]]:
     """The check cache and the content id of every file to check (no cache when git
-    cannot say)."""
+    cannot say); ``ids``: already known."""
     from offerctl.core.errors import GitError
     from offerctl.store import git
 
     try:
         store = _open_cache(repo, as_of)
-        return store, (git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {})
+        if store is None:
+            return None, {}
+        return store, (ids if ids is not None else git.content_ids(repo.root, rels, [OFFERS_DIR]))
     except GitError:
         return None, {}
 

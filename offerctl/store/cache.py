@@ -329,6 +329,72 @@ class CheckCache:
                     os.unlink(tmp)
 
 
+class TreeAnswer:
+    """What ``check`` found for a whole tree, stored by ``TreeMemo`` (see there)."""
+
+    def __init__(self, findings: tuple[Finding, ...], offers: list[tuple[str, str | None, str | None]]):
+        self.findings = findings
+        self.offers = offers
+        """(path, id, status) of every readable offer file: what history verification reads."""
+
+
+class TreeMemo:
+    """The findings of a whole ``check`` run keyed by everything they depend on at once: the
+    fingerprint, the commit at HEAD and the content id of every offer file (from ``git
+    ls-files -s``). An unchanged tree is answered from this one small file, without reading
+    or decoding the 10k per-file entries of ``CheckCache`` (which stay the fallback for a
+    tree where something changed). Same safety rules: atomic replace, JSON, anything
+    unreadable or of another key is a miss."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+
+    def get(self) -> TreeAnswer | None:
+        try:
+            payload = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("key") != self.key:
+            return None
+        try:
+            findings = tuple(_finding(row) for row in payload["findings"])
+            offers = [
+                (str(p), i if isinstance(i, str) else None, s if isinstance(s, str) else None)
+                for p, i, s in payload["offers"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            return None
+        return TreeAnswer(findings, offers)
+
+    def put(self, findings: Iterable[Finding], offers: Iterable[tuple[str, str | None, str | None]]) -> None:
+        payload = {
+            "format": FORMAT,
+            "key": self.key,
+            "findings": [_finding_row(f) for f in findings],
+            "offers": [list(o) for o in offers],
+        }
+        _atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp file + rename; a failure to write (read-only .git, full disk) is not an error."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
 def cache_file(git_dir_path: Path | None, root: Path, kind: str = "check") -> Path | None:
     """The cache file for the offer repository at ``root`` (several may share one git dir);
     ``kind`` names what is cached (``check`` results, ``report`` projections)."""
