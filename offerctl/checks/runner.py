@@ -366,7 +366,7 @@ class _Tree:
         from offerctl.store.cache import cache_file
 
         try:
-            location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, kind="check-tree")
+            location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, kind="checktree")
             head = git.history_key(repo.root) if location is not None else None
             if location is None or head is None:
                 return None
