@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from offerctl.checks import budgets as budget_checks
-from offerctl.checks import privacy as privacy_checks
 from offerctl.checks import selection, trust
 from offerctl.checks.context import Context, RepoCheck
 from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS, VALUE_CHECKS
@@ -31,7 +30,6 @@ from offerctl.core.model import (
     get_path,
 )
 from offerctl.store import loader
-from offerctl.store import privacy as store_privacy
 from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult, TreeMemo
 from offerctl.store.repo import OFFERS_DIR, Repo
 
@@ -87,6 +85,9 @@ _ABSENT = object()
 def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
     """Read, validate and run every offer check on one file: the unit of work that is
     cached by content and spread over processes. Pure given (file, context)."""
+    from offerctl.checks import privacy as privacy_checks
+    from offerctl.store import privacy as store_privacy
+
     if raw is None:
         doc = loader.read_file("offer", ctx.repo.root, rel)
     else:
@@ -217,6 +218,8 @@ def _build_ledger(ctx: Context, chosen: _Selection, store: CheckCache | None, id
         return store.summary(rel, content) if store is not None and content is not None else None
 
     def read(rel: str) -> Any:
+        from offerctl.store import privacy as store_privacy
+
         data = loader.read_data(repo.root, rel)
         if isinstance(data, Mapping) and store_privacy.has_encrypted_values(data):
             data = store_privacy.open_offer(repo, rel, data).data
@@ -326,6 +329,8 @@ def run(
         # Checks that read encrypted values run here, with the user's keys, never cached.
         encrypted = [o.path for o in files.offers if o.data.get("encrypted")]
         if encrypted:
+            from offerctl.checks import privacy as privacy_checks
+
             findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
         for repo_check in REPO_CHECKS:
             try:
