@@ -95,7 +95,7 @@ def projection(data: Mapping[str, Any]) -> dict[str, Any]:
     ``status_of``, ``budget_for``, ``consumption``, ``consuming_since``, ``unreadable_in``):
     status, start date, requisition, department and FTE, the whole compensation, the time
     of each approval and the type and time of each event. Every budget function gives the
-    same answer on it as on the whole offer (``tests/test_checkperf.py`` compares them), so
+    same answer on it as on the whole offer (``tests/test_scale.py`` compares them), so
     ``check`` keeps it in the per-file cache instead of reading every offer again."""
     out: dict[str, Any] = {}
     for key in ("id", "status", "start_date", "compensation"):
