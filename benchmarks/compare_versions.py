@@ -64,14 +64,16 @@ def main() -> None:
     parser.add_argument("repo", type=Path)
     parser.add_argument("versions", help="label:checkout,label:checkout (first = baseline)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", help="comma-separated step names (default: all)")
     args = parser.parse_args()
+    steps = {name: STEPS[name] for name in args.only.split(",")} if args.only else STEPS
     repo: Path = args.repo
     versions = [tuple(item.split(":", 1)) for item in args.versions.split(",")]
     offers = sorted(repo.glob("offers/**/*.yaml"))
     one_id = offers[len(offers) // 2].stem
     results: dict[tuple[str, str], list[tuple[float, float, int]]] = {}
     for round_number in range(1, args.runs + 1):
-        for name, (template, mode) in STEPS.items():
+        for name, (template, mode) in steps.items():
             command = [part.replace("{id}", one_id) for part in template]
             for label, checkout in versions:
                 if mode:
@@ -86,7 +88,7 @@ def main() -> None:
     print()
     print("| step | " + " | ".join(f"{label}: wall / CPU" for label in labels) + " | CPU last/first |")
     print("| --- |" + " ---: |" * (len(labels) + 1))
-    for name in STEPS:
+    for name in steps:
         cells, cpus = [], []
         for label in labels:
             runs = results[(name, label)]
