@@ -480,9 +480,14 @@ def route_data(
     stage_open = True
     current: str | None = None
     since = _submitted_at(data)
+    # One walk per offer: when nothing in the rules' inputs is unreadable, no rule's is
+    # (``_hidden_input`` walked them per rule: ~20 % of a cold `check`).
+    hidden_possible = unreadable_in(env) is not None
     for stage in policy.stages:
         stage_outcomes = [
-            _rule_outcome(policy, rule, stage, env, cel_env, ledger, as_of, stage_open, need_plaintext)
+            _rule_outcome(
+                policy, rule, stage, env, cel_env, ledger, as_of, stage_open, need_plaintext, hidden_possible
+            )
             for rule in policy.rules
             if rule.stage == stage
         ]
@@ -641,11 +646,12 @@ def _rule_outcome(
     as_of: dt.date,
     stage_open: bool,
     need_plaintext: bool = False,
+    hidden_possible: bool = True,
 ) -> RuleOutcome:
     """One rule: is it triggered, who may fill it, which approval lines count toward it.
     A condition that reads an encrypted value no key opened is shown as required (a reader's
     key decides), or refused (exit 2) when the command needs plaintext."""
-    hidden = _hidden_input(rule, env)
+    hidden = _hidden_input(rule, env) if hidden_possible else None
     if hidden is not None:
         if need_plaintext:
             raise hidden.refuse()
