@@ -38,6 +38,8 @@ class OfferctlGroup(TyperGroup):
         self._lazy: dict[str, tuple[Any, Callable[[Any], Any]]] = {}
         for command in self.commands.values():
             _dress(command)
+        _plain_coercion(self.params)
+        _plain_help(self)
 
     def add_lazy(self, name: str, info: Any, convert: Callable[[Any], Any]) -> None:
         """Register ``info`` (a typer ``CommandInfo``) under ``name``, converted by
@@ -85,7 +87,83 @@ def _dress(command: Any) -> Any:
             # typer prints "ID <str>" for an argument; its placeholder says enough
             setattr(param, "display_type_rich", _no_type)  # noqa: B010
     completion.attach(command.params)
+    _plain_coercion(command.params)
+    _plain_help(command)
     return command
+
+
+def _plain_help(command: Any) -> None:
+    """The help option click adds to ``command`` when a run first asks for it, with
+    ``_PlainCoercion`` too."""
+    make = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make(ctx)
+        if option is not None:
+            _plain_coercion([option])
+        return option
+
+    command.get_help_option = get_help_option
+
+
+def _plain_coercion(params: Any) -> None:
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is not None and getattr(param, "_runtime_param", False) is None:
+            param._runtime_param = _PlainCoercion(descriptor)
+
+
+class _PlainCoercion:
+    """typer's value coercion without pydantic for the values that need none.
+
+    typer (0.2x) coerces every parameter value, defaults included, through a pydantic
+    ``TypeAdapter`` it builds on first use; importing pydantic and building the adapters
+    cost ~0.1 s of every command's start-up. A value that is missing, already of its type
+    (a default), text for a text option, or one of an enum option's choices is returned as
+    typer would return it; anything else (a number or path to convert, a wrong value and its
+    error message) goes to typer's own coercion, built then."""
+
+    def __init__(self, descriptor: Any) -> None:
+        self.descriptor = descriptor
+        self._typer: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        multiple = param.multiple or param.nargs == -1
+        if value is None:
+            return () if multiple else None
+        plain = self._plain(value, ctx) if not multiple else _NOT_PLAIN
+        if plain is not _NOT_PLAIN:
+            return plain
+        if self._typer is None:
+            from typer._coercion import build_runtime_param
+
+            self._typer = build_runtime_param(self.descriptor)
+        return self._typer.coerce(value, param=param, ctx=ctx)
+
+    def _plain(self, value: Any, ctx: Any) -> Any:
+        from enum import Enum
+
+        annotation, info = self.descriptor.annotation, self.descriptor.parameter_info
+        if info.parser is not None or self.descriptor.file_annotation is not None:
+            return _NOT_PLAIN
+        if (annotation is str and type(value) is str) or (annotation is bool and type(value) is bool):
+            return value
+        if annotation is int and type(value) is int and not info.clamp:
+            if (info.min is None or value >= info.min) and (info.max is None or value <= info.max):
+                return value
+            return _NOT_PLAIN
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            from typer._param_types import coerce_cli_choice
+
+            try:
+                choices = list(annotation)
+                return coerce_cli_choice(value, choices=choices, case_sensitive=info.case_sensitive, ctx=ctx)
+            except ValueError:  # typer's coercion words the error
+                return _NOT_PLAIN
+        return _NOT_PLAIN
+
+
+_NOT_PLAIN: Any = object()
 
 
 class _Listed:
@@ -126,6 +204,7 @@ def lazy_group(typer_app: typer.Typer) -> Any:
     shell.registered_commands = []
     group = get_command(shell)
     assert isinstance(group, OfferctlGroup)
+    _plain_coercion(group.params)  # --install-completion and --show-completion came after __init__
     markup = typer_app.rich_markup_mode
     short = typer_app.pretty_exceptions_short
 
@@ -278,6 +357,9 @@ def stderr_console() -> Any:
 def warn_skipped(problems: Any) -> None:
     """Files a repository-wide command skipped (S130/S131 findings), one line each on
     stderr, so stdout (text or JSON) keeps its shape and the other offers still show."""
+    problems = list(problems)
+    if not problems:
+        return  # nothing to say: no need to import rich
     from rich.markup import escape
 
     console = stderr_console()
