@@ -42,8 +42,11 @@ def _plain_load(
     statuses: Collection[str] | None = None,
     cache: bool = True,
     jobs: int | None = None,
+    content_ids: dict[str, str] | None = None,
+    known: Any = None,
 ) -> tuple[list[Any], list[Any]]:
-    """What the daily commands did before the cards: every full document, parsed and validated."""
+    """What the daily commands did before the cards: every full document, parsed and validated
+    (no content ids, so nothing derived from an offer is cached either: status routes all)."""
     return loader.load_offers(repo, loader.offer_files(repo) if rels is None else rels)
 
 

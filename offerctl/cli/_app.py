@@ -121,7 +121,8 @@ class _PlainCoercion:
     cost ~0.1 s of every command's start-up. A value that is missing, already of its type
     (a default), text for a text option, or one of an enum option's choices is returned as
     typer would return it; anything else (a number or path to convert, a wrong value and its
-    error message) goes to typer's own coercion, built then."""
+    error message) goes to typer's own coercion, built then. A path is made by ``Path`` (as
+    pydantic would) and checked by typer's own ``coerce_cli_path``."""
 
     def __init__(self, descriptor: Any) -> None:
         self.descriptor = descriptor
@@ -131,7 +132,7 @@ class _PlainCoercion:
         multiple = param.multiple or param.nargs == -1
         if value is None:
             return () if multiple else None
-        plain = self._plain(value, ctx) if not multiple else _NOT_PLAIN
+        plain = self._plain(value, param, ctx) if not multiple else _NOT_PLAIN
         if plain is not _NOT_PLAIN:
             return plain
         if self._typer is None:
@@ -140,7 +141,7 @@ class _PlainCoercion:
             self._typer = build_runtime_param(self.descriptor)
         return self._typer.coerce(value, param=param, ctx=ctx)
 
-    def _plain(self, value: Any, ctx: Any) -> Any:
+    def _plain(self, value: Any, param: Any, ctx: Any) -> Any:
         from enum import Enum
 
         annotation, info = self.descriptor.annotation, self.descriptor.parameter_info
@@ -152,6 +153,11 @@ class _PlainCoercion:
             if (info.min is None or value >= info.min) and (info.max is None or value <= info.max):
                 return value
             return _NOT_PLAIN
+        if annotation is Path and type(value) is str and info.path_type is None:
+            from typer._param_types import coerce_cli_path
+
+            # typer's own path checks (exists=, dir_okay=, …) on the Path pydantic would make
+            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
         if isinstance(annotation, type) and issubclass(annotation, Enum):
             from typer._param_types import coerce_cli_choice
 

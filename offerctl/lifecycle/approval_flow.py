@@ -721,7 +721,8 @@ def status_table(repo: Repo, *, as_of: dt.date | None = None) -> tuple[list[Stat
         history: list[str] = []
         row = _row(repo, policy, offer, day, calendar, history)
         if not history and "raw" not in offer.extra:  # no history read, no key used
-            cache.put(offer.path, row_json(row))
+            ledger = policy.budgets is not None and policy.uses_budget  # reads every offer
+            cache.put(offer.path, row_json(row), every_offer=ledger)
         return row
 
     for offer in offers:

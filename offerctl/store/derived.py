@@ -10,10 +10,10 @@ under the same cache class, directory and atomic write as ``check``'s
 * the file's content id (``git.content_ids``: the index for unmodified tracked files, a
   hash of the bytes otherwise — so hand edits, checkouts and pulls are seen), and
 * a fingerprint of everything else: offerctl's version and source, ``offerctl.yaml``,
-  ``policies/``, ``letter_templates/``, the ``holidays`` package, the date (``as_of``), a
-  format number the caller bumps when the value's shape changes, and — when the repository
-  has ``policies/budgets.yaml``, whose ledger reads every offer — every offer file's path
-  and content id.
+  ``policies/``, ``letter_templates/``, the ``holidays`` package, the date (``as_of``) and a
+  format number the caller bumps when the value's shape changes;
+* for a value that read other offers too (routing whose rules read the budget ledger),
+  every offer file's path and content id (``put(..., every_offer=True)``).
 
 The caller decides what may be cached: nothing read with a decryption key (the values
 would be plaintext at rest) and nothing that read git history.
@@ -27,9 +27,6 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from offerctl.store.repo import Repo
-
-BUDGETS_PATH = "policies/budgets.yaml"
-"""``offerctl.policy.budgets.PATH`` (not imported: the policy package sits above the store)."""
 
 
 def _holidays_key() -> str:
@@ -64,6 +61,7 @@ class DerivedCache:
         self._key = (kind, as_of, version)
         self._cache: Any = None
         self._opened = False
+        self._every: str | None = None
 
     def _open(self) -> Any:
         if self._opened:
@@ -83,8 +81,6 @@ class DerivedCache:
         if location is None:
             return None
         extra = [f"{kind}={version}", _holidays_key()]
-        if (repo.root / BUDGETS_PATH).is_file():
-            extra.append("offers=" + _listing(self.ids))
         self._cache = CheckCache(location, fingerprint(repo.root, as_of, [], extra))
         return self._cache
 
@@ -95,16 +91,29 @@ class DerivedCache:
         if cache is None:
             return None
         summary = cache.raw_summary(rel, content)
-        return summary.get("value") if type(summary) is dict else None
+        if type(summary) is not dict:
+            return None
+        every = summary.get("offers")
+        if every is not None and every != self._listing():
+            return None  # it read other offers, and one of them changed
+        return summary.get("value")
 
-    def put(self, rel: str, value: Any) -> None:
+    def _listing(self) -> str:
+        if self._every is None:
+            self._every = _listing(self.ids)
+        return self._every
+
+    def put(self, rel: str, value: Any, *, every_offer: bool = False) -> None:
+        """Store ``value`` for ``rel`` at its current content; ``every_offer``: the value
+        also depends on every other offer file (valid until any of them changes)."""
         content = self.ids.get(rel)
         cache = self._open() if content is not None else None
         if cache is None:
             return
         from offerctl.store.cache import FileResult
 
-        cache.put(rel, content, FileResult((), {"value": value}))
+        summary = {"value": value, "offers": self._listing() if every_offer else None}
+        cache.put(rel, content, FileResult((), summary))
 
     def save(self, keep: Iterable[str]) -> None:
         """Forget files not in ``keep`` and write (atomically; a failure is not an error)."""
