@@ -650,6 +650,8 @@ class StatusRow:
     """``core.workflow.DeadlineRisk``: competing deadlines before our expires_on."""
     contingencies: tuple[Any, ...] = ()
     """``core.workflow.Contingency`` not cleared (pending or failed)."""
+    path: str = field(default="", compare=False, repr=False)
+    """The offer's file (what ``inbox`` reads the pay from); not part of the output."""
 
     @property
     def breached(self) -> bool:
@@ -773,6 +775,7 @@ def row_json(row: StatusRow) -> dict[str, Any]:
             [c.kind, c.status, c.added_at, c.added_by, c.updated_at, c.updated_by, c.note]
             for c in row.contingencies
         ],
+        "path": row.path,
     }
 
 
@@ -805,6 +808,7 @@ def row_from_json(value: Any) -> StatusRow | None:
                 for r in value["deadlines"]
             ),
             tuple(workflow.Contingency(*c) for c in value["contingencies"]),
+            str(value["path"]),
         )
     except (KeyError, TypeError, ValueError):
         return None
@@ -861,6 +865,7 @@ def _row(
         *contact,
         tuple(workflow.deadline_risks(offer.data, day)),
         tuple(workflow.open_contingencies(offer.data)),
+        offer.path,
     )
 
 
@@ -913,10 +918,23 @@ def inbox_table(
                     row.since,
                     row.business_days,
                     mine,
+                    path=row.path,
                 )
             )
     rows.sort(key=lambda r: (r.since or "9999", r.offer_id))
     return rows, problems
+
+
+def inbox_offers(repo: Repo, rows: Sequence[StatusRow]) -> dict[str, Offer]:
+    """The offers of ``inbox`` rows by id (for their pay), read from their cards rather than
+    parsed and validated one by one."""
+    paths = [r.path for r in rows if r.path]
+    loaded = {o.path: o for o in summaries.load(repo, paths)[0]} if paths else {}
+    offers: dict[str, Offer] = {}
+    for row in rows:
+        offer = loaded.get(row.path)
+        offers[row.offer_id] = offer if offer is not None else loader.load_offer(repo, row.offer_id)
+    return offers
 
 
 __all__ = [
@@ -930,6 +948,7 @@ __all__ = [
     "decide_reject",
     "decide_submit",
     "inbox",
+    "inbox_offers",
     "inbox_table",
     "reject",
     "status_rows",
