@@ -784,6 +784,7 @@ def row_from_json(value: Any) -> StatusRow | None:
     if type(value) is not dict:
         return None
     try:
+        last_contact, contact_days, contact_due = value["contact"]
         return StatusRow(
             str(value["offer"]),
             str(value["status"]),
@@ -797,7 +798,9 @@ def row_from_json(value: Any) -> StatusRow | None:
                 for role, rule, people, escalation, sla, breached, stale in value["waiting"]
             ),
             tuple(value["blockers"]),
-            *value["contact"],
+            last_contact,
+            contact_days,
+            bool(contact_due),
             tuple(
                 workflow.DeadlineRisk(
                     r["employer"],
