@@ -205,10 +205,24 @@ def test_closed_offers_are_not_decoded_when_the_open_index_answers(
         return real(texts)
 
     monkeypatch.setattr(summaries, "_decode_all", counting)
+    rows = _row_cache(root)
+    rows.unlink()  # status's own row cache would spare decoding the open offers too
     opened = _open_ids(cli, root)
     every = sum(1 for _ in (root / "offers").rglob("*.yaml"))
     assert decoded and decoded[-1] < every
     assert len(opened) <= decoded[-1]
+    assert rows.exists()
+    decoded.clear()
+    assert _open_ids(cli, root) == opened  # with the rows cached, no offer data is decoded
+    assert decoded == [0]
+
+
+def _row_cache(root: Path) -> Path:
+    from offerctl.store import git as offgit
+
+    path = cache.cache_file(offgit.git_path(root, cache.CACHE_DIR), root, "status-rows")
+    assert path is not None and path.exists()
+    return path
 
 
 def test_a_damaged_cache_is_ignored(example_repo: Path, cli: Any) -> None:
