@@ -157,6 +157,24 @@ def test_completion_script_and_install_options_exist() -> None:
     assert "--install-completion" in _help("--help")
 
 
+@pytest.mark.parametrize(
+    ("shell", "marker"), [("bash", "complete_bash"), ("zsh", "complete_zsh"), ("fish", "complete_fish")]
+)
+def test_show_completion_honours_the_shell_named_without_a_shell_above(shell: str, marker: str) -> None:
+    """In CI or a container there is no interactive shell among the parent processes, so
+    detection finds none: the shell named on the command line decides (it used to fail
+    with "Shell  not supported" when the test suite ran without a shell above it)."""
+    env = {**os.environ, "_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION": "1"}
+    done = subprocess.run(
+        [sys.executable, "-m", "offerctl", "--show-completion", shell],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert f"_OFFERCTL_COMPLETE={marker}" in done.stdout
+
+
 def test_completion_reads_no_offer_file(example_repo: Path) -> None:
     """Offer ids come from file names: an unreadable offer still completes, fast."""
     bad = example_repo / "offers" / "OFF-2026-ZZZZZZZZ.yaml"

@@ -74,10 +74,29 @@ def wants_json(args: Sequence[str]) -> bool:
     return False
 
 
+COMPLETION_SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
+
+
+def _completion_script(args: Sequence[str]) -> str | None:
+    """``offerctl --show-completion SHELL``: the script for the shell named, or None when
+    the arguments are something else. typer's flag detects the shell from the parent
+    processes and ignores a name given after it, so in a script, a container or CI (no
+    interactive shell above) it fails with "Shell  not supported"; the name decides here."""
+    if len(args) != 2 or args[0] != "--show-completion" or args[1] not in COMPLETION_SHELLS:
+        return None
+    from typer.completion import get_completion_script
+
+    return get_completion_script(prog_name="offerctl", complete_var="_OFFERCTL_COMPLETE", shell=args[1])
+
+
 def _run(argv: Sequence[str] | None) -> int:
     from offerctl.core import clock
 
     args = list(argv) if argv is not None else sys.argv[1:]
+    script = _completion_script(args)
+    if script is not None:
+        sys.stdout.write(script.rstrip("\n") + "\n")
+        return 0
     as_json = wants_json(args)
     clock.honour_config_pins()
     try:
