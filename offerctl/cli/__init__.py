@@ -84,7 +84,7 @@ def _completion_script(args: Sequence[str]) -> str | None:
     interactive shell above) it fails with "Shell  not supported"; the name decides here."""
     if len(args) != 2 or args[0] != "--show-completion" or args[1] not in COMPLETION_SHELLS:
         return None
-    from typer.completion import get_completion_script
+    from typer._completion_shared import get_completion_script
 
     return get_completion_script(prog_name="offerctl", complete_var="_OFFERCTL_COMPLETE", shell=args[1])
 
