@@ -60,7 +60,9 @@ OFFER_FIELDS: dict[str, Any] = {
             "deadline": True,
         }
     ],
-    "approvals": [{"at": True, "role": True, "rules": True, "by": True, "digest": True, "sig": True}],
+    "approvals": [
+        {"at": True, "role": True, "rules": True, "by": True, "digest": True, "sig": True}
+    ],
 }
 """Every offer field the metrics (and ``policy.bands`` lookups) read: ``report`` loads and
 caches only these (``offer_reader.project``). Reading a new field? Add it here, or the
