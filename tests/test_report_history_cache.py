@@ -214,3 +214,29 @@ def test_export_from_the_cards_equals_parsing_every_offer(status: str, tmp_path:
     fresh = export.collect(open_repo(root), status=status)
     assert fresh == export.collect(open_repo(root), status=status, cache=False)
     assert "OFF-2026-AAAA0001" in {r["offer_id"] for r in fresh.rows} or status != "accepted"
+
+
+def test_no_decrypted_value_reaches_a_cache(
+    example_repo: Path, cli: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """docs/privacy.md: report, export and log of a confidential repository, run with a
+    reader's key, leave only what is stored (ciphertexts) in $GIT_DIR/offerctl-cache."""
+    root = example_repo
+    keys = Path(__file__).resolve().parents[1] / "examples" / "keys"
+    config = root / "offerctl.yaml"
+    config.write_text(config.read_text("utf-8") + (keys / "privacy.yaml").read_text("utf-8"), "utf-8")
+    git(root, "commit", "-qam", "Enable confidential offers")
+    monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(keys / "hr-demo.agekey"))
+    assert cli("rekey", cwd=root).code == 0
+    stored = (root / "offers/OFF-2026-7CG5XB2R.yaml").read_text("utf-8")
+    assert "Grace Okafor" not in stored and "ENC[" in stored
+    for args in (("report", "--format", "json"), ("export",), ("log", "OFF-2026-7CG5XB2R")):
+        result = cli(*args, cwd=root)
+        assert result.code == 0, (args, result.err)
+    assert "Clara Hoffmann" in cli("export", cwd=root).out  # the reader sees the values...
+    caches = list((root / ".git" / cache.CACHE_DIR).iterdir())
+    assert any(p.name.startswith("report-history-") for p in caches)
+    for path in caches:  # ...and no cache holds them
+        text = path.read_text("utf-8")
+        for plain in ("Grace Okafor", "Clara Hoffmann", '"base_salary":156000', '"base_salary":66000'):
+            assert plain not in text, (path.name, plain)
