@@ -107,12 +107,14 @@ class PendingScan:
         self._known: list[CommitRecord] = []  # records of the cached commit's history
         self._head: str | None = None  # the HEAD the result is cached for (None: not cached)
         self._location: Path | None = None
+        self._key = ""
         if since is None and cache:
             head = git.history_key(repo.root)  # None: no commit yet, or a shallow clone
             location = _cache_location(repo) if head is not None else None
             if head is not None and location is not None:
                 self._head, self._location = head, location
-                cached = _read_cache(location)
+                self._key = _cache_key(repo)
+                cached = _read_cache(location, self._key)
                 if cached is not None:
                     base, records = cached
                     if base == head:
@@ -138,7 +140,7 @@ class PendingScan:
         if self._known:
             records.extend(self._known)
         if self._head is not None and self._location is not None:
-            _write_cache(self._location, self._head, records)
+            _write_cache(self._location, self._key, self._head, records)
         return records
 
 
@@ -167,15 +169,17 @@ CACHE_FORMAT = 1
 _COLUMNS = ("commit", "author_email", "author_date", "offer_id", "action", "role")
 
 
-def _cache_key() -> str:
+def _cache_key(repo: Repo) -> str:
     """What mined records depend on besides the commits: offerctl's code (the trailer
-    parsing, the hand-edit rule, the offers directory) and this file's layout."""
-    import hashlib
+    parsing, the hand-edit rule, the offers directory) and this file's layout. The shared
+    fingerprint (``store.cache.fingerprint``) also covers ``offerctl.yaml``, ``policies/``
+    and ``letter_templates/``, which the records do not depend on: a policy change mines
+    the history in full once more, which is safe."""
+    from offerctl.store.cache import fingerprint
 
-    from offerctl.store.cache import _tool_digest  # version + source of offerctl itself
-
-    text = f"{CACHE_FORMAT}\0{_FORMAT}\0{OFFERS_DIR}\0{_tool_digest()}"
-    return hashlib.sha256(text.encode()).hexdigest()
+    return fingerprint(
+        repo.root, "", [_parse, _trailers, _hand_edits], [f"{CACHE_FORMAT}", _FORMAT, OFFERS_DIR]
+    )
 
 
 def _cache_location(repo: Repo) -> Path | None:
@@ -188,7 +192,7 @@ def _cache_location(repo: Repo) -> Path | None:
         return None
 
 
-def _read_cache(path: Path) -> tuple[str, list[CommitRecord]] | None:
+def _read_cache(path: Path, key: str) -> tuple[str, list[CommitRecord]] | None:
     """(the commit the records were mined for, the records), or None when the file is
     missing, damaged, of another format or of another version of offerctl (then the
     history is mined again and the file rewritten)."""
@@ -198,7 +202,7 @@ def _read_cache(path: Path) -> tuple[str, list[CommitRecord]] | None:
         payload = json.loads(path.read_bytes())
     except (OSError, ValueError):
         return None
-    if type(payload) is not dict or payload.get("key") != _cache_key():
+    if type(payload) is not dict or payload.get("key") != key:
         return None
     head, columns = payload.get("head"), payload.get("records")
     if type(head) is not str or not head or type(columns) is not dict:
@@ -216,7 +220,7 @@ def _read_cache(path: Path) -> tuple[str, list[CommitRecord]] | None:
     return head, [CommitRecord(*row) for row in zip(*rows, strict=True)]
 
 
-def _write_cache(path: Path, head: str, records: Sequence[CommitRecord]) -> None:
+def _write_cache(path: Path, key: str, head: str, records: Sequence[CommitRecord]) -> None:
     """Replace the cache file atomically; a failure to write (read-only .git, full disk)
     is not an error: the next run mines again."""
     import contextlib
@@ -225,7 +229,7 @@ def _write_cache(path: Path, head: str, records: Sequence[CommitRecord]) -> None
     import tempfile
 
     payload = {
-        "key": _cache_key(),
+        "key": key,
         "head": head,
         "records": {name: [getattr(r, name) for r in records] for name in _COLUMNS},
     }
