@@ -6,14 +6,21 @@ about 1 s for 58k commits, against ~30 s to learn the same from tree diffs (docs
 Measurements).
 Only commits *without* trailers (hand edits) get their changed paths listed, in one further
 ``git log --no-walk --stdin --name-only`` over just those commits; merges are skipped.
+
+The records of a whole history (no ``since``) are cached by commit (``start``, ``_cache``):
+history below a known HEAD never changes, so a later run whose HEAD descends from the
+cached one mines only ``old..new``; any other HEAD (a rebase, a reset, a rewritten history,
+another branch) is mined in full again.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from offerctl.core import clock
 from offerctl.store import git
@@ -87,31 +94,160 @@ def scan(
 
 
 class PendingScan:
-    """A ``scan`` whose ``git log`` runs while the caller does other work (``start``)."""
+    """A ``scan`` whose ``git log`` runs while the caller does other work (``start``).
 
-    def __init__(self, repo: Repo, since: dt.date | str | None) -> None:
+    With ``cache`` and no ``since``, the records come from the history cache when it was
+    written for this HEAD (no git process at all), or from the cache plus ``git log
+    OLD..HEAD`` when HEAD descends from the cached commit, else from a full pass; the
+    result is then written back for this HEAD."""
+
+    def __init__(self, repo: Repo, since: dt.date | str | None, *, cache: bool = False) -> None:
         self.repo = repo
-        self._capture = git.Capture(_args(since), repo.root) if git.has_commits(repo.root) else None
+        self._capture: git.Capture | None = None
+        self._known: list[CommitRecord] = []  # records of the cached commit's history
+        self._head: str | None = None  # the HEAD the result is cached for (None: not cached)
+        self._location: Path | None = None
+        self._key = ""
+        if since is None and cache:
+            head = git.history_key(repo.root)  # None: no commit yet, or a shallow clone
+            location = _cache_location(repo) if head is not None else None
+            if head is not None and location is not None:
+                self._head, self._location = head, location
+                self._key = _cache_key(repo)
+                cached = _read_cache(location, self._key)
+                if cached is not None:
+                    base, records = cached
+                    if base == head:
+                        self._known, self._head = records, None  # nothing new to write
+                        return
+                    if git.is_ancestor(repo.root, base, head):
+                        self._known = records
+                        self._capture = git.Capture(_args(None, f"{base}..{head}"), repo.root)
+                        return
+                # the commit, not HEAD: what is written back is the history of this commit
+                self._capture = git.Capture(_args(None, head), repo.root)
+                return
+        if git.has_commits(repo.root):
+            self._capture = git.Capture(_args(since), repo.root)
 
     def result(self, progress: Callable[[int], None] | None = None) -> list[CommitRecord]:
-        """What ``scan`` returns (waits for git, then parses its output)."""
+        """What ``scan`` returns (waits for git, then parses its output). From the cache the
+        order of commits may differ from one ``git log`` pass where history has merges (the
+        new commits come first); the set is the same, and no metric depends on the order."""
         if self._capture is None:
-            return []
-        return _parse(self.repo, self._capture.records(_RECORD), progress)
+            return list(self._known)
+        records = _parse(self.repo, self._capture.records(_RECORD), progress)
+        if self._known:
+            records.extend(self._known)
+        if self._head is not None and self._location is not None:
+            _write_cache(self._location, self._key, self._head, records)
+        return records
 
 
-def start(repo: Repo, *, since: dt.date | str | None = None) -> PendingScan:
+def start(repo: Repo, *, since: dt.date | str | None = None, cache: bool = False) -> PendingScan:
     """Start ``scan``'s ``git log`` in the background; ``.result()`` parses it. ``report``
-    reads offer files meanwhile, so git's work runs on another core."""
-    return PendingScan(repo, since)
+    reads offer files meanwhile, so git's work runs on another core. ``cache``: read and
+    update the history cache (whole history only: ignored with ``since``)."""
+    return PendingScan(repo, since, cache=cache)
 
 
-def _args(since: dt.date | str | None) -> list[str]:
+def _args(since: dt.date | str | None, revisions: str | None = None) -> list[str]:
     args = ["log", f"--format={_FORMAT}%x1e"]
     if since is not None:
         day = since if isinstance(since, dt.date) else clock.parse_day(since, what="--since")
         args.append(f"--since={clock.start_of_day(day)}")
+    if revisions is not None:
+        args += [revisions, "--"]
     return args
+
+
+# --- the history cache ------------------------------------------------------------------------
+
+CACHE_KIND = "report-history"
+"""``$GIT_DIR/offerctl-cache/report-history-<repo>.json``."""
+CACHE_FORMAT = 1
+_COLUMNS = ("commit", "author_email", "author_date", "offer_id", "action", "role")
+
+
+def _cache_key(repo: Repo) -> str:
+    """What mined records depend on besides the commits: offerctl's code (the trailer
+    parsing, the hand-edit rule, the offers directory) and this file's layout. The shared
+    fingerprint (``store.cache.fingerprint``) also covers ``offerctl.yaml``, ``policies/``
+    and ``letter_templates/``, which the records do not depend on: a policy change mines
+    the history in full once more, which is safe."""
+    from offerctl.store.cache import fingerprint
+
+    return fingerprint(
+        repo.root, "", [_parse, _trailers, _hand_edits], [f"{CACHE_FORMAT}", _FORMAT, OFFERS_DIR]
+    )
+
+
+def _cache_location(repo: Repo) -> Path | None:
+    from offerctl.core.errors import GitError
+    from offerctl.store.cache import CACHE_DIR, cache_file
+
+    try:
+        return cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, CACHE_KIND)
+    except GitError:
+        return None
+
+
+def _read_cache(path: Path, key: str) -> tuple[str, list[CommitRecord]] | None:
+    """(the commit the records were mined for, the records), or None when the file is
+    missing, damaged, of another format or of another version of offerctl (then the
+    history is mined again and the file rewritten)."""
+    import json
+
+    try:
+        payload = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if type(payload) is not dict or payload.get("key") != key:
+        return None
+    head, columns = payload.get("head"), payload.get("records")
+    if type(head) is not str or not head or type(columns) is not dict:
+        return None
+    rows: list[list[Any]] = []
+    for name in _COLUMNS:
+        column = columns.get(name)
+        if type(column) is not list or (rows and len(column) != len(rows[0])):
+            return None
+        rows.append(column)
+    if not all(type(v) is str for column in rows[:3] for v in column):
+        return None
+    if not all(v is None or type(v) is str for column in rows[3:] for v in column):
+        return None
+    return head, [CommitRecord(*row) for row in zip(*rows, strict=True)]
+
+
+def _write_cache(path: Path, key: str, head: str, records: Sequence[CommitRecord]) -> None:
+    """Replace the cache file atomically; a failure to write (read-only .git, full disk)
+    is not an error: the next run mines again."""
+    import contextlib
+    import json
+    import os
+    import tempfile
+
+    payload = {
+        "key": key,
+        "head": head,
+        "records": {name: [getattr(r, name) for r in records] for name in _COLUMNS},
+    }
+    data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def _parse(

@@ -15,7 +15,7 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from offerctl.core.bizdays import BusinessCalendar
 from offerctl.core.model import Offer, records, to_decimal
@@ -85,6 +85,54 @@ class Inputs:
 
 
 # --- small helpers -------------------------------------------------------------------------
+
+
+class BusinessDays(Protocol):
+    """What the metrics ask of a business calendar."""
+
+    def between(self, start: dt.date, end: dt.date) -> int: ...
+
+    def is_business_day(self, day: dt.date) -> bool: ...
+
+
+_EDGE = 800  # days kept away from the ends of the calendar
+_SPAN = 40 * 366  # widest stretch of days counted in advance
+
+
+class _CountedDays:
+    """A calendar's ``between`` for one report from a running count of business days: the
+    metrics ask ~40k times on 10k offers, and walking day by day cost ~1 s. Same answers:
+    ``between(a, b)`` counts the business days in (a, b], negative when b is before a."""
+
+    def __init__(self, calendar: BusinessDays) -> None:
+        self._calendar = calendar
+        self._first = 0  # ordinal of the first day counted
+        self._upto: list[int] = []  # business days in [first, first + i], for each i
+
+    def _cover(self, low: int, high: int) -> None:
+        if self._upto and self._first <= low and high < self._first + len(self._upto):
+            return
+        if self._upto:
+            low, high = min(low, self._first), max(high, self._first + len(self._upto) - 1)
+        low, high = low - 366, high + 366  # room for neighbouring questions
+        upto, count = [], 0
+        for ordinal in range(low, high + 1):
+            count += self._calendar.is_business_day(dt.date.fromordinal(ordinal))
+            upto.append(count)
+        self._first, self._upto = low, upto
+
+    def is_business_day(self, day: dt.date) -> bool:
+        return self._calendar.is_business_day(day)
+
+    def between(self, start: dt.date, end: dt.date) -> int:
+        a, b = start.toordinal(), end.toordinal()
+        low, high = min(a, b, self._first or a), max(a, b, self._first + len(self._upto) - 1)
+        if low <= _EDGE or high >= dt.date.max.toordinal() - _EDGE or high - low > _SPAN:
+            return self._calendar.between(start, end)  # odd dates: count day by day
+        self._cover(min(a, b), max(a, b))
+        sign = 1 if a <= b else -1
+        a, b = min(a, b) - self._first, max(a, b) - self._first
+        return sign * (self._upto[b] - self._upto[a])
 
 
 def parse_ts(value: Any) -> dt.datetime | None:
@@ -359,7 +407,7 @@ def delay_bucket(business_days: int) -> str:
     return ">3"
 
 
-def verbal_to_written(facts: Sequence[Facts], calendar: BusinessCalendar) -> dict[str, Any]:
+def verbal_to_written(facts: Sequence[Facts], calendar: BusinessDays) -> dict[str, Any]:
     measured: list[tuple[Facts, int, int]] = []
     for f in facts:
         if f.verbal is not None and f.written_on is not None and f.extended:
@@ -452,7 +500,7 @@ def _stage_index(routing: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, 
 def approval_latencies(
     offers: Sequence[Offer],
     routing: Mapping[str, Any],
-    calendar: BusinessCalendar,
+    calendar: BusinessDays,
     sla: Mapping[str, int],
 ) -> list[dict[str, Any]]:
     """One row per approval line: role, business days from its stage opening, SLA verdict."""
@@ -651,7 +699,7 @@ def competition(facts: Sequence[Facts]) -> dict[str, Any]:
 CONTACT_OUTCOMES = ("accepted", "declined", "expired")
 
 
-def contact_gaps(facts: Sequence[Facts], calendar: BusinessCalendar, cadence: int) -> dict[str, Any]:
+def contact_gaps(facts: Sequence[Facts], calendar: BusinessDays, cadence: int) -> dict[str, Any]:
     """For offers extended and concluded (accepted, declined, expired): the longest stretch
     in business days without contact between the letter going out and the candidate's
     answer. Contact = ``core.workflow.CONTACT_EVENTS`` (touch, sent, revised, competing offer
@@ -729,13 +777,14 @@ def history_summary(commits: Sequence[CommitRecord], offer_ids: Iterable[str]) -
 def compute(inputs: Inputs, facts: Sequence[Facts], by: Sequence[str] = SEGMENTS) -> dict[str, Any]:
     """Every metric for one cohort of offers (``facts``)."""
     offers = [f.offer for f in facts]
-    latencies = approval_latencies(offers, inputs.routing, inputs.calendar, inputs.sla)
+    calendar = _CountedDays(inputs.calendar)
+    latencies = approval_latencies(offers, inputs.routing, calendar, inputs.sla)
     judged = [r for r in latencies if r["within_sla"] is not None]
     return {
         "offers": len(facts),
         "status": dict(sorted(Counter(f.offer.status for f in facts).items())),
         "acceptance": acceptance(facts, by),
-        "verbal_to_written": verbal_to_written(facts, inputs.calendar),
+        "verbal_to_written": verbal_to_written(facts, calendar),
         "funnel": funnel(facts),
         "cycle_time": cycle_times(facts),
         "approval_latency": {
@@ -749,7 +798,7 @@ def compute(inputs: Inputs, facts: Sequence[Facts], by: Sequence[str] = SEGMENTS
         "reneges": reneges(facts),
         "fall_through": fall_through(facts),
         "competition": competition(facts),
-        "contact": contact_gaps(facts, inputs.calendar, inputs.contact_cadence),
+        "contact": contact_gaps(facts, calendar, inputs.contact_cadence),
         "history": history_summary(inputs.commits, (f.offer.id for f in facts)),
     }
 

@@ -46,8 +46,31 @@ def read_projection(root: Path, rel: str, fields: Fields) -> dict[str, Any] | No
     return project(data, fields) if isinstance(data, dict) else None
 
 
-def _read_chunk(root: Path, fields: Fields, rels: Sequence[str]) -> list[tuple[str, dict[str, Any] | None]]:
-    return [(rel, read_projection(root, rel, fields)) for rel in rels]
+Read = tuple[str | None, dict[str, Any] | None, bool]
+"""One file as a worker hands it back: (the projection as cacheable JSON text, or None; the
+projection itself when it is not exactly JSON-representable, else None; whether it holds
+encrypted values). (None, None, False): not a readable mapping."""
+
+
+def _read_one(root: Path, rel: str, fields: Fields) -> Read:
+    """Parse, project, flag and encode one file — all in the worker, so that a cold report
+    spends the main process's time only on one batch ``json.loads`` of every projection."""
+    import json
+
+    from offerctl.store.cache import encode
+    from offerctl.store.privacy import has_encrypted_values
+
+    data = read_projection(root, rel, fields)
+    if data is None:
+        return None, None, False
+    encrypted = has_encrypted_values(data)
+    if not json_exact(data):
+        return None, data, encrypted
+    return json.dumps(encode(data), ensure_ascii=False, separators=(",", ":")), None, encrypted
+
+
+def _read_chunk(root: Path, fields: Fields, rels: Sequence[str]) -> list[tuple[str, Read]]:
+    return [(rel, _read_one(root, rel, fields)) for rel in rels]
 
 
 def _default_jobs() -> int:
@@ -59,10 +82,9 @@ def _default_jobs() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def _read_files(
-    root: Path, rels: Sequence[str], fields: Fields, jobs: int | None
-) -> dict[str, dict[str, Any] | None]:
-    """Projections of ``rels`` by path (so the result never depends on scheduling)."""
+def _read_files(root: Path, rels: Sequence[str], fields: Fields, jobs: int | None) -> dict[str, Read]:
+    """``_read_one`` of every file in ``rels``, by path (so the result never depends on
+    scheduling)."""
     workers = jobs or _default_jobs()
     if workers <= 1 or len(rels) < PARALLEL_MIN_FILES:
         return dict(_read_chunk(root, fields, rels))
@@ -70,23 +92,11 @@ def _read_files(
 
     size = max(50, min(500, len(rels) // (workers * 4) + 1))
     chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
-    results: dict[str, dict[str, Any] | None] = {}
+    results: dict[str, Read] = {}
     with ProcessPoolExecutor(max_workers=workers) as pool:
         for chunk in pool.map(functools.partial(_read_chunk, root, fields), chunks):
             results.update(chunk)
     return results
-
-
-def _dumps(data: dict[str, Any] | None) -> dict[str, str] | None:
-    """A projection as a cache summary: one JSON text (Decimals as ``{"$decimal": "…"}``),
-    so that reading it back is one C-speed ``json.loads`` rather than a Python walk."""
-    import json
-
-    from offerctl.store.cache import encode
-
-    if data is None:
-        return None
-    return {"json": json.dumps(encode(data), ensure_ascii=False, separators=(",", ":"))}
 
 
 def _loads(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
@@ -103,6 +113,53 @@ def _loads(summary: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return data
 
 
+_OPENERS = frozenset("{")  # a cached projection: a JSON object
+
+
+def _loads_all(texts: Sequence[str]) -> list[dict[str, Any]] | None:
+    """Many cached projections in one C-speed ``json.loads`` (10k separate calls cost
+    ~0.3 s); None when any of them is damaged (then they are decoded one by one)."""
+    import json
+
+    from offerctl.store.cache import decimal_hook
+
+    if not texts:
+        return []
+    joined = "[" + ",".join(texts) + "]"
+    try:
+        data = json.loads(joined, object_hook=decimal_hook) if "$decimal" in joined else json.loads(joined)
+    except (ValueError, ArithmeticError):
+        return None
+    if type(data) is not list or len(data) != len(texts) or not all(type(d) is dict for d in data):
+        return None  # e.g. "{}, {}" smuggled into one entry
+    return data
+
+
+def _decode_into(
+    found: dict[str, dict[str, Any] | None],
+    plain: set[str],
+    texts: Sequence[tuple[str, str, bool]],
+    misses: list[str],
+) -> None:
+    """Decode (path, JSON text, encrypted) projections into ``found`` in one ``json.loads``;
+    when one is damaged, one by one, and the damaged ones go to ``misses``."""
+    decoded = _loads_all([text for _, text, _ in texts])
+    if decoded is None:
+        for rel, text, encrypted in texts:
+            try:
+                found[rel] = _loads({"json": text})
+            except (KeyError, TypeError, ValueError, ArithmeticError):
+                misses.append(rel)
+                continue
+            if not encrypted:
+                plain.add(rel)
+        return
+    for (rel, _, encrypted), projection in zip(texts, decoded, strict=True):
+        found[rel] = projection
+        if not encrypted:
+            plain.add(rel)
+
+
 @dataclass(frozen=True)
 class ReadResult:
     offers: tuple[Offer, ...]
@@ -113,10 +170,14 @@ class ReadResult:
     """How many files the cache answered (not part of any output)."""
 
 
+ENTRY_FORMAT = 2
+"""Version of a cache entry's shape (2: the ``encrypted`` flag beside the JSON text)."""
+
+
 def _spec_text(fields: Fields) -> str:
     import json
 
-    return json.dumps(fields, sort_keys=True)
+    return json.dumps({"fields": fields, "entry": ENTRY_FORMAT}, sort_keys=True)
 
 
 def read_offers(
@@ -152,28 +213,49 @@ def read_offers(
         except GitError:
             store, ids = None, {}
     found: dict[str, dict[str, Any] | None] = {}
+    plain: set[str] = set()  # cached projections known to hold no encrypted value
     todo: list[str] = []
+    wanted: list[tuple[str, str, bool]] = []  # (path, projection as JSON text, encrypted)
     for rel in rels:
-        hit = store.get(rel, ids[rel]) if store is not None and rel in ids else None
-        if hit is not None:
-            try:
-                found[rel] = _loads(hit.summary)
-                continue
-            except (KeyError, TypeError, ValueError, ArithmeticError):  # a damaged entry is a miss
-                pass
+        summary = store.raw_summary(rel, ids[rel]) if store is not None and rel in ids else None
+        if summary is not None:
+            if type(summary) is dict:
+                text, encrypted = summary.get("json"), summary.get("encrypted")
+                if type(text) is str and text[:1] in _OPENERS and type(encrypted) is bool:
+                    wanted.append((rel, text, encrypted))
+                    continue
+            todo.append(rel)  # a damaged entry is a miss
+            continue
+        entry = store.get(rel, ids[rel]) if store is not None and rel in ids else None
+        if entry is not None and entry.summary is None:  # cached: not a readable mapping
+            found[rel] = None
+            continue
         todo.append(rel)
+    _decode_into(found, plain, wanted, todo)
     computed = _read_files(repo.root, todo, fields, jobs)
-    found.update(computed)
+    fresh: list[tuple[str, str, bool]] = []
+    for rel, (text, data, encrypted) in computed.items():
+        if text is not None:
+            fresh.append((rel, text, encrypted))
+        else:
+            found[rel] = data  # None: not a readable mapping
+            if data is not None and not encrypted:
+                plain.add(rel)
+        if store is not None and rel in ids and (text is not None or data is None):
+            summary = None if text is None else {"json": text, "encrypted": encrypted}
+            store.put(rel, ids[rel], FileResult((), summary))  # else: read again next time
+    _decode_into(found, plain, fresh, [])
     if store is not None:
-        for rel, data in computed.items():
-            if rel in ids and (data is None or json_exact(data)):  # else: read again next time
-                store.put(rel, ids[rel], FileResult((), _dumps(data)))
         store.prune(rels)
         store.save()
     # The cache holds the files as stored (ciphertexts); confidential offers are opened here,
     # after it, with the reader's keys (values no key opens refuse computation: exit 2).
     from offerctl.store.privacy import open_offer
 
-    offers = tuple(open_offer(repo, rel, data) for rel in rels if (data := found[rel]) is not None)
+    offers = tuple(
+        Offer(rel, data) if rel in plain else open_offer(repo, rel, data)
+        for rel in rels
+        if (data := found[rel]) is not None
+    )
     unreadable = tuple(rel for rel in rels if found[rel] is None)
     return ReadResult(offers, unreadable, cached=len(rels) - len(todo))

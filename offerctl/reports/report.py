@@ -151,8 +151,9 @@ def build(
     progress: Callable[[int], None] | None = None,
     cache: bool = True,
 ) -> Report:
-    """``cache``: use the content-keyed cache of offer fields (``offer_reader``); False
-    reads every file afresh (the output is the same)."""
+    """``cache``: use the content-keyed cache of offer fields (``offer_reader``) and the
+    history cache (``history``, whole-history reports only); False reads every file and
+    the whole history afresh (the output is the same)."""
     window = parse_window(since, until)
     segments = check_by(by)
     previous_window = window.previous()
@@ -160,7 +161,7 @@ def build(
     # earliest window (less a day of clock skew) cannot change any number of this report.
     earliest = (previous_window or window).since
     scan_since = (earliest - dt.timedelta(days=1)) if earliest else None
-    pending = history.start(repo, since=scan_since)  # git log runs while offers are read
+    pending = history.start(repo, since=scan_since, cache=cache)  # git log runs while offers are read
     files = loader.offer_files(repo)
     read = offer_reader.read_offers(repo, files, metrics.OFFER_FIELDS, cache=cache)
     offers = list(read.offers)

@@ -137,6 +137,7 @@ def build(repo: Repo, offer_id: str) -> Timeline:
     tree differs from the last commit."""
     offer_id, path = loader.resolve_offer(repo, offer_id)
     rel = repo.rel(path)
+    git.refresh_path_filters(repo.root)  # else git reads every commit's trees for one file
     commits = git.log_file(repo.root, rel)
     staleness = _staleness_fn(repo, rel)
     from offerctl.store.privacy import has_encrypted_values, open_offer

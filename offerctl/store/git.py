@@ -357,6 +357,28 @@ def push(cwd: Path, remote: str, branch: str) -> tuple[bool, str]:
     return proc.returncode == 0, message
 
 
+def refresh_path_filters(cwd: Path) -> None:
+    """Bring git's commit-graph up to date with changed-path Bloom filters, so that ``git log
+    -- <file>`` skips every commit that did not touch the file without reading its trees
+    (one offer's history at 61k commits: ~0.8 s of git CPU without, ~0.07 s with).
+
+    The graph is git's own cache (``.git/objects/info/commit-graphs``, what ``git gc`` and
+    ``git maintenance`` write): ``--split`` adds a layer for the commits it does not cover
+    yet (~10 ms when nothing is new; ~3.5 s once for 61k commits). Skipped in a shallow
+    clone (git ignores the graph there) and when ``core.commitGraph`` is false; a failure
+    (read-only .git, another git writing the graph) changes nothing but the speed."""
+    proc = run(["rev-parse", "--is-shallow-repository"], cwd, check=False)
+    if proc.returncode != 0 or proc.stdout.strip() != "false":
+        return
+    if run(["config", "--bool", "core.commitGraph"], cwd, check=False).stdout.strip() == "false":
+        return
+    run(
+        ["commit-graph", "write", "--reachable", "--changed-paths", "--split", "--no-progress"],
+        cwd,
+        check=False,
+    )
+
+
 def log_file(cwd: Path, rel: str) -> list[tuple[str, str, str, str, str]]:
     """Commits that changed one file, oldest first: (commit, author name, email, author date, subject)."""
     fmt = "%H%x1f%an%x1f%ae%x1f%aI%x1f%s%x1e"
