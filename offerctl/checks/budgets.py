@@ -94,7 +94,8 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
                 "V701",
                 f"skipped the budget check for {len(sealed)} offer(s) whose pay is encrypted and "
                 f"opened by none of this run's keys ({some}): "
-                "the budgets' totals and W701/W703 are not verified; run check with a reader's key",
+                "the budgets' totals and W701/W703 are not verified; readers: run check with a key that "
+                "reads them (`offerctl readers ID`)",
                 Severity.WARNING,
             )
         )
