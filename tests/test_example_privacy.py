@@ -348,3 +348,30 @@ def test_readme_tour_in_a_fresh_clone(tmp_path: Path, cli: Any, monkeypatch: pyt
         seen["refused"] |= expected == 2 and "readers" in result.err.lower()
     assert all(seen.values()), seen
     assert _has_ref(clone)  # created from the seed by HR's first command
+
+
+def test_an_independent_sops_implementation_opens_the_example_with_the_hr_demo_key() -> None:
+    """sops-age (npm), given only HR's demo key, decrypts the SOPS fields of every committed
+    offer to the test data's values (the erasable candidate fields it leaves as tokens)."""
+    from decimal import Decimal
+
+    from tests.test_privacy_core import NODE_SCRIPT, sops_age_module
+
+    module = sops_age_module()
+    secret = next(
+        line for line in HR_KEY.read_text().splitlines() if line.startswith("AGE-SECRET-KEY-")
+    )
+    for offer_id in IDS:
+        path = ROOT / "offers" / f"{offer_id}.yaml"
+        run = subprocess.run(
+            ["node", "--input-type=module", "-e", NODE_SCRIPT, module.as_uri(), str(path), secret],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert run.returncode == 0, (offer_id, run.stderr)
+        out = json.loads(run.stdout, parse_float=Decimal)
+        plain = yamlio.load_text((PLAIN_EXAMPLE / "offers" / f"{offer_id}.yaml").read_text("utf-8"))
+        assert out["compensation"] == plain["compensation"], offer_id
+        assert out.get("verbal") == plain.get("verbal") and out.get("notes") == plain.get("notes"), offer_id
+        assert values.is_erasable_token(out["candidate"]["name"]), offer_id
