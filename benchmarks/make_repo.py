@@ -63,6 +63,9 @@ from offerctl.store.repo import open_repo
 
 ROOT = Path(__file__).resolve().parent.parent
 COPIED = ("offerctl.yaml", "policies", "letter_templates", "schemas")
+PLAIN_CONFIG = "tests/data/example/offerctl.yaml"
+"""The example's offerctl.yaml without ``privacy:`` (the root one makes the bundled example
+confidential with demo keys; generated offers are plaintext unless a benchmark encrypts them)."""
 EPOCH_2024 = 1704067200  # 2024-01-01T00:00:00Z
 DAY = 86400
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -687,6 +690,14 @@ def _data(text: str) -> bytes:
     return b"data %d\n" % len(raw) + raw + b"\n"
 
 
+def source_of(source: Path, name: str) -> Path:
+    """The file or directory ``name`` of ``source`` to copy (``offerctl.yaml``: the
+    plaintext example's, when ``source`` has one)."""
+    if name == "offerctl.yaml" and (source / PLAIN_CONFIG).is_file():
+        return source / PLAIN_CONFIG
+    return source / name
+
+
 def build(
     n: int,
     out: Path,
@@ -700,7 +711,7 @@ def build(
         shutil.rmtree(out)
     out.mkdir(parents=True)
     for name in COPIED:
-        src = source / name
+        src = source_of(source, name)
         if src.is_dir():
             shutil.copytree(src, out / name)
         elif src.is_file():

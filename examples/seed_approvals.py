@@ -20,6 +20,14 @@ rescinded ones partially), the script replays approval the way it happened:
    Offer-Action: approve, Offer-Role).
 
 Offers that already carry approvals are skipped, so running it twice changes nothing.
+
+The bundled example was plaintext when this script recorded its approvals; a later commit
+(`offerctl rekey`, "offers: rekey 16 offer(s)…") encrypted it with the demo keys of
+examples/keys/. Run on the encrypted root it finds every approval given and changes nothing.
+To replay it, run it on a plaintext copy of the example: offerctl.yaml and offers/ from
+tests/data/example with the root's policies/ and letter_templates/ (the test fixture
+``example_repo``; tests/test_approvals.py replays it there) — its line edits that rewind an
+offer do not apply to encrypted values.
 """
 
 from __future__ import annotations

@@ -9,6 +9,13 @@ set to the moment, so the events carry the right `by`/`at`, the commits are auth
 and `check`'s history verification holds. A step whose event is already in the offer file is
 skipped, so running the script twice changes nothing.
 
+Like examples/seed_approvals.py, this recorded the story while the example was plaintext,
+before the commit that encrypted it (`offerctl rekey` with the demo keys of examples/keys/).
+Its steps are in the encrypted root's history and files, so running it there changes
+nothing; to replay the story, run it on a plaintext copy of the example: offerctl.yaml and
+offers/ from tests/data/example with the root's policies/ and letter_templates/ (what the
+test fixture ``example_repo`` builds).
+
 The story:
 
 * 2026-11-16 Finance (Fiona Chen) adds `policies/budgets.yaml` (Engineering FY27 850,000 USD,

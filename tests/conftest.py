@@ -13,6 +13,18 @@ from tests.helpers import Cli, CliResult, invoke
 from tests.smtp_server import Inbox, smtp_server
 
 ROOT = Path(__file__).resolve().parent.parent
+PLAIN_EXAMPLE = ROOT / "tests" / "data" / "example"
+"""The bundled example as it was before it was made confidential: its ``offerctl.yaml``
+without ``privacy:`` and its offers in plaintext. The repository root holds the same example
+encrypted with the demo keys of examples/keys/; tests/test_example_privacy.py proves that the
+root decrypts to exactly these files, so the two cannot drift apart."""
+
+
+def example_source(name: str) -> Path:
+    """Where a part of the plaintext example comes from: ``offerctl.yaml`` and ``offers/``
+    from ``PLAIN_EXAMPLE``, the rest (policies, letter templates, schemas) from the root."""
+    plain = PLAIN_EXAMPLE / name
+    return plain if plain.exists() else ROOT / name
 
 
 @pytest.fixture(autouse=True)
@@ -91,13 +103,14 @@ def offer_repo(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def example_repo(tmp_path: Path) -> Path:
-    """A git copy of the bundled example repository (offerctl.yaml, policies, templates, offers)."""
+    """A git copy of the bundled example repository (offerctl.yaml, policies, templates,
+    offers) in plaintext, as it was before it was made confidential (``PLAIN_EXAMPLE``)."""
     import shutil
 
     target = tmp_path / "example"
     target.mkdir()
     for name in ("offerctl.yaml", "policies", "letter_templates", "offers", "schemas"):
-        source = ROOT / name
+        source = example_source(name)
         if source.is_dir():
             shutil.copytree(source, target / name)
         elif source.exists():

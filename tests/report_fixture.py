@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import ROOT, git
+from tests.conftest import ROOT, example_source, git
 
 SF = {"country": "US", "region": "CA", "city": "San Francisco", "work_mode": "hybrid"}
 AUSTIN = {"country": "US", "region": "TX", "city": "Austin", "work_mode": "onsite"}
@@ -246,7 +246,7 @@ def _commit(root: Path, message: str, stamp: str, author: str, paths: list[str])
 def build(root: Path) -> Path:
     """Create the repository at ``root`` and return it."""
     root.mkdir(parents=True)
-    shutil.copy2(ROOT / "offerctl.yaml", root / "offerctl.yaml")
+    shutil.copy2(example_source("offerctl.yaml"), root / "offerctl.yaml")
     shutil.copytree(ROOT / "policies", root / "policies")
     (root / "offers").mkdir()
     git(root, "init", "-q", "-b", "main")

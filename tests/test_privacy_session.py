@@ -18,7 +18,8 @@ from offerctl.store import yamlio
 from offerctl.store.privacy import PrivacySession
 
 ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE = ROOT / "offers" / "OFF-2026-0TB8WD5K.yaml"
+EXAMPLE = ROOT / "tests" / "data" / "example" / "offers" / "OFF-2026-0TB8WD5K.yaml"
+"""A plaintext offer of the bundled example (the root's offers are encrypted)."""
 NOW = "2026-11-20T17:02:11Z"
 
 

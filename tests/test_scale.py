@@ -223,6 +223,7 @@ def test_summaries_feed_repository_checks(example_repo: Path) -> None:
 
 def _corpus_texts() -> list[Path]:
     return [
+        *sorted((ROOT / "tests" / "data" / "example" / "offers").glob("*.yaml")),
         *sorted((ROOT / "offers").glob("*.yaml")),
         *sorted((CORPUS / "valid").glob("*.yaml")),
         *sorted((CORPUS / "invalid").glob("*.yaml")),
@@ -360,7 +361,7 @@ def _policy_source(tmp_path: Path, make_repo: Any, edits: dict[str, list[tuple[s
     source = tmp_path / "source"
     source.mkdir()
     for name in make_repo.COPIED:
-        src = ROOT / name
+        src = make_repo.source_of(ROOT, name)
         if src.is_dir():
             shutil.copytree(src, source / name)
         elif src.is_file():

@@ -116,7 +116,9 @@ def _normalise(value: Any) -> Any:
 
 
 def _corpus_files() -> list[Path]:
-    files = sorted((ROOT / "offers").rglob("*.yaml"))
+    # The example's offers in plaintext (tests/data/example) and as committed, encrypted.
+    files = sorted((ROOT / "tests" / "data" / "example" / "offers").rglob("*.yaml"))
+    files += sorted((ROOT / "offers").rglob("*.yaml"))
     files += sorted((ROOT / "policies").glob("*.yaml"))
     files += sorted((ROOT / "tests" / "corpus" / "valid").glob("*.yaml"))
     return files

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from offerctl.checks.context import Context
-from offerctl.core.model import OPEN_STATUSES, Finding, Severity
+from offerctl.core.model import OPEN_STATUSES, Finding, Severity, Unreadable
 
 PROPOSED = OPEN_STATUSES - {"draft"}
 """W701 is for offers proposed to approvers or candidates; a draft over budget is shown by
@@ -43,6 +43,7 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
         offers = budgets.offer_data(ctx.repo)
     ledger = budgets.Ledger.build(book, offers)
     paths = {o.id: o.path for o in ctx.offers if o.id}
+    sealed: list[str] = []
     for offer_id, data in offers:
         status = budgets.status_of(data)
         if status not in OPEN_STATUSES and status not in budgets.CONSUMING_STATUSES:
@@ -55,7 +56,12 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
         if position.offer_amount is None:
             if status not in budgets.CONSUMING_STATUSES:
                 continue  # a draft's position is unknown (route says so); the ledger is whole
-            currency = (data.get("compensation") or {}).get("currency")
+            compensation = data.get("compensation") or {}
+            currency = compensation.get("currency")
+            pay = (compensation, currency, compensation.get("base_salary"))
+            if any(isinstance(v, Unreadable) for v in pay):
+                sealed.append(offer_id)  # encrypted, and no key here opens it: not a missing rate
+                continue
             out.append(
                 Finding(
                     path,
@@ -84,6 +90,20 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
                     offer_id,
                 )
             )
+    if sealed:
+        some = ", ".join(sealed[:3]) + (" …" if len(sealed) > 3 else "")
+        out.append(
+            Finding(
+                budgets.PATH,
+                None,
+                "V701",
+                f"skipped the budget check for {len(sealed)} offer(s) whose pay is encrypted and "
+                f"opened by none of this run's keys ({some}): "
+                "the budgets' totals and W701/W703 are not verified; readers: run check with a key that "
+                "reads them (`offerctl readers ID`)",
+                Severity.WARNING,
+            )
+        )
     return out
 
 

@@ -165,13 +165,48 @@ def _needs(check: OfferCheck, sealed: Sequence[str]) -> bool:
 
 def _skipped(ctx: Context, offer: Offer, name: str, sealed: Sequence[str]) -> Finding:
     raw = store_privacy.raw_of(offer)
-    readers = store_privacy.session(ctx.repo).readers_text(raw)
-    fields = ", ".join(sorted({p.split(".")[0] for p in sealed}))
+    s = store_privacy.session(ctx.repo)
+    readers = s.readers_text(raw)
+    tops = {p.split(".")[0] for p in sealed}
+    fields = ", ".join(sorted(tops))
+    why = f"it needs encrypted fields ({fields}) that none of this run's keys opens"
+    if tops <= {"candidate"} and s.identities() and s.store_missing():
+        why = f"it needs the candidate's erasure key, but {s.missing_store_text()}"
     return ctx.finding(
         offer,
         "sops" if "sops" in raw else "id",
         "V701",
-        f"skipped the {name} check: it reads encrypted fields ({fields}) and none of this run's keys "
-        f"opens them; readers: {readers}",
+        f"skipped the {name} check: {why}; readers: {readers}",
         Severity.WARNING,
     )
+
+
+def seed_findings(repo: Any) -> list[Finding]:
+    """V711 (error): the demo seed of the erasure key store (``privacy.key_store.seed``) is
+    missing or holds a file that is not a valid key store entry (schema, file name = offer).
+
+    Passing: the bundled example's examples/keys/keystore/.
+    Failing: an entry whose ``kid`` is not 16 hex digits, or OFF-1.json holding OFF-2's key."""
+    from offerctl.store.keyref import seed_entries
+
+    try:
+        seed = store_privacy.session(repo).config.seed
+    except OfferctlError:
+        return []
+    if seed is None:
+        return []
+    if not (repo.root / seed).is_dir():
+        return [
+            Finding(
+                "offerctl.yaml",
+                None,
+                "V711",
+                f"privacy.key_store.seed: {seed}/ is not a directory; create it with `offerctl rekey` "
+                "or remove key_store.seed",
+            )
+        ]
+    _, problems = seed_entries(repo.root, seed)
+    return [
+        Finding(rel, None, "V711", f"not a usable key store entry: {problem}; the seed ignores it")
+        for rel, problem in problems
+    ]

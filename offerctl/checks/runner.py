@@ -317,6 +317,7 @@ def run(
                 return CheckResult(len(chosen.rels), tuple(unique), cached=len(chosen.rels))
         policies = loader.load_policies(repo)
         findings: list[Finding] = [*repo.config_findings, *policies.findings]
+        findings.extend(privacy_checks.seed_findings(repo))
         if policy_ref is not None:
             findings.extend(_policy_changes(repo, policies, policy_ref))
         ctx = Context(repo, policies, [], as_of)

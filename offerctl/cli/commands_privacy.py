@@ -87,9 +87,23 @@ def rekey(
     lines = [f"rekeyed {len(result.changed)} offer(s); {result.unchanged} already in line"]
     lines.extend(f"  skipped {o}: {why}" for o, why in result.skipped)
     lines.extend(f"warning: {w}" for w in result.warnings)
+    if result.seeded:
+        count = len(result.seeded)
+        lines.append(f"demo seed: wrote {count} key store entr{'y' if count == 1 else 'ies'}")
     if result.commit:
         lines.append(f"commit {result.commit[:12]}")
     echo("\n".join(lines))
+    _notes(result.notes)
+
+
+def _notes(notes: Any) -> None:
+    import sys
+
+    from offerctl.cli._app import stderr_console
+
+    sys.stdout.flush()
+    for note in notes:
+        stderr_console().print(f"note: {note}", highlight=False, markup=False)
 
 
 @app.command()

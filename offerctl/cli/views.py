@@ -11,7 +11,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from offerctl.core.model import Offer
+from offerctl.core.model import Offer, Unreadable
 
 _STATUS_STYLE = {
     "draft": "dim",
@@ -124,7 +124,11 @@ def offer_view(offer: Offer, approval_states: dict[int, Any] | None = None) -> G
     place = ", ".join(str(loc[k]) for k in ("city", "region", "country") if loc.get(k))
 
     def money(key: str) -> str | None:
-        return format_money(comp[key], currency) if comp.get(key) is not None else None
+        value = comp.get(key)
+        if value is None:
+            return None
+        # An encrypted amount no key here opens shows as its marker (keyless `show`).
+        return str(value) if isinstance(value, Unreadable) else format_money(value, currency)
 
     header = Text.assemble((offer.id, "bold"), "  ", status_text(offer.status))
     parts: list[Any] = [header]
@@ -184,9 +188,11 @@ def offer_view(offer: Offer, approval_states: dict[int, Any] | None = None) -> G
                     ("Base salary", f"{base} ({period})" if base else None),
                     (
                         "Bonus target",
-                        percent(comp["bonus_target_pct"])
-                        if comp.get("bonus_target_pct") is not None
-                        else None,
+                        None
+                        if comp.get("bonus_target_pct") is None
+                        else str(comp["bonus_target_pct"])
+                        if isinstance(comp["bonus_target_pct"], Unreadable)
+                        else percent(comp["bonus_target_pct"]),
                     ),
                     ("Sign-on bonus", money("sign_on_bonus")),
                     ("Relocation", money("relocation")),

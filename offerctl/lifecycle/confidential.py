@@ -74,6 +74,9 @@ class RekeyResult:
     skipped: list[tuple[str, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     commit: str | None = None
+    seeded: list[str] = field(default_factory=list)
+    """Seed entries (``privacy.key_store.seed``) written or refreshed by this rekey."""
+    notes: list[str] = field(default_factory=list)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -81,6 +84,8 @@ class RekeyResult:
             "unchanged": self.unchanged,
             "skipped": [{"offer": o, "reason": r} for o, r in self.skipped],
             "warnings": self.warnings,
+            "seeded": self.seeded,
+            "notes": self.notes,
             "commit": self.commit,
         }
 
@@ -98,6 +103,7 @@ def rekey(repo: Repo, actor: git.Identity, *, rotate: bool = False, commit: bool
     writes: list[tuple[str, str]] = []
     had_plain = 0
     removed: set[str] = set()
+    kept: list[str] = []
     for rel in loader.offer_files(repo):
         doc = loader.read_file("offer", repo.root, rel)
         if not isinstance(doc.data, dict):
@@ -109,6 +115,7 @@ def rekey(repo: Repo, actor: git.Identity, *, rotate: bool = False, commit: bool
         if offer.extra.get("sealed") and any(not p.startswith("candidate") for p in offer.extra["sealed"]):
             result.skipped.append((offer.id, f"none of your keys opens it (readers: {s.readers_text(raw)})"))
             continue
+        kept.append(offer.id)
         edit = OfferEdit.open(repo, offer.id)
         before_recipients = set(document.recipients_of(raw))
         recipients = store_privacy.seal_into(
@@ -136,6 +143,8 @@ def rekey(repo: Repo, actor: git.Identity, *, rotate: bool = False, commit: bool
             if key is not None:
                 store.put(offer.id, key, recipients)
     s.store().save("offerctl: rekey")
+    seed_writes = _seed_writes(repo, kept)
+    result.seeded = [rel for rel, _ in seed_writes]
     if had_plain:
         result.warnings.append(
             f"{had_plain} offer(s) were plaintext until now: their earlier versions stay readable in git "
@@ -148,21 +157,59 @@ def rekey(repo: Repo, actor: git.Identity, *, rotate: bool = False, commit: bool
             "readable to them"
             + ("" if rotate else "; `offerctl rekey --rotate` gives future values new data keys")
         )
-    if writes:
-        for rel, text in writes:
+    if writes or seed_writes:
+        for rel, text in [*writes, *seed_writes]:
             yamlio.atomic_write(repo.root / rel, text)
-        paths = [rel for rel, _ in writes]
+        paths = [rel for rel, _ in [*writes, *seed_writes]]
         if commit:
             result.commit = git.commit(
                 repo.root,
                 paths,
-                f"offers: rekey {len(paths)} offer(s)" + (" with new data keys" if rotate else ""),
+                f"offers: rekey {len(writes)} offer(s)"
+                + (" with new data keys" if rotate else "")
+                + (f", {len(seed_writes)} demo seed key(s)" if seed_writes else ""),
                 author=actor,
                 trailers={"Offer-Action": erasure.REKEY_ACTION, "Offer-Id": result.changed},
             )
         else:
             git.add(repo.root, paths)
+    if s.config.seed is not None:
+        result.notes.append(seed_note(repo))
     return result
+
+
+def _seed_writes(repo: Repo, offer_ids: Sequence[str]) -> list[tuple[str, str]]:
+    """With a demo seed (``privacy.key_store.seed``): the seed files that differ from the key
+    store's entries of ``offer_ids`` — ``rekey`` keeps the committed seed equal to the store."""
+    s = store_privacy.session(repo)
+    if s.config.seed is None:
+        return []
+    store = s.store()
+    out: list[tuple[str, str]] = []
+    for offer_id in offer_ids:
+        entry = store.get(offer_id)
+        rel = s.seed_file(offer_id)
+        if entry is None or rel is None:
+            continue
+        text = entry.to_bytes().decode("utf-8")
+        path = repo.root / rel
+        if not path.is_file() or path.read_text("utf-8") != text:
+            out.append((rel, text))
+    return out
+
+
+def seed_note(repo: Repo) -> str:
+    """What a committed demo seed means, said plainly (``check``, ``rekey``, ``erase``)."""
+    from offerctl.store.keyref import seed_entries
+
+    s = store_privacy.session(repo)
+    seed = s.config.seed or ""
+    files, _ = seed_entries(repo.root, seed)
+    return (
+        f"privacy.key_store.seed: {seed}/ holds the erasure keys of {len(files)} offer(s) in git "
+        "history (demo only): erasing those offers cannot make their candidate data unreadable; "
+        "a real repository leaves key_store.seed out (docs/privacy.md)"
+    )
 
 
 @dataclass(frozen=True)
@@ -213,18 +260,33 @@ def erase(
             f"{', '.join(plain_before)} were plaintext in this file: earlier versions in git history still "
             "hold them (a history rewrite would be needed; docs/privacy.md)"
         )
+    seed_rel = s.seed_file(offer.id)
+    seeded = seed_rel is not None and (repo.root / seed_rel).is_file()
     edit = OfferEdit.open(repo, offer.id)
     for path in erased:
         edit.set(path, document.tokens_at(new_raw, path))
     at = utc_now()
     edit.append("events", {"type": "erased", "at": at, "by": actor.email.lower(), "reason": reason})
-    commit_id = edit.save(
-        f"offer {offer.id}: erase candidate data",
-        author=actor,
-        body=f"Erasable fields: {', '.join(erased) or 'none left in the file'}.",
-        trailers={"Offer-Id": offer.id, "Offer-Action": erasure.ERASE_ACTION},
-        commit=commit,
-    )
+    subject = f"offer {offer.id}: erase candidate data"
+    body = f"Erasable fields: {', '.join(erased) or 'none left in the file'}."
+    trailers = {"Offer-Id": offer.id, "Offer-Action": erasure.ERASE_ACTION}
+    if seeded:
+        assert seed_rel is not None
+        # The offer file and the removal of its demo seed entry in one commit.
+        edit.save(subject, author=actor, body=body, trailers=trailers, commit=False)
+        (repo.root / seed_rel).unlink()
+        paths = [repo.rel(edit.path), seed_rel]
+        if commit:
+            commit_id = git.commit(repo.root, paths, subject, author=actor, body=body, trailers=trailers)
+        else:
+            commit_id = None
+            git.add(repo.root, [seed_rel])
+        notes.append(
+            f"removed its entry {seed_rel} from the demo seed; the seed's git history still holds the key, "
+            "so for this demo offer the erasure is not effective (docs/privacy.md)"
+        )
+    else:
+        commit_id = edit.save(subject, author=actor, body=body, trailers=trailers, commit=commit)
     if had_key:
         store.destroy(offer.id)
         store.save(f"offerctl: erase {offer.id}")

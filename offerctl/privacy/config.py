@@ -121,6 +121,21 @@ SCHEMA: dict[str, Any] = {
             "properties": {s: {"type": "integer", "minimum": 0} for s in CLOSED_FOR_RETENTION},
             "description": "Days after an offer closed with this status before `erase --expired` erases it.",
         },
+        "key_store": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "seed": {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_][A-Za-z0-9_./-]*$",
+                    "description": "DEMO ONLY: a committed directory of key store entries "
+                    "(`<offer-id>.json`) from which the local erasure key store "
+                    "(refs/offerctl/keys) is created when a clone lacks it. Keys in git history "
+                    "cannot be destroyed: erasing a seeded offer is not effective.",
+                }
+            },
+            "description": "Where the erasure key store comes from (docs/privacy.md).",
+        },
     },
 }
 
@@ -157,6 +172,9 @@ class PrivacyConfig:
     groups: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     readers: tuple[ReaderRule, ...] = ()
     retention_days: Mapping[str, int] = field(default_factory=dict)
+    seed: str | None = None
+    """``key_store.seed``: the committed demo seed of the key store (a directory relative to
+    the repository root, no trailing slash), or None."""
 
     def erasable_paths(self) -> tuple[str, ...]:
         return tuple(p for p in self.encrypt if _under_any(p, self.erasable))
@@ -183,6 +201,14 @@ class PrivacyConfig:
     def retention_due(self, status: str, closed_on: date) -> date | None:
         days = self.retention_days.get(status)
         return None if days is None else closed_on + timedelta(days=days)
+
+
+def _seed_dir(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip("/"):
+        return None
+    if ".." in value.split("/"):
+        raise ConfigProblem(f"privacy.key_store.seed: {value!r} must stay inside the repository (no ..)")
+    return value.strip().rstrip("/")
 
 
 def _under_any(path: str, prefixes: Sequence[str]) -> bool:
@@ -213,6 +239,7 @@ def parse(section: Mapping[str, Any] | None) -> PrivacyConfig:
         groups=groups,
         readers=tuple(rules),
         retention_days={str(k): int(v) for k, v in (section.get("retention_days") or {}).items()},
+        seed=_seed_dir((section.get("key_store") or {}).get("seed")),
     )
     for group, members in groups.items():
         for member in members:

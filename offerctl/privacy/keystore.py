@@ -18,13 +18,55 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from offerctl.privacy import keys as keymod
 from offerctl.privacy.document import ErasureKey
 
 KEYS_REF = "refs/offerctl/keys"
+FETCH_COMMAND = f"git fetch origin +{KEYS_REF}:{KEYS_REF}"
+"""What a clone without the store runs to get it (``offerctl git-setup`` makes a plain
+``git fetch`` do it from then on)."""
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}\.json$")
+
+ENTRY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "title": "offerctl erasure key store entry (<offer-id>.json)",
+    "type": "object",
+    "additionalProperties": False,
+    "required": ["offer", "kid", "recipients", "age"],
+    "properties": {
+        "offer": {"type": "string", "pattern": r"^[A-Za-z0-9][A-Za-z0-9._-]{0,120}$"},
+        "kid": {"type": "string", "pattern": "^[0-9a-f]{16}$"},
+        "recipients": {"type": "array", "minItems": 1, "items": {"type": "string", "minLength": 1}},
+        "age": {"type": "string", "pattern": "^-----BEGIN AGE ENCRYPTED FILE-----\n"},
+    },
+}
+"""One entry of the key store, as stored on the ref and in a demo seed directory."""
+
+
+class EntryProblem(ValueError):
+    """A key store file that is not a usable entry (the message says why)."""
+
+
+def parse_entry(name: str, raw: bytes) -> KeyEntry:
+    """The entry in file ``name`` (``<offer-id>.json``), schema-validated; ``EntryProblem``
+    when it is not JSON, breaks the schema, or names another offer than its file name."""
+    import jsonschema
+
+    try:
+        body = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EntryProblem(f"not JSON ({exc})") from None
+    validator = jsonschema.Draft202012Validator(ENTRY_SCHEMA)
+    errors = sorted(validator.iter_errors(body), key=lambda e: [str(p) for p in e.path])
+    if errors:
+        where = ".".join(str(p) for p in errors[0].path) or "the entry"
+        raise EntryProblem(f"{where}: {errors[0].message}")
+    entry = KeyEntry.from_bytes(raw)
+    if name != file_name(entry.offer_id):
+        raise EntryProblem(f"holds the key of {entry.offer_id}, so it must be named {entry.offer_id}.json")
+    return entry
 
 
 class KeyStoreBackend(Protocol):

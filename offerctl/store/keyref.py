@@ -25,6 +25,39 @@ _STORE_IDENTITY = {
 }
 
 
+ZERO_ID = "0" * 40
+"""``update-ref``'s "must not exist yet" old value (SHA-1 repositories; git accepts it for
+SHA-256 ones too as the null id)."""
+
+
+def seed_entries(root: Path, seed: str) -> tuple[dict[str, bytes], list[tuple[str, str]]]:
+    """The entries of a demo seed directory (``privacy.key_store.seed``): file name -> bytes
+    of every valid ``<offer-id>.json``, and (path, problem) for each file that is not one
+    (reported by ``check`` as V711, never used). A missing directory has no entries."""
+    from offerctl.privacy.keystore import EntryProblem, parse_entry
+
+    base = root / seed
+    files: dict[str, bytes] = {}
+    problems: list[tuple[str, str]] = []
+    if not base.is_dir():
+        return files, problems
+    for path in sorted(base.iterdir()):
+        rel = f"{seed}/{path.name}"
+        if path.name.startswith(".") or path.name == "README.md":
+            continue
+        if not path.is_file() or not path.name.endswith(".json"):
+            problems.append((rel, "not a key store entry (<offer-id>.json)"))
+            continue
+        raw = path.read_bytes()
+        try:
+            parse_entry(path.name, raw)
+        except (EntryProblem, ValueError) as exc:
+            problems.append((rel, str(exc)))
+            continue
+        files[path.name] = raw
+    return files, problems
+
+
 class GitRefBackend:
     def __init__(self, root: Path, ref: str = KEYS_REF) -> None:
         self.root = root
@@ -48,6 +81,24 @@ class GitRefBackend:
         return {name: blobs[blob] for name, blob in entries.items() if blob in blobs}
 
     def write(self, files: Mapping[str, bytes], message: str) -> None:
+        commit = self._commit(files, message)
+        old = self.head()
+        args = ["update-ref", "-m", "offerctl keys", self.ref, commit]
+        if old is not None:
+            args.append(old)
+        git.run(args, self.root)
+        self.expire_reflog()
+
+    def create(self, files: Mapping[str, bytes], message: str) -> bool:
+        """Create the ref with ``files`` only if it does not exist (another process may
+        create it at the same moment: then that one stands). True when this call created it."""
+        commit = self._commit(files, message)
+        args = ["update-ref", "-m", "offerctl keys", self.ref, commit, ZERO_ID]
+        done = git.run(args, self.root, check=False)
+        self.expire_reflog()
+        return done.returncode == 0
+
+    def _commit(self, files: Mapping[str, bytes], message: str) -> str:
         lines = []
         for name in sorted(files):
             blob = git.run(
@@ -55,13 +106,7 @@ class GitRefBackend:
             ).stdout.strip()
             lines.append(f"100644 blob {blob}\t{name}")
         tree = git.run(["mktree"], self.root, input="\n".join(lines) + ("\n" if lines else "")).stdout.strip()
-        commit = git.run(["commit-tree", tree, "-m", message], self.root, env=_STORE_IDENTITY).stdout.strip()
-        old = self.head()
-        args = ["update-ref", "-m", "offerctl keys", self.ref, commit]
-        if old is not None:
-            args.append(old)
-        git.run(args, self.root)
-        self.expire_reflog()
+        return git.run(["commit-tree", tree, "-m", message], self.root, env=_STORE_IDENTITY).stdout.strip()
 
     def expire_reflog(self) -> None:
         git.run(

@@ -6,6 +6,7 @@ offer never looks for keys.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -64,6 +65,7 @@ class PrivacySession:
     _identities: tuple[keymod.Identity, ...] | None = None
     _looked_at: tuple[str, ...] = ()
     _store: keystore.KeyStore | None = None
+    _store_missing: bool | None = None
     _opened: dict[tuple[str, int], tuple[Mapping[str, Any], document.Opened]] = field(default_factory=dict)
 
     @classmethod
@@ -88,11 +90,37 @@ class PrivacySession:
         return self._identities
 
     def store(self) -> keystore.KeyStore:
+        """The erasure key store (``refs/offerctl/keys``). A clone that lacks the ref gets it
+        from the demo seed (``privacy.key_store.seed``) when one is configured."""
         if self._store is None:
+            from offerctl.store.keyref import GitRefBackend, seed_entries
+
+            backend = GitRefBackend(self.root)
+            if self.config.seed is not None:
+                _seed_store(backend, *seed_entries(self.root, self.config.seed)[:1], self.config.seed)
+            self._store = keystore.KeyStore(backend)
+        return self._store
+
+    def store_missing(self) -> bool:
+        """No erasure key store here (a clone that never fetched ``refs/offerctl/keys``)."""
+        if self._store_missing is None:
             from offerctl.store.keyref import GitRefBackend
 
-            self._store = keystore.KeyStore(GitRefBackend(self.root))
-        return self._store
+            self.store()
+            self._store_missing = GitRefBackend(self.root).head() is None
+        return self._store_missing
+
+    def missing_store_text(self) -> str:
+        return (
+            f"this clone has no erasure key store ({keystore.KEYS_REF}), which holds the keys of "
+            f"candidate data: `{keystore.FETCH_COMMAND}`"
+        )
+
+    def seed_file(self, offer_id: str) -> str | None:
+        """The seed entry of ``offer_id`` (repository-relative) when a seed is configured."""
+        if self.config.seed is None:
+            return None
+        return f"{self.config.seed}/{keystore.file_name(offer_id)}"
 
     def people_keys(self) -> dict[str, tuple[str, ...]]:
         return people_keys(self.approvers)
@@ -124,8 +152,11 @@ class PrivacySession:
             key = self.store().unwrap(offer_id, identities)
             if key is not None:
                 erasure[key.kid] = key.key
+        readers = self.readers_text(raw)
+        if not erasure and identities and _has_erasable(raw) and self.store_missing():
+            readers += f" ({self.missing_store_text()})"
         opened = document.open_document(
-            raw, offer_id=offer_id, data_key=data_key, erasure_keys=erasure, readers=self.readers_text(raw)
+            raw, offer_id=offer_id, data_key=data_key, erasure_keys=erasure, readers=readers
         )
         self._opened[memo] = (raw, opened)
         return opened
@@ -212,6 +243,24 @@ class PrivacySession:
             raise UsageError(f"{offer_id}: {exc}") from None
         except values.CipherProblem as exc:
             raise InputError(f"{offer_id}: {exc}") from None
+
+
+def _seed_store(backend: Any, seed: Mapping[str, bytes], where: str) -> None:
+    """Create the key store from the demo seed, or add the seed's entries it lacks (a clone
+    that had the ref before the seed gained offers). Entries already in the store win: it is
+    the live copy (``erase`` removes an offer from both)."""
+    from offerctl.core.errors import GitError
+
+    if not seed:
+        return
+    if backend.head() is None and backend.create(seed, f"offerctl: key store created from the seed {where}/"):
+        return
+    have = backend.read()
+    missing = {name: raw for name, raw in seed.items() if name not in have}
+    if missing:
+        # A GitError: changed meanwhile by another process; its version stands.
+        with contextlib.suppress(GitError):
+            backend.write({**have, **missing}, f"offerctl: key store entries from the seed {where}/")
 
 
 def _decrypt_tokens(
