@@ -315,6 +315,8 @@ def run(
                     found.extend(trust.deleted_offers(repo, existing=answer.offers))
                 unique = sorted(set(found), key=_order)
                 return CheckResult(len(chosen.rels), tuple(unique), cached=len(chosen.rels))
+        from offerctl.checks import privacy as privacy_checks
+
         policies = loader.load_policies(repo)
         findings: list[Finding] = [*repo.config_findings, *policies.findings]
         findings.extend(privacy_checks.seed_findings(repo))
@@ -330,8 +332,6 @@ def run(
         # Checks that read encrypted values run here, with the user's keys, never cached.
         encrypted = [o.path for o in files.offers if o.data.get("encrypted")]
         if encrypted:
-            from offerctl.checks import privacy as privacy_checks
-
             findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
         for repo_check in REPO_CHECKS:
             try:
