@@ -257,10 +257,13 @@ def run(
         files = _check_offer_files(ctx, chosen, store, ids, jobs)
         findings.extend(files.findings)
         ctx.offers = list(files.offers)
-        # Checks that read encrypted values run here, with the user's keys, never cached.
+        # Checks that read encrypted values run here, with the user's keys; their results are
+        # cached only sealed for that reader (checks.keyed).
         encrypted = [o.path for o in files.offers if o.data.get("encrypted")]
         if encrypted:
-            findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
+            from offerctl.checks.keyed import keyed_pass
+
+            findings.extend(keyed_pass(ctx, encrypted, VALUE_CHECKS, store, ids, complete=chosen.complete))
         for repo_check in REPO_CHECKS:
             try:
                 findings.extend(_run_repo_check(ctx, repo_check, store, ids))
