@@ -32,7 +32,9 @@ def _finding(row: Sequence[object]) -> Finding:
         raise ValueError("bad finding row")
     if line is not None and not isinstance(line, int):
         raise ValueError("bad line")
-    return Finding(path, line, code, message, Severity(str(severity)), offer if isinstance(offer, str) else None)
+    return Finding(
+        path, line, code, message, Severity(str(severity)), offer if isinstance(offer, str) else None
+    )
 
 
 def keyed_pass(

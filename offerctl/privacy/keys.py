@@ -111,7 +111,10 @@ def ssh_identity(private_key: bytes, source: str) -> Identity:
     except Exception as exc:
         raise KeyProblem(f"{source}: age cannot use this ssh key: {exc}") from None
     return Identity(
-        public=normalize_recipient(public.decode("ascii")), source=source, secret=ident, material=bytes(private_key)
+        public=normalize_recipient(public.decode("ascii")),
+        source=source,
+        secret=ident,
+        material=bytes(private_key),
     )
 
 

@@ -148,12 +148,12 @@ class PrivacySession:
         hit = cache.get(name) if cache is not None else None
         if isinstance(hit, str):
             try:
-                key = base64.b64decode(hit, validate=True)
+                known = base64.b64decode(hit, validate=True)
             except ValueError:
-                key = b""
-            if len(key) == 32:
+                known = b""
+            if len(known) == 32:
                 self._data_keys_used.add(name)
-                return key
+                return known
         key = document.data_key_of(raw, identities)
         if key is not None and cache is not None:
             cache.put(name, base64.b64encode(key).decode("ascii"))
