@@ -35,7 +35,7 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
     if book is None:
         return []
     out = list(findings)
-    offers = budgets.offer_data(ctx.repo)
+    offers = budgets.offer_data(ctx.repo, book)
     ledger = budgets.Ledger.build(book, offers)
     paths = {o.id: o.path for o in ctx.offers if o.id}
     for offer_id, data in offers:

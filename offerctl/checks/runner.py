@@ -109,7 +109,8 @@ def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
     findings.extend(privacy_checks.file_findings(ctx, offer))
     summary = _summary(doc.data)
     if encrypted:
-        summary["encrypted"] = True
+        # "invalid": the keyed pass skips it (this run reports its schema findings)
+        summary["encrypted"] = True if doc.ok else "invalid"
     return FileResult(tuple(findings), summary)
 
 
@@ -259,7 +260,7 @@ def run(
         ctx.offers = list(files.offers)
         # Checks that read encrypted values run here, with the user's keys; their results are
         # cached only sealed for that reader (checks.keyed).
-        encrypted = [o.path for o in files.offers if o.data.get("encrypted")]
+        encrypted = [o.path for o in files.offers if o.data.get("encrypted") is True]
         if encrypted:
             from offerctl.checks.keyed import keyed_pass
 

@@ -56,6 +56,7 @@ class PrivacySession:
     _data_keys: Any = None
     """Unwrapped data keys, sealed for this reader (``store.keyed_cache``); loaded on first use."""
     _data_keys_used: set[str] = field(default_factory=set)
+    _erasure_memo: dict[tuple[str, str], document.ErasureKey | None] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -112,7 +113,7 @@ class PrivacySession:
         data_key = self.data_key(raw)
         erasure: dict[str, bytes] = {}
         if _has_erasable(raw) and identities:
-            key = self.store().unwrap(offer_id, identities)
+            key = self._erasure_key(offer_id, identities)
             if key is not None:
                 erasure[key.kid] = key.key
         opened = document.open_document(
@@ -120,6 +121,19 @@ class PrivacySession:
         )
         self._opened[memo] = (raw, opened)
         return opened
+
+    def _erasure_key(
+        self, offer_id: str, identities: Sequence[keymod.Identity]
+    ) -> document.ErasureKey | None:
+        """The offer's erasure key, unwrapped once per run (in memory only: never cached
+        on disk, so that destroying it in the key store leaves no copy)."""
+        entry = self.store().get(offer_id)
+        if entry is None:
+            return None
+        memo = (offer_id, entry.wrapped)
+        if memo not in self._erasure_memo:
+            self._erasure_memo[memo] = self.store().unwrap(offer_id, identities)
+        return self._erasure_memo[memo]
 
     def data_key(self, raw: Mapping[str, Any]) -> bytes | None:
         """The offer's data key when one of our identities is among its recipients.
