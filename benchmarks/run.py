@@ -259,8 +259,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cache_dir = Path(git(repo, "rev-parse", "--absolute-git-dir").strip()) / "offerctl-cache"
 
     def clear_cache() -> None:  # check's cache only (list/status/report keep theirs)
-        for stale in cache_dir.glob("check-*.json"):
-            stale.unlink()
+        for pattern in ("check-*.json", "checktree-*.json"):  # per-file results, whole-tree answer
+            for stale in cache_dir.glob(pattern):
+                stale.unlink()
 
     def clear_report_cache() -> None:
         for stale in cache_dir.glob("report-*.json"):

@@ -151,6 +151,8 @@ def test_a_broken_cache_is_ignored_and_rebuilt(corpus_repo: Path, damage: bytes 
         cache_file.write_text(json.dumps(payload))
     else:
         cache_file.write_bytes(damage)
+    for memo in _cache_dir(corpus_repo).glob("checktree-*.json"):
+        memo.unlink()  # the whole-tree answer would be read first (tested below)
     result = runner.run(open_repo(corpus_repo), as_of=AS_OF)
     assert result.findings == expected
     assert result.cached == 0
@@ -182,9 +184,10 @@ def test_concurrent_runs_agree_and_leave_a_valid_cache(corpus_repo: Path) -> Non
         outputs = [p.communicate()[0] for p in procs]
         assert outputs == [expected, expected]
     files = sorted(p.name for p in _cache_dir(corpus_repo).iterdir())
-    assert len(files) == 1 and files[0].startswith("check-") and files[0].endswith(".json")
-    payload = json.loads((_cache_dir(corpus_repo) / files[0]).read_bytes())
-    assert payload["format"] == cache.FORMAT
+    assert len(files) == 2 and files[0].startswith("check-") and files[1].startswith("checktree-")
+    for name in files:
+        payload = json.loads((_cache_dir(corpus_repo) / name).read_bytes())
+        assert payload["format"] == cache.FORMAT
 
 
 def test_cli_output_is_the_same_serial_parallel_and_cached(
@@ -468,3 +471,114 @@ def test_the_cli_package_imports_no_heavy_library() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+# --- the whole-tree answer and the budget ledger from summaries (issue 17) ---------------
+
+
+def _no_entry_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an unchanged tree must not read per-file entries")
+
+    monkeypatch.setattr(cache.CheckCache, "get", refuse)
+    monkeypatch.setattr(cache.CheckCache, "summary", refuse)
+
+
+def test_an_unchanged_tree_is_answered_whole_and_any_change_falls_back(
+    corpus_repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plain = _plain(corpus_repo)
+    cold = runner.run(open_repo(corpus_repo), as_of=AS_OF)
+    with monkeypatch.context() as patch:
+        _no_entry_reads(patch)
+        warm = runner.run(open_repo(corpus_repo), as_of=AS_OF)
+    assert cold.findings == warm.findings == plain.findings
+    assert (warm.checked, warm.cached) == (plain.checked, plain.checked)
+    # an edited file, a new commit, another date: each misses the memo, never a stale answer
+    target = corpus_repo / "offers" / "OFF-2026-VALID002.yaml"
+    target.write_text(target.read_text("utf-8").replace("status:", "statuss:", 1), "utf-8")
+    edited = runner.run(open_repo(corpus_repo), as_of=AS_OF)
+    assert edited.findings == _plain(corpus_repo).findings != plain.findings
+    git(corpus_repo, "add", "-A")
+    git(corpus_repo, "commit", "-q", "-m", "edit")
+    assert runner.run(open_repo(corpus_repo), as_of=AS_OF).findings == _plain(corpus_repo).findings
+    later = dt.date(2099, 1, 1)
+    assert runner.run(open_repo(corpus_repo), as_of=later).findings == _plain(corpus_repo, later).findings
+    # a damaged memo is a miss
+    for memo in _cache_dir(corpus_repo).glob("checktree-*.json"):
+        memo.write_bytes(b"{not json")
+    assert runner.run(open_repo(corpus_repo), as_of=AS_OF).findings == _plain(corpus_repo).findings
+
+
+def test_history_verification_runs_on_the_whole_tree_answer(example_repo: Path) -> None:
+    target = sorted((example_repo / "offers").glob("*.yaml"))[0]
+    text = target.read_text("utf-8")
+    git(example_repo, "commit", "-q", "--allow-empty", "-m", "base")
+    target.write_text(text + "\n", "utf-8")
+    git(example_repo, "commit", "-qam", "touch")
+    plain = runner.run(open_repo(example_repo), as_of=AS_OF, cache=False, verify_history=True)
+    runner.run(open_repo(example_repo), as_of=AS_OF)
+    warm = runner.run(open_repo(example_repo), as_of=AS_OF, verify_history=True)
+    assert warm.findings == plain.findings
+    assert warm.cached == warm.checked
+
+
+def test_the_budget_projection_answers_every_budget_question_like_the_offer(example_repo: Path) -> None:
+    from offerctl.checks import budgets as budget_checks
+    from offerctl.policy import budgets
+
+    repo = open_repo(example_repo)
+    book, _ = budgets.read(repo)
+    assert book is not None and book.budgets
+    datas = [d for _, d in budgets.offer_data(repo)]
+    for path in sorted((CORPUS / "valid").glob("*.yaml")):
+        data = loader.read_data(path.parent, path.name)
+        if isinstance(data, dict):
+            datas.append(data)
+    consuming = 0
+    for data in datas:
+        for variant in (data, {**data, "status": "approved"}):
+            seen = budget_checks.projection(variant)
+            assert budgets.status_of(seen) == budgets.status_of(variant)
+            assert budgets.consuming_since(seen) == budgets.consuming_since(variant)
+            assert budgets.unreadable_in(seen.get("compensation")) == budgets.unreadable_in(
+                variant.get("compensation")
+            )
+            budget = book.budget_for(variant)
+            assert book.budget_for(seen) == budget
+            if budget is not None:
+                consuming += 1
+                assert book.consumption(budget, seen) == book.consumption(budget, variant)
+    assert consuming  # the example really has offers that count against a budget
+    # and the projection survives the cache's JSON encoding unchanged
+    for data in datas:
+        projected = budget_checks.projection(data)
+        assert json.loads(json.dumps(cache.encode(projected)), object_hook=cache.decimal_hook) == projected
+
+
+def test_budget_findings_and_routing_follow_an_edit_of_another_offer(example_repo: Path) -> None:
+    """Routing reads the ledger over all offers: editing one consuming offer's pay changes
+    what is left for the others, so their cached results must not be reused."""
+    from offerctl.policy import budgets
+
+    repo = open_repo(example_repo)
+    book, _ = budgets.read(repo)
+    assert book is not None
+    runner.run(open_repo(example_repo), as_of=AS_OF)
+    consuming = [
+        (offer_id, data)
+        for offer_id, data in budgets.offer_data(repo)
+        if budgets.status_of(data) in budgets.CONSUMING_STATUSES and book.budget_for(data) is not None
+    ]
+    assert consuming
+    offer_id, data = consuming[0]
+    [path] = [p for p in (example_repo / "offers").rglob(f"{offer_id}.yaml")]
+    text = path.read_text("utf-8")
+    base = str(data["compensation"]["base_salary"])
+    assert f"base_salary: {base}" in text
+    path.write_text(text.replace(f"base_salary: {base}", "base_salary: 9000000", 1), "utf-8")
+    edited = runner.run(open_repo(example_repo), as_of=AS_OF)
+    plain = _plain(example_repo)
+    assert edited.findings == plain.findings
+    assert any(f.code == "W701" or f.code == "A301" for f in plain.findings if f.offer != offer_id)
+    assert runner.run(open_repo(example_repo), as_of=AS_OF).findings == plain.findings

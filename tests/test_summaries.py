@@ -42,8 +42,11 @@ def _plain_load(
     statuses: Collection[str] | None = None,
     cache: bool = True,
     jobs: int | None = None,
+    content_ids: dict[str, str] | None = None,
+    known: Any = None,
 ) -> tuple[list[Any], list[Any]]:
-    """What the daily commands did before the cards: every full document, parsed and validated."""
+    """What the daily commands did before the cards: every full document, parsed and validated
+    (no content ids, so nothing derived from an offer is cached either: status routes all)."""
     return loader.load_offers(repo, loader.offer_files(repo) if rels is None else rels)
 
 
@@ -202,10 +205,24 @@ def test_closed_offers_are_not_decoded_when_the_open_index_answers(
         return real(texts)
 
     monkeypatch.setattr(summaries, "_decode_all", counting)
+    rows = _row_cache(root)
+    rows.unlink()  # status's own row cache would spare decoding the open offers too
     opened = _open_ids(cli, root)
     every = sum(1 for _ in (root / "offers").rglob("*.yaml"))
     assert decoded and decoded[-1] < every
     assert len(opened) <= decoded[-1]
+    assert rows.exists()
+    decoded.clear()
+    assert _open_ids(cli, root) == opened  # with the rows cached, no offer data is decoded
+    assert decoded == [0]
+
+
+def _row_cache(root: Path) -> Path:
+    from offerctl.store import git as offgit
+
+    path = cache.cache_file(offgit.git_path(root, cache.CACHE_DIR), root, "status-rows")
+    assert path is not None and path.exists()
+    return path
 
 
 def test_a_damaged_cache_is_ignored(example_repo: Path, cli: Any) -> None:

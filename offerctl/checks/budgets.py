@@ -17,7 +17,9 @@ budget depends on every other offer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from offerctl.checks.context import Context
 from offerctl.core.model import OPEN_STATUSES, Finding, Severity
@@ -35,7 +37,10 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
     if book is None:
         return []
     out = list(findings)
-    offers = budgets.offer_data(ctx.repo, book)
+    if ctx.budget_offers is not None:  # `check` built the ledger once from its summaries
+        offers: Sequence[tuple[str, Mapping[str, Any]]] = ctx.budget_offers
+    else:
+        offers = budgets.offer_data(ctx.repo, book)
     ledger = budgets.Ledger.build(book, offers)
     paths = {o.id: o.path for o in ctx.offers if o.id}
     for offer_id, data in offers:
@@ -80,3 +85,69 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
                 )
             )
     return out
+
+
+# --- what the ledger reads of an offer (kept in check's per-file summary) -----------------
+
+
+def projection(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an offer that the budget ledger and W701/W703 read (``policy.budgets``:
+    ``status_of``, ``budget_for``, ``consumption``, ``consuming_since``, ``unreadable_in``):
+    status, start date, requisition, department and FTE, the whole compensation, the time
+    of each approval and the type and time of each event. Every budget function gives the
+    same answer on it as on the whole offer (``tests/test_scale.py`` compares them), so
+    ``check`` keeps it in the per-file cache instead of reading every offer again."""
+    out: dict[str, Any] = {}
+    for key in ("id", "status", "start_date", "compensation"):
+        if key in data:
+            out[key] = data[key]
+    role = data.get("role")
+    if isinstance(role, Mapping):
+        out["role"] = {k: role[k] for k in ("requisition", "department", "fte") if k in role}
+    for key, kept in (("approvals", ("at",)), ("events", ("type", "at"))):
+        lines = data.get(key)
+        if isinstance(lines, list):
+            out[key] = [{k: i[k] for k in kept if k in i} for i in lines if isinstance(i, Mapping)]
+    return out
+
+
+def offers_for_ledger(
+    rels: Sequence[str],
+    summary_of: Any,
+    read: Any,
+) -> list[tuple[str, Mapping[str, Any]]]:
+    """(id, projection) of every offer file in ``rels`` (in that order, as
+    ``policy.budgets.offer_data`` lists them): ``summary_of(rel)`` is the projection cached by
+    content, or None; ``read(rel)`` reads the file (opened with this run's keys when it is
+    confidential) and returns its data or None. A confidential offer's cached summary holds
+    ciphertexts (``encrypted``), so it is always read and opened here."""
+    out: list[tuple[str, Mapping[str, Any]]] = []
+    for rel in rels:
+        data = summary_of(rel)
+        if data is None or data.get("encrypted"):
+            data = read(rel)
+            if isinstance(data, Mapping):
+                data = projection(data)
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+            continue
+        out.append((str(data["id"]), data))
+    return out
+
+
+def ledger_key(ledger: Any) -> str:
+    """What every offer's routing depends on besides its own file when a rule reads
+    ``budget``: each consuming offer's budget, amount and first-come time."""
+    digest = hashlib.sha256()
+    for budget_id, entries in sorted(ledger.entries.items()):
+        for offer_id, amount in sorted(entries.items()):
+            since = ledger.since.get(offer_id, ("", ""))[0]
+            digest.update(f"{budget_id}\0{offer_id}\0{amount}\0{since}\0".encode())
+    return digest.hexdigest()
+
+
+def seed(policy_set: Any, ledger: Any) -> None:
+    """Give the routing policy the ledger ``check`` built, so routing (in this process or a
+    worker) never reads every offer again."""
+    source = getattr(policy_set, "budgets", None)
+    if source is not None and ledger is not None:
+        source._ledger = ledger

@@ -26,6 +26,11 @@ class Context:
     offers: list[Offer]
     as_of: dt.date = field(default_factory=today)
     _texts: dict[str, str | None] = field(default_factory=dict)
+    budget_offers: list[tuple[str, Any]] | None = None
+    """(id, budget projection) of every offer, when ``check`` built the budget ledger from
+    its per-file summaries (``checks.budgets``); None: read the offers."""
+    budget_ledger: Any = None
+    """That ledger (``policy.budgets.Ledger``), seeded into the routing policy's budgets."""
 
     def line(self, offer: Offer, dotted: str | Sequence[str | int]) -> int | None:
         """Line of a field in the offer's file (read again only for files with findings)."""
@@ -61,7 +66,10 @@ class Context:
         """The routing/bands/approvers policy, parsed and CEL-compiled once per run."""
         from offerctl.policy.load import load_policy_set
 
-        return load_policy_set(self.repo)[0]
+        policy_set = load_policy_set(self.repo)[0]
+        if self.budget_ledger is not None and policy_set.budgets is not None:
+            policy_set.budgets._ledger = self.budget_ledger
+        return policy_set
 
     @functools.cached_property
     def letters(self) -> Letters:

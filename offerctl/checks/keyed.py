@@ -54,8 +54,15 @@ def keyed_pass(
     identities = session.identities()
     if store is None or not identities:
         return privacy_checks.privacy_pass(ctx, rels, checks)
+    # Routing reads the budget ledger (every offer's amount): part of what a result depends
+    # on. It is only additional data of the ciphertext, never written anywhere.
+    context = store.fingerprint
+    if ctx.budget_ledger is not None:
+        from offerctl.checks.budgets import ledger_key
+
+        context += "\0budgets=" + ledger_key(ctx.budget_ledger)
     sealed = keyed_cache.SealedCache(
-        keyed_cache.cache_dir(ctx.repo.root), ctx.repo.root, "check", identities, store.fingerprint
+        keyed_cache.cache_dir(ctx.repo.root), ctx.repo.root, "check", identities, context
     )
     if not sealed.enabled:
         return privacy_checks.privacy_pass(ctx, rels, checks)

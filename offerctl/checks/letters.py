@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from offerctl.core.model import Finding, Offer, Severity, Status, to_decimal
 from offerctl.letters.errors import LetterError
-from offerctl.letters.render import Letters, letter_templates, problem_from
-from offerctl.letters.select import MATCH_KEYS, rules
 from offerctl.store import yamlio
 
 if TYPE_CHECKING:
     from offerctl.checks.context import Context
+    from offerctl.letters.render import Letters
+
+# The letter stack (Jinja, Babel) is imported inside the functions that render: `check` on
+# an unchanged tree never loads it.
 
 # Offers whose letter must render: approved or later (a letter was or is about to be sent).
 LETTER_STATUSES = frozenset(set(Status) - {Status.DRAFT, Status.PENDING_APPROVAL})
@@ -81,6 +83,8 @@ _REQUIRED_ROLE = (
 
 def sample_offers(letters: Letters, template: str) -> list[Offer]:
     """A full and a minimal sample offer, shaped like the offers the template's rule selects."""
+    from offerctl.letters.select import MATCH_KEYS, rules
+
     matching = [r for r in rules(letters.config) if r.template == template]
     full = copy.deepcopy(_SAMPLE_FULL)
     for key, values in (matching[0].when if matching else {}).items():
@@ -108,6 +112,8 @@ def sample_offers(letters: Letters, template: str) -> list[Offer]:
 def check_templates(letters: Letters) -> Iterator[LetterError]:
     """L401/L402/L403/L408/L412/L413: every template renders (md and html) against the samples,
     and every clause (and translation) renders in every letter that may include it."""
+    from offerctl.letters.render import letter_templates, problem_from
+
     for template in letter_templates(letters.root):
         for sample in sample_offers(letters, template):
             for fmt in ("md", "html"):
@@ -130,6 +136,7 @@ def check_templates(letters: Letters) -> Iterator[LetterError]:
 def check_config(letters: Letters) -> Iterator[LetterError]:
     """L403: a rule names a template that does not exist; L404: defaults.clauses names an
     unknown clause."""
+    from offerctl.letters.select import rules
 
     for rule in rules(letters.config):
         if not (letters.templates_dir / rule.template).is_file():

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from offerctl.checks import privacy as privacy_checks
+from offerctl.checks import budgets as budget_checks
 from offerctl.checks import selection, trust
 from offerctl.checks.context import Context, RepoCheck
 from offerctl.checks.registry import CACHED_REPO_CHECKS, OFFER_CHECKS, REPO_CHECKS, VALUE_CHECKS
@@ -30,16 +30,17 @@ from offerctl.core.model import (
     get_path,
 )
 from offerctl.store import loader
-from offerctl.store import privacy as store_privacy
-from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult
+from offerctl.store.cache import CACHE_DIR, CheckCache, FileResult, TreeMemo
 from offerctl.store.repo import OFFERS_DIR, Repo
 
 if TYPE_CHECKING:
     pass
 
 
-SUMMARY_FIELDS: tuple[str, ...] = ("id", "status", "approvals")
-"""Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``)."""
+SUMMARY_FIELDS: tuple[str, ...] = ("id", "status")
+"""Fields of every offer that repository checks see in ``ctx.offers`` (see ``run``); besides
+them a summary holds A351's approval keys (``trust.APPROVAL_KEYS``) and what the budget
+ledger reads (``checks.budgets.projection``)."""
 
 PARALLEL_MIN_FILES = 400
 """Below this many files to (re)check, one process is faster than starting a pool."""
@@ -65,7 +66,8 @@ class CheckResult:
 
 
 def _summary(data: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = budget_checks.projection(data)
+    out[trust.APPROVAL_KEYS] = trust.approval_keys(data)
     for dotted in SUMMARY_FIELDS:
         value = get_path(data, dotted, _ABSENT)
         if value is not _ABSENT:
@@ -83,6 +85,9 @@ _ABSENT = object()
 def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
     """Read, validate and run every offer check on one file: the unit of work that is
     cached by content and spread over processes. Pure given (file, context)."""
+    from offerctl.checks import privacy as privacy_checks
+    from offerctl.store import privacy as store_privacy
+
     if raw is None:
         doc = loader.read_file("offer", ctx.repo.root, rel)
     else:
@@ -118,8 +123,8 @@ _WORKER: dict[str, Context] = {}
 """The context of a pool worker process (set once by ``_init_worker``; never in the parent)."""
 
 
-def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date) -> None:
-    _WORKER["ctx"] = Context(repo, policies, [], as_of)
+def _init_worker(repo: Repo, policies: loader.Policies, as_of: dt.date, ledger: Any = None) -> None:
+    _WORKER["ctx"] = Context(repo, policies, [], as_of, budget_ledger=ledger)
 
 
 def _check_chunk(rels: Sequence[str]) -> list[tuple[str, FileResult]]:
@@ -148,7 +153,9 @@ def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[st
     chunks = [rels[i : i + size] for i in range(0, len(rels), size)]
     results: dict[str, FileResult] = {}
     with ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(ctx.repo, ctx.policies, ctx.as_of)
+        max_workers=workers,
+        initializer=_init_worker,
+        initargs=(ctx.repo, ctx.policies, ctx.as_of, ctx.budget_ledger),
     ) as pool:
         for chunk_results in pool.map(_check_chunk, chunks):
             results.update(chunk_results)
@@ -157,34 +164,85 @@ def _check_files(ctx: Context, rels: Sequence[str], jobs: int | None) -> dict[st
 
 def _open_cache(repo: Repo, as_of: dt.date) -> CheckCache | None:
     from offerctl.store import git
-    from offerctl.store.cache import cache_file, fingerprint
+    from offerctl.store.cache import cache_file
 
     location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root)
     if location is None:
         return None
+    return CheckCache(location, _fingerprint(repo, as_of))
+
+
+def _fingerprint(repo: Repo, as_of: dt.date) -> str:
+    """Everything except the offer file that a per-offer result depends on (``store.cache``)."""
+    from offerctl.store.cache import fingerprint
+
     cached_repo = sorted(_check_name(c) for c in CACHED_REPO_CHECKS)
     extra: tuple[str, ...] = (*SUMMARY_FIELDS, *cached_repo)
     if repo.policy_root is not None:
         # --policy-ref: the configuration and policies in force are the ref's, not the tree's
         extra += (f"policy_root={fingerprint(repo.policy_root, as_of.isoformat(), ())}",)
-    budget_key = _budget_key(repo)
-    if budget_key is not None:
-        # A routing rule reads `budget`: every offer's routing depends on the other offers.
-        extra += (f"budgets={budget_key}",)
-    return CheckCache(location, fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra))
+    return fingerprint(repo.root, as_of.isoformat(), OFFER_CHECKS, extra)
 
 
-def _budget_key(repo: Repo) -> str | None:
-    """The budget ledger's key when a routing rule reads ``budget`` (None otherwise)."""
+def _routing_reads_budget(repo: Repo) -> bool:
+    """Whether a routing rule reads ``budget`` (then every offer's routing depends on the
+    ledger over all offers)."""
     import re
-
-    from offerctl.policy import budgets
 
     try:
         routing = repo.policy_path("routing").read_text("utf-8")
     except (OSError, UnicodeDecodeError):
-        return None
-    return budgets.cache_key(repo, re.search(r"(?<![\w.])budget\b", routing) is not None)
+        return False
+    return re.search(r"(?<![\w.])budget\b", routing) is not None
+
+
+def _build_ledger(ctx: Context, chosen: _Selection, store: CheckCache | None, ids: Mapping[str, str]) -> None:
+    """The budget ledger over every offer, built once per run (``policies/budgets.yaml``):
+    from the summaries cached by content where there are any, reading only the other files
+    (and the confidential ones, opened with this run's keys). It is given to routing here and
+    in every worker, and to W701/W703; when a routing rule reads ``budget``, the per-offer
+    results are bound to its key (``CheckCache.bind``)."""
+    from offerctl.policy import budgets
+
+    book, _ = budgets.read(ctx.repo)
+    if book is None:
+        return
+    repo = ctx.repo
+    if chosen.complete:
+        rels, all_ids = chosen.rels, ids
+    else:
+        rels = loader.offer_files(repo)
+        all_ids = _content_ids(repo, rels) if store is not None else {}
+
+    def summary_of(rel: str) -> Mapping[str, Any] | None:
+        content = all_ids.get(rel)
+        return store.summary(rel, content) if store is not None and content is not None else None
+
+    def read(rel: str) -> Any:
+        from offerctl.store import privacy as store_privacy
+
+        data = loader.read_data(repo.root, rel)
+        # only what a budget applies to is opened (which one applies reads plaintext fields)
+        if isinstance(data, Mapping) and store_privacy.has_encrypted_values(data) and book.budget_for(data):
+            data = store_privacy.open_offer(repo, rel, data).data
+        return data
+
+    ctx.budget_offers = budget_checks.offers_for_ledger(rels, summary_of, read)
+    ctx.budget_ledger = budgets.Ledger.build(book, ctx.budget_offers)
+    if store is not None:
+        key = budget_checks.ledger_key(ctx.budget_ledger) if _routing_reads_budget(repo) else ""
+        key = budgets.sealed_key(repo, key) if key else key  # amounts opened with a key: HMAC
+        store.bind("budgets", key)
+
+
+def _content_ids(repo: Repo, rels: Sequence[str]) -> dict[str, str]:
+    from offerctl.core.errors import GitError
+    from offerctl.store import git
+
+    try:
+        return git.content_ids(repo.root, rels, [OFFERS_DIR])
+    except GitError:
+        return {}
 
 
 POLICY_FINDINGS = "offerctl.policy.load_policy_set"
@@ -244,17 +302,30 @@ def run(
 
     as_of = as_of or today()
     head_policy: list[Finding] = []
+    tree: _Tree | None = None
     with contextlib.ExitStack() as stack:
         if policy_ref is not None:
             head_policy = _policy_findings(repo)  # this change's own policy, before the swap
             repo = stack.enter_context(selection.policy_snapshot(repo, policy_ref))
         chosen = _select(repo, paths, changed_since)
+        if cache and chosen.complete and policy_ref is None and chosen.since is None:
+            tree = _Tree.open(repo, as_of, chosen.rels)
+            answer = tree.answer() if tree is not None else None
+            if answer is not None:  # nothing changed since a run that stored its findings
+                found = list(answer.findings)
+                if verify_history:
+                    found.extend(trust.verify_history(repo, answer.offers))
+                    found.extend(trust.deleted_offers(repo, existing=answer.offers))
+                unique = sorted(set(found), key=_order)
+                return CheckResult(len(chosen.rels), tuple(unique), cached=len(chosen.rels))
         policies = loader.load_policies(repo)
         findings: list[Finding] = [*repo.config_findings, *policies.findings]
         if policy_ref is not None:
             findings.extend(_policy_changes(repo, policies, policy_ref))
         ctx = Context(repo, policies, [], as_of)
-        store, ids = _open_store(repo, as_of, chosen.rels) if cache and chosen.rels else (None, {})
+        known = tree.ids if tree is not None else None
+        store, ids = _open_store(repo, as_of, chosen.rels, known) if cache else (None, {})
+        _build_ledger(ctx, chosen, store, ids)
         files = _check_offer_files(ctx, chosen, store, ids, jobs)
         findings.extend(files.findings)
         ctx.offers = list(files.offers)
@@ -272,13 +343,77 @@ def run(
                 findings.append(isolation.failure(OFFERS_DIR, exc, None, repo_check.__name__))
         if store is not None:
             store.save()
+        findings.extend(trust.copied_approvals(repo, ctx.offers, everything_loaded=chosen.complete))
+        if tree is not None and not encrypted and not any(f.code == "S131" for f in findings):
+            # (S131: a check crashed, perhaps for a passing reason; never keep that answer)
+            tree.store(findings, ctx.offers)
         if verify_history:
             findings.extend(trust.verify_history(repo, ctx.offers, since=chosen.since))
             findings.extend(trust.deleted_offers(repo, since=chosen.since, existing=ctx.offers))
-        findings.extend(trust.copied_approvals(repo, ctx.offers, everything_loaded=chosen.complete))
     findings.extend(_head_only(head_policy, findings, policy_ref))
     unique = sorted(set(findings), key=_order)
     return CheckResult(len(chosen.rels), tuple(unique), cached=files.cached)
+
+
+class _Tree:
+    """The whole-run answer for an unchanged tree (``store.cache.TreeMemo``): keyed by the
+    cache fingerprint, the commit at HEAD (G501 reads history) and every offer file's
+    content id. Used only for a full run (no paths, ``--changed-since`` or
+    ``--policy-ref``) and stored only when no offer is confidential (those findings depend
+    on this run's keys). History verification is never stored: it runs on the answer."""
+
+    def __init__(self, memo: TreeMemo, ids: dict[str, str]) -> None:
+        self.memo = memo
+        self.ids = ids
+
+    @classmethod
+    def open(cls, repo: Repo, as_of: dt.date, rels: Sequence[str]) -> _Tree | None:
+        import hashlib
+
+        from offerctl.core.errors import GitError
+        from offerctl.store import git
+        from offerctl.store.cache import cache_file
+
+        try:
+            location = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, kind="checktree")
+            head = git.history_key(repo.root) if location is not None else None
+            if location is None or head is None:
+                return None
+            ids = git.content_ids(repo.root, rels, [OFFERS_DIR])
+        except GitError:
+            return None
+        if len(ids) != len(rels):
+            return None
+        digest = hashlib.sha256(f"{_fingerprint(repo, as_of)}\0{head}\0".encode())
+        for rel in rels:
+            digest.update(f"{rel}\0{ids[rel]}\0".encode())
+        return cls(TreeMemo(location, digest.hexdigest()), ids)
+
+    def answer(self) -> _Answer | None:
+        hit = self.memo.get()
+        if hit is None:
+            return None
+        offers = [Offer(path, {"id": i, "status": st}) for path, i, st in hit.offers]
+        return _Answer(hit.findings, offers)
+
+    def store(self, findings: Sequence[Finding], offers: Sequence[Offer]) -> None:
+        self.memo.put(
+            sorted(set(findings), key=_order),
+            [
+                (
+                    o.path,
+                    o.data.get("id") if isinstance(o.data.get("id"), str) else None,
+                    o.data.get("status") if isinstance(o.data.get("status"), str) else None,
+                )
+                for o in offers
+            ],
+        )
+
+
+@dataclass(frozen=True)
+class _Answer:
+    findings: tuple[Finding, ...]
+    offers: list[Offer]
 
 
 @dataclass(frozen=True)
@@ -317,15 +452,19 @@ def _policy_changes(repo: Repo, policies: loader.Policies, policy_ref: str) -> l
     return list(trust.policy_changes(repo, git.changed_since(repo.root, policy_ref), policy_ref, owners))
 
 
-def _open_store(repo: Repo, as_of: dt.date, rels: Sequence[str]) -> tuple[CheckCache | None, dict[str, str]]:
+def _open_store(
+    repo: Repo, as_of: dt.date, rels: Sequence[str], ids: dict[str, str] | None = None
+) -> tuple[CheckCache | None, dict[str, str]]:
     """The check cache and the content id of every file to check (no cache when git
-    cannot say)."""
+    cannot say); ``ids``: already known."""
     from offerctl.core.errors import GitError
     from offerctl.store import git
 
     try:
         store = _open_cache(repo, as_of)
-        return store, (git.content_ids(repo.root, rels, [OFFERS_DIR]) if store else {})
+        if store is None:
+            return None, {}
+        return store, (ids if ids is not None else git.content_ids(repo.root, rels, [OFFERS_DIR]))
     except GitError:
         return None, {}
 
@@ -379,6 +518,7 @@ def _policy_set_findings(ctx: Context, store: CheckCache | None, *, compile_rule
     from offerctl.policy.load import load_policy_set
 
     policy_set, found = load_policy_set(ctx.repo, ctx.policies)
+    budget_checks.seed(policy_set, ctx.budget_ledger)
     ctx.policy_set = policy_set  # seeds the cached_property: compiled once per run
     if store is not None and cached is None:
         store.put_repo(POLICY_FINDINGS, found)

@@ -494,6 +494,24 @@ def _approval_keys(data: Mapping[str, Any]) -> list[tuple[int, tuple[str, str, s
     return keys
 
 
+APPROVAL_KEYS = "approval_keys"
+"""Where ``check``'s per-file summary keeps ``approval_keys(data)`` (A351 reads them from
+there on a warm run instead of rebuilding them from every offer's approval lines)."""
+
+
+def approval_keys(data: Mapping[str, Any]) -> list[list[Any]]:
+    """A351's key of every approval line, ``[index, by, at, role, digest]``, JSON-ready."""
+    return [[index, *key] for index, key in _approval_keys(data)]
+
+
+def _keys_of(data: Mapping[str, Any]) -> list[tuple[int, tuple[str, str, str, str]]]:
+    """The approval keys of an offer: stored in its summary (``APPROVAL_KEYS``), or built."""
+    stored = data.get(APPROVAL_KEYS)
+    if isinstance(stored, list):
+        return [(int(row[0]), (str(row[1]), str(row[2]), str(row[3]), str(row[4]))) for row in stored]
+    return _approval_keys(data)
+
+
 def copied_approvals(repo: Repo, offers: Sequence[Offer], *, everything_loaded: bool) -> list[Finding]:
     """A351: the same approval line (approver, time, role and digest) in two offers. An
     approval is given to one offer; a copy carries the other offer's digest, which matches
@@ -503,10 +521,10 @@ def copied_approvals(repo: Repo, offers: Sequence[Offer], *, everything_loaded: 
     ``everything_loaded``: ``offers`` are all offers; otherwise the other offer files are
     found with one ``git grep`` for the checked approvals' timestamps.
     """
-    wanted = {o.path: _approval_keys(o.data) for o in offers}
+    wanted = {o.path: _keys_of(o.data) for o in offers}
     if not any(wanted.values()):
         return []
-    pool: dict[str, Mapping[str, Any]] = {o.path: o.data for o in offers}
+    pool: dict[str, list[tuple[int, tuple[str, str, str, str]]]] = dict(wanted)
     if not everything_loaded:
         stamps = {key[1] for keys in wanted.values() for _, key in keys}
         for rel in git.grep_files(repo.root, stamps, [OFFERS_DIR]):
@@ -517,10 +535,10 @@ def copied_approvals(repo: Repo, offers: Sequence[Offer], *, everything_loaded: 
             except (yamlio.YamlProblem, OSError):
                 continue
             if isinstance(data, Mapping):
-                pool[rel] = data
+                pool[rel] = _approval_keys(data)
     where: dict[tuple[str, str, str, str], list[str]] = {}
-    for rel, data in pool.items():
-        for _, key in _approval_keys(data):
+    for rel, keys in pool.items():
+        for _, key in keys:
             where.setdefault(key, []).append(rel)
     findings = []
     by_path = {o.path: o for o in offers}

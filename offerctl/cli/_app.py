@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -25,28 +26,43 @@ def _no_type(ctx: Any) -> None:
 class OfferctlGroup(TyperGroup):
     """offerctl's command group: commands listed in panels with untruncated one-line
     descriptions (typer draws panels only in its rich help, which start-up cannot afford),
-    readable placeholders, and shell completion of values from the offer repository."""
+    readable placeholders, and shell completion of values from the offer repository.
+
+    Commands can be given *lazily* (``add_lazy``): typer turns a command into a click
+    command by evaluating its signature (every annotation, every option), ~2 ms a
+    command; a run converts only the command it runs, and ``--help`` lists the others from
+    their registration (name, panel, one-line description) without converting them."""
 
     def __init__(self, **attrs: Any) -> None:
         super().__init__(**attrs)
-        from offerctl.cli import completion, help
-
+        self._lazy: dict[str, tuple[Any, Callable[[Any], Any]]] = {}
         for command in self.commands.values():
-            for param in command.params:
-                metavar = help.placeholder(param)
-                if metavar is not None:
-                    param.metavar = metavar
-                if param.param_type_name == "argument" and param.metavar is not None:
-                    # typer prints "ID <str>" for an argument; its placeholder says enough
-                    setattr(param, "display_type_rich", _no_type)  # noqa: B010
-            completion.attach(command.params)
+            _dress(command)
+        _plain_coercion(self.params)
+        _plain_help(self)
+
+    def add_lazy(self, name: str, info: Any, convert: Callable[[Any], Any]) -> None:
+        """Register ``info`` (a typer ``CommandInfo``) under ``name``, converted by
+        ``convert`` the first time it is asked for."""
+        self._lazy[name] = (info, convert)
+        self.commands.setdefault(name, _PENDING)
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = self.commands.get(cmd_name)
+        if command is _PENDING:
+            info, convert = self._lazy[cmd_name]
+            command = _dress(convert(info))
+            self.commands[cmd_name] = command
+        return command
 
     def format_commands(self, ctx: Any, formatter: Any) -> None:
         from offerctl.cli import help
 
-        visible = []
+        visible: list[tuple[str, Any]] = []
         for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
+            command: Any = self.commands.get(name)
+            if command is _PENDING:
+                command = _Listed(self._lazy[name][0])
             if command is not None and not command.hidden:
                 visible.append((name, command))
         width = max((len(name) for name, _ in visible), default=0)
@@ -55,7 +71,160 @@ class OfferctlGroup(TyperGroup):
                 formatter.write_dl([(name.ljust(width), text) for name, text in rows])
 
 
-app = typer.Typer(
+_PENDING: Any = object()
+"""A lazily registered command not converted yet (``OfferctlGroup.add_lazy``)."""
+
+
+def _dress(command: Any) -> Any:
+    """offerctl's placeholders and value completion on a converted command."""
+    from offerctl.cli import completion, help
+
+    for param in command.params:
+        metavar = help.placeholder(param)
+        if metavar is not None:
+            param.metavar = metavar
+        if param.param_type_name == "argument" and param.metavar is not None:
+            # typer prints "ID <str>" for an argument; its placeholder says enough
+            setattr(param, "display_type_rich", _no_type)  # noqa: B010
+    completion.attach(command.params)
+    _plain_coercion(command.params)
+    _plain_help(command)
+    return command
+
+
+def _plain_help(command: Any) -> None:
+    """The help option click adds to ``command`` when a run first asks for it, with
+    ``_PlainCoercion`` too."""
+    make = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make(ctx)
+        if option is not None:
+            _plain_coercion([option])
+        return option
+
+    command.get_help_option = get_help_option
+
+
+def _plain_coercion(params: Any) -> None:
+    for param in params:
+        descriptor = getattr(param, "type_descriptor", None)
+        if descriptor is not None and getattr(param, "_runtime_param", False) is None:
+            param._runtime_param = _PlainCoercion(descriptor)
+
+
+class _PlainCoercion:
+    """typer's value coercion without pydantic for the values that need none.
+
+    typer (0.2x) coerces every parameter value, defaults included, through a pydantic
+    ``TypeAdapter`` it builds on first use; importing pydantic and building the adapters
+    cost ~0.1 s of every command's start-up. A value that is missing, already of its type
+    (a default), text for a text option, or one of an enum option's choices is returned as
+    typer would return it; anything else (a number or path to convert, a wrong value and its
+    error message) goes to typer's own coercion, built then. A path is made by ``Path`` (as
+    pydantic would) and checked by typer's own ``coerce_cli_path``."""
+
+    def __init__(self, descriptor: Any) -> None:
+        self.descriptor = descriptor
+        self._typer: Any = None
+
+    def coerce(self, value: Any, param: Any, ctx: Any) -> Any:
+        multiple = param.multiple or param.nargs == -1
+        if value is None:
+            return () if multiple else None
+        plain = self._plain(value, param, ctx) if not multiple else _NOT_PLAIN
+        if plain is not _NOT_PLAIN:
+            return plain
+        if self._typer is None:
+            from typer._coercion import build_runtime_param
+
+            self._typer = build_runtime_param(self.descriptor)
+        return self._typer.coerce(value, param=param, ctx=ctx)
+
+    def _plain(self, value: Any, param: Any, ctx: Any) -> Any:
+        from enum import Enum
+
+        annotation, info = self.descriptor.annotation, self.descriptor.parameter_info
+        if info.parser is not None or self.descriptor.file_annotation is not None:
+            return _NOT_PLAIN
+        if (annotation is str and type(value) is str) or (annotation is bool and type(value) is bool):
+            return value
+        if annotation is int and type(value) is int and not info.clamp:
+            if (info.min is None or value >= info.min) and (info.max is None or value <= info.max):
+                return value
+            return _NOT_PLAIN
+        if annotation is Path and type(value) is str and info.path_type is None:
+            from typer._param_types import coerce_cli_path
+
+            # typer's own path checks (exists=, dir_okay=, …) on the Path pydantic would make
+            return coerce_cli_path(Path(value), info, path_type=Path, param=param, ctx=ctx)
+        if isinstance(annotation, type) and issubclass(annotation, Enum):
+            from typer._param_types import coerce_cli_choice
+
+            try:
+                choices = list(annotation)
+                return coerce_cli_choice(value, choices=choices, case_sensitive=info.case_sensitive, ctx=ctx)
+            except ValueError:  # typer's coercion words the error
+                return _NOT_PLAIN
+        return _NOT_PLAIN
+
+
+_NOT_PLAIN: Any = object()
+
+
+class _Listed:
+    """What the command list of ``--help`` reads of a command not converted yet: the same
+    values typer's conversion would give the click command (help is the docstring)."""
+
+    def __init__(self, info: Any) -> None:
+        import inspect
+
+        from typer.models import DefaultPlaceholder
+
+        def value(item: Any) -> Any:
+            return item.value if isinstance(item, DefaultPlaceholder) else item
+
+        self.hidden = bool(value(info.hidden))
+        self.short_help = value(info.short_help)
+        self.rich_help_panel = value(info.rich_help_panel)
+        text = value(info.help)
+        self.help = inspect.getdoc(info.callback) if text is None else inspect.cleandoc(text)
+
+
+class OfferctlTyper(typer.Typer):
+    """``app(...)`` builds offerctl's group with its commands registered lazily (see
+    ``OfferctlGroup``); ``typer.main.get_command(app)`` still converts every command (the
+    CLI reference and the test runner use it)."""
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return lazy_group(self)(*args, **kwargs)
+
+
+def lazy_group(typer_app: typer.Typer) -> Any:
+    """The click group of ``typer_app`` with its commands registered lazily."""
+    import copy
+
+    from typer.main import get_command, get_command_from_info, get_command_name
+
+    shell = copy.copy(typer_app)
+    shell.registered_commands = []
+    group = get_command(shell)
+    assert isinstance(group, OfferctlGroup)
+    _plain_coercion(group.params)  # --install-completion and --show-completion came after __init__
+    markup = typer_app.rich_markup_mode
+    short = typer_app.pretty_exceptions_short
+
+    def convert(info: Any) -> Any:
+        return get_command_from_info(info, pretty_exceptions_short=short, rich_markup_mode=markup)
+
+    for info in typer_app.registered_commands:
+        assert info.callback is not None
+        name = info.name or get_command_name(info.callback.__name__)
+        group.add_lazy(name, info, convert)
+    return group
+
+
+app = OfferctlTyper(
     name="offerctl",
     cls=OfferctlGroup,
     help="Offer management as code: offers, approvals, letters and their audit trail in git.",
@@ -194,6 +363,9 @@ def stderr_console() -> Any:
 def warn_skipped(problems: Any) -> None:
     """Files a repository-wide command skipped (S130/S131 findings), one line each on
     stderr, so stdout (text or JSON) keeps its shape and the other offers still show."""
+    problems = list(problems)
+    if not problems:
+        return  # nothing to say: no need to import rich
     from rich.markup import escape
 
     console = stderr_console()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from offerctl.core.model import to_jsonable
@@ -151,31 +151,8 @@ def headroom_text(result: Any) -> str:
         out.append(f"already pending (not counted below): {', '.join(result.pending)}")
     who: dict[str, tuple[str, ...]] = {}
     for f in result.fields:
-        parts = []
-        previous: set[str] = set()
-        for i, seg in enumerate(f.segments):
-            if i == 0:
-                rng = (
-                    f"{f.label} up to {_money(seg.high)}"
-                    if seg.high is not None
-                    else f"{f.label}: any amount"
-                )
-            elif seg.high is None:
-                rng = f"above {_money(seg.low - 1)}"
-            else:
-                rng = f"{_money(seg.low)}–{_money(seg.high)}"  # noqa: RUF001 (en dash for ranges)
-            roles = {n.role for n in seg.needs}
-            if not seg.needs:
-                what = "keeps every approval"
-            else:
-                new = [n for n in seg.needs if n.role not in previous] or list(seg.needs)
-                also = "also " if previous and roles - previous else ""
-                what = f"{also}needs " + " and ".join(n.role + (" again" if n.again else "") for n in new)
-            for n in seg.needs:
-                who[n.role] = n.people
-            previous = roles
-            parts.append(f"{rng} {what}")
-        out.append(f"{f.field} (now {_money(f.current)}): " + "; ".join(parts))
+        upwards = _segments_text(f.segments, _up_range(f.label), who)
+        out.append(f"{f.field} (now {_money(f.current)}): {upwards}")
         down = _down_text(f, who)
         if down:
             out.append(f"  downwards: {down}")
@@ -188,7 +165,7 @@ def headroom_text(result: Any) -> str:
                 f"competing: {gap.employer} base {theirs} {gap.currency}, {_money_any(-gap.gap)} below ours"
             )
         else:
-            needs = " and ".join(n.role + (" again" if n.again else "") for n in gap.match_needs)
+            needs = _needs_text(gap.match_needs)
             line = (
                 f"competing: {gap.employer} base {theirs} {gap.currency}, {_money_any(gap.gap)} above ours; "
                 + (f"matching it needs {needs}" if needs else "matching it keeps every approval")
@@ -211,29 +188,52 @@ def _money_any(value: Any) -> str:
 def _down_text(f: Any, who: dict[str, tuple[str, ...]]) -> str:
     """``down to 189,150 keeps every approval; 189,149-185,250 needs hiring_manager again;
     below 157,000 also needs vp_people`` (ranges read from the current value down)."""
+    return _segments_text(f.down, _down_range, who)
+
+
+def _up_range(label: str) -> Callable[[int, Any], str]:
+    def rng(i: int, seg: Any) -> str:
+        if i == 0:
+            return f"{label} up to {_money(seg.high)}" if seg.high is not None else f"{label}: any amount"
+        if seg.high is None:
+            return f"above {_money(seg.low - 1)}"
+        return f"{_money(seg.low)}–{_money(seg.high)}"  # noqa: RUF001 (en dash for ranges)
+
+    return rng
+
+
+def _down_range(i: int, seg: Any) -> str:
+    if i == 0:
+        return f"down to {_money(seg.high)}" if seg.high is not None else "down to 0"
+    if seg.high is None:
+        return f"below {_money(seg.low + 1)}"
+    if seg.high == seg.low:
+        return f"at {_money(seg.low)}"
+    return f"{_money(seg.low)}–{_money(seg.high)}"  # noqa: RUF001
+
+
+def _segments_text(segments: Any, rng: Callable[[int, Any], str], who: dict[str, tuple[str, ...]]) -> str:
+    """One headroom direction: each segment's range (``rng``) and what it needs beyond the
+    segment before it; records who holds each role in ``who``."""
     parts = []
     previous: set[str] = set()
-    for i, seg in enumerate(f.down):
-        if i == 0:
-            rng = f"down to {_money(seg.high)}" if seg.high is not None else "down to 0"
-        elif seg.high is None:
-            rng = f"below {_money(seg.low + 1)}"
-        elif seg.high == seg.low:
-            rng = f"at {_money(seg.low)}"
-        else:
-            rng = f"{_money(seg.low)}–{_money(seg.high)}"  # noqa: RUF001
+    for i, seg in enumerate(segments):
         roles = {n.role for n in seg.needs}
         if not seg.needs:
             what = "keeps every approval"
         else:
             new = [n for n in seg.needs if n.role not in previous] or list(seg.needs)
             also = "also " if previous and roles - previous else ""
-            what = f"{also}needs " + " and ".join(n.role + (" again" if n.again else "") for n in new)
+            what = f"{also}needs " + _needs_text(new)
         for n in seg.needs:
             who[n.role] = n.people
         previous = roles
-        parts.append(f"{rng} {what}")
+        parts.append(f"{rng(i, seg)} {what}")
     return "; ".join(parts)
+
+
+def _needs_text(needs: Any) -> str:
+    return " and ".join(n.role + (" again" if n.again else "") for n in needs)
 
 
 def ago(stamp: str | None, today: Any) -> str:

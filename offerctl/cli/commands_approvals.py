@@ -304,8 +304,7 @@ def inbox(repo: RepoOption = None, as_of: AsOfOption = None, format: FormatOptio
     from offerctl.cli.approvals_views import inbox_text
     from offerctl.core.clock import today
 
-    offers = {r.offer_id: loader.load_offer(target, r.offer_id) for r in rows}
-    echo(inbox_text(me.lower(), rows, offers, today()))
+    echo(inbox_text(me.lower(), rows, approval_flow.inbox_offers(target, rows), today()))
 
 
 @app.command()

@@ -438,46 +438,24 @@ def problem_from(exc: BaseException, repo_root: Path, fallback: str) -> LetterEr
             line=exc.lineno,
             code="L401",
         )
-    if isinstance(exc, TemplateNotFound):
-        return LetterError(
-            f"template {exc.name!r} not found in letter_templates/",
-            hint="check the name (paths are relative to letter_templates/)",
-            path=path,
-            line=line,
-            code="L403",
-        )
-    if isinstance(exc, TemplateLimit):
-        return LetterError(
-            f"the template went over a limit: {exc}",
-            hint="letters are bounded in size, loop steps and time (docs/letters.md, 'Limits')",
-            path=path,
-            line=line,
-            code="L420",
-        )
-    if isinstance(exc, SecurityError):
-        return LetterError(
-            f"the template sandbox refused: {exc}",
-            hint="templates may only read offer data and use the documented filters",
-            path=path,
-            line=line,
-            code="L408",
-        )
-    if isinstance(exc, UndefinedError):
-        return LetterError(
-            f"undefined variable: {exc.message}",
-            hint="check the spelling; README 'Letters' lists the variables templates can use",
-            path=path,
-            line=line,
-            code="L402",
-        )
-    if isinstance(exc, _EmptyValue):
-        return LetterError(
-            "the template prints an empty value (an optional field this offer does not have)",
-            hint="guard it: {% if compensation.sign_on_bonus %}…{% endif %}",
-            path=path,
-            line=line,
-            code="L413",
-        )
+    known: tuple[tuple[type[BaseException], str, str, str], ...] = (
+        (TemplateNotFound, "template {name!r} not found in letter_templates/",
+         "check the name (paths are relative to letter_templates/)", "L403"),
+        (TemplateLimit, "the template went over a limit: {exc}",
+         "letters are bounded in size, loop steps and time (docs/letters.md, 'Limits')", "L420"),
+        (SecurityError, "the template sandbox refused: {exc}",
+         "templates may only read offer data and use the documented filters", "L408"),
+        (UndefinedError, "undefined variable: {message}",
+         "check the spelling; README 'Letters' lists the variables templates can use", "L402"),
+        (_EmptyValue, "the template prints an empty value (an optional field this offer does not have)",
+         "guard it: {% if compensation.sign_on_bonus %}…{% endif %}", "L413"),
+    )  # fmt: skip
+    for kind, message, hint, code in known:
+        if isinstance(exc, kind):
+            text = message.format(
+                exc=exc, name=getattr(exc, "name", None), message=getattr(exc, "message", None)
+            )
+            return LetterError(text, hint=hint, path=path, line=line, code=code)
     if isinstance(exc, FilterProblem):
         return LetterError(exc.message, path=path, line=line, code=exc.code)
     return LetterError(f"template error: {type(exc).__name__}: {exc}", path=path, line=line, code="L412")

@@ -650,6 +650,8 @@ class StatusRow:
     """``core.workflow.DeadlineRisk``: competing deadlines before our expires_on."""
     contingencies: tuple[Any, ...] = ()
     """``core.workflow.Contingency`` not cleared (pending or failed)."""
+    path: str = field(default="", compare=False, repr=False)
+    """The offer's file (what ``inbox`` reads the pay from); not part of the output."""
 
     @property
     def breached(self) -> bool:
@@ -684,27 +686,135 @@ def status_rows(repo: Repo, *, as_of: dt.date | None = None) -> list[StatusRow]:
 
 def status_table(repo: Repo, *, as_of: dt.date | None = None) -> tuple[list[StatusRow], list[Finding]]:
     """``status_rows`` plus the files it skipped: S130 for a file that fails the schema,
-    S131 for one whose routing raised (one bad file never hides the others)."""
-    policy, _ = load_policy_set(repo)
+    S131 for one whose routing raised (one bad file never hides the others).
+
+    Each row is cached by the offer file's content id, the policy, ``offerctl.yaml`` and the
+    date (``store.derived``), so a run over an unchanged repository routes nothing and loads
+    neither the policy set nor the holiday calendars. Not cached: offers opened with a key,
+    and rows whose routing read git history (a stale approval not explained by revisions)."""
+    from offerctl.store.derived import DerivedCache
+
     day = as_of or now().date()
-    offers, findings = summaries.load(repo, statuses=summaries.WHOLE_STATUSES)  # the open index
-    problems = isolation.skipped(f for f in findings if _is_open_file(offers, f.path))
-    calendar = BusinessCalendar.for_repo(repo)
+    ids: dict[str, str] = {}
+    cache = DerivedCache(repo, "status-rows", day.isoformat(), ROW_FORMAT, ids)
     rows: list[StatusRow] = []
+    kept: list[str] = []
+
+    def known(rel: str) -> bool:  # a cached row (or "not listed"): the data need not be decoded
+        value = cache.get(rel)
+        row = None if value == _NOT_LISTED else row_from_json(value)
+        if row is not None:
+            rows.append(row)
+        if row is not None or value == _NOT_LISTED:
+            kept.append(rel)
+            return True
+        return False
+
+    offers, findings = summaries.load(
+        repo, statuses=summaries.WHOLE_STATUSES, content_ids=ids, known=known
+    )  # the open index
+    problems = isolation.skipped(f for f in findings if _is_open_file(offers, f.path))
+    context: list[tuple[PolicySet, BusinessCalendar]] = []  # built at the first miss
+
+    def compute(offer: Offer) -> StatusRow:
+        if not context:
+            context.append((load_policy_set(repo)[0], BusinessCalendar.for_repo(repo)))
+        policy, calendar = context[0]
+        history: list[str] = []
+        row = _row(repo, policy, offer, day, calendar, history)
+        if not history and "raw" not in offer.extra:  # no history read, no key used
+            ledger = policy.budgets is not None and policy.uses_budget  # reads every offer
+            cache.put(offer.path, row_json(row), every_offer=ledger)
+        return row
+
     for offer in offers:
         if not offer.extra.get("valid"):
             continue
         # Accepted offers stay listed while a contingency is not cleared (start needs them).
         pending = offer.status == Status.ACCEPTED and workflow.open_contingencies(offer.data)
         if offer.status not in OPEN_STATUSES and not pending:
+            if "raw" not in offer.extra:
+                cache.put(offer.path, _NOT_LISTED)  # e.g. accepted, every contingency cleared
+                kept.append(offer.path)
             continue
-        row, problem = isolation.guarded(offer, lambda o: _row(repo, policy, o, day, calendar), "routing")
+        kept.append(offer.path)
+        row, problem = isolation.guarded(offer, compute, "routing")
         if row is not None:
             rows.append(row)
         if problem is not None:
             problems.append(problem)
+    cache.save(kept)
     rows.sort(key=lambda r: (r.since or "9999", r.offer_id))
     return rows, problems
+
+
+ROW_FORMAT = 1
+_NOT_LISTED: dict[str, Any] = {"listed": False}
+"""Cached for an offer kept whole that ``status`` does not list (accepted, nothing pending)."""
+"""The shape of a cached ``StatusRow`` (``row_json``): bump it when the row changes."""
+
+
+def row_json(row: StatusRow) -> dict[str, Any]:
+    """A status row as plain JSON values, read back by ``row_from_json``."""
+    return {
+        "offer": row.offer_id,
+        "status": row.status,
+        "candidate": row.candidate,
+        "title": row.title,
+        "stage": row.stage,
+        "since": row.since,
+        "days": row.business_days,
+        "waiting": [
+            [w.role, w.rule, list(w.people), w.escalation, w.sla_days, w.breached, list(w.stale)]
+            for w in row.waiting
+        ],
+        "blockers": list(row.blockers),
+        "contact": [row.last_contact, row.contact_days, row.contact_due],
+        "deadlines": [r.as_json() for r in row.competing_deadlines],
+        "contingencies": [
+            [c.kind, c.status, c.added_at, c.added_by, c.updated_at, c.updated_by, c.note]
+            for c in row.contingencies
+        ],
+        "path": row.path,
+    }
+
+
+def row_from_json(value: Any) -> StatusRow | None:
+    """The row ``row_json`` gave, or None for anything else (a damaged entry is a miss)."""
+    if type(value) is not dict:
+        return None
+    try:
+        last_contact, contact_days, contact_due = value["contact"]
+        return StatusRow(
+            str(value["offer"]),
+            str(value["status"]),
+            str(value["candidate"]),
+            str(value["title"]),
+            value["stage"],
+            value["since"],
+            value["days"],
+            tuple(
+                WaitItem(role, rule, tuple(people), escalation, sla, bool(breached), tuple(stale))
+                for role, rule, people, escalation, sla, breached, stale in value["waiting"]
+            ),
+            tuple(value["blockers"]),
+            last_contact,
+            contact_days,
+            bool(contact_due),
+            tuple(
+                workflow.DeadlineRisk(
+                    r["employer"],
+                    dt.date.fromisoformat(r["deadline"]),
+                    dt.date.fromisoformat(r["expires_on"]) if r["expires_on"] else None,
+                    r["days_left"],
+                )
+                for r in value["deadlines"]
+            ),
+            tuple(workflow.Contingency(*c) for c in value["contingencies"]),
+            str(value["path"]),
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
 
 
 def _is_open_file(offers: list[Offer], path: str) -> bool:
@@ -715,8 +825,15 @@ def _is_open_file(offers: list[Offer], path: str) -> bool:
     return True
 
 
-def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: BusinessCalendar) -> StatusRow:
-    result = route(repo, policy, offer, as_of=day)
+def _row(
+    repo: Repo,
+    policy: PolicySet,
+    offer: Offer,
+    day: dt.date,
+    calendar: BusinessCalendar,
+    history: list[str] | None = None,
+) -> StatusRow:
+    result = route(repo, policy, offer, as_of=day, history=history)
     # Approvals are work while the offer awaits them, and again after its terms changed
     # (revise, or an edit of a covered field): stale approvals wait on their approvers.
     waiting = result.waiting() if offer.status in AWAITING_STATUSES else []
@@ -751,6 +868,7 @@ def _row(repo: Repo, policy: PolicySet, offer: Offer, day: dt.date, calendar: Bu
         *contact,
         tuple(workflow.deadline_risks(offer.data, day)),
         tuple(workflow.open_contingencies(offer.data)),
+        offer.path,
     )
 
 
@@ -803,10 +921,23 @@ def inbox_table(
                     row.since,
                     row.business_days,
                     mine,
+                    path=row.path,
                 )
             )
     rows.sort(key=lambda r: (r.since or "9999", r.offer_id))
     return rows, problems
+
+
+def inbox_offers(repo: Repo, rows: Sequence[StatusRow]) -> dict[str, Offer]:
+    """The offers of ``inbox`` rows by id (for their pay), read from their cards rather than
+    parsed and validated one by one."""
+    paths = [r.path for r in rows if r.path]
+    loaded = {o.path: o for o in summaries.load(repo, paths)[0]} if paths else {}
+    offers: dict[str, Offer] = {}
+    for row in rows:
+        offer = loaded.get(row.path)
+        offers[row.offer_id] = offer if offer is not None else loader.load_offer(repo, row.offer_id)
+    return offers
 
 
 __all__ = [
@@ -820,6 +951,7 @@ __all__ = [
     "decide_reject",
     "decide_submit",
     "inbox",
+    "inbox_offers",
     "inbox_table",
     "reject",
     "status_rows",

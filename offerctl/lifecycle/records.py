@@ -22,7 +22,7 @@ from offerctl.core.model import Offer, Status
 from offerctl.core.workflow import CONTINGENCY_KINDS, contingencies, open_contingencies
 from offerctl.lifecycle import transitions
 from offerctl.lifecycle.change import Actor
-from offerctl.lifecycle.transitions import Decide, Plan
+from offerctl.lifecycle.transitions import Decide, Plan, check_text
 
 S = Status
 _IN_FLIGHT = (S.DRAFT, S.PENDING_APPROVAL, S.APPROVED, S.SENT, S.NEGOTIATING)
@@ -77,17 +77,6 @@ def _plan(offer: Offer, action: str, actor: Actor, event: Mapping[str, Any], wha
     return RecordPlan(offer.id, action, current, current, line, (), what)
 
 
-def _text(value: str | None, what: str, limit: int = 200) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if not value:
-        raise UsageError(f"{what} must not be empty")
-    if len(value) > limit:
-        raise UsageError(f"{what} is {len(value)} characters; at most {limit}")
-    return value
-
-
 def _choice(value: str, choices: tuple[str, ...], what: str) -> str:
     if value not in choices:
         raise UsageError(f"{what} {value!r} is not one of {', '.join(choices)}")
@@ -134,7 +123,7 @@ def decide_competing(
 ) -> Decide:
     """``offerctl competing ID --employer X --stage …``: one ``competing_offer`` event. A
     later event for the same employer updates what is known (stage, deadline, package)."""
-    name = _text(employer, "--employer")
+    name = check_text(employer, "--employer")
     kind = _choice(stage, COMPETING_STAGES, "--stage")
     due = _date(deadline, "--deadline")
     if kind == "deadline" and due is None:
@@ -149,7 +138,7 @@ def decide_competing(
         code = currency.strip().upper()
         if len(code) != 3 or not code.isalpha():
             raise UsageError(f"--currency {currency!r} is not an ISO 4217 code (USD, EUR)")
-    text = _text(note, "--note", 4000)
+    text = check_text(note, "--note", 4000)
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         return _plan(
@@ -175,7 +164,7 @@ def decide_competing(
 def decide_touch(via: str, note: str | None = None) -> Decide:
     """``offerctl touch ID --via call``: one ``touch`` event (contact with the candidate)."""
     channel = _choice(via, TOUCH_CHANNELS, "--via")
-    text = _text(note, "--note", 4000)
+    text = check_text(note, "--note", 4000)
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         return _plan(
@@ -198,7 +187,7 @@ def decide_contingency(action: str, kind: str, note: str | None = None) -> Decid
         raise UsageError(f"{action!r} is not one of {', '.join(CONTINGENCY_ACTIONS)}")
     what = _choice(kind, CONTINGENCY_KINDS, "KIND")
     status = CONTINGENCY_ACTIONS[action]
-    text = _text(note, "--note", 4000)
+    text = check_text(note, "--note", 4000)
     if action == "fail" and text is None:
         raise UsageError("contingency fail needs --note saying what failed (it becomes the rescind reason)")
 
@@ -258,7 +247,7 @@ def decide_rescind(reason: str | None, contingency: str | None) -> Decide:
     if reason is None and contingency is None:
         raise UsageError("rescind needs --reason TEXT or --contingency KIND (a failed contingency)")
     kind = _choice(contingency, CONTINGENCY_KINDS, "--contingency") if contingency else None
-    own = _text(reason, "--reason") if reason is not None else None
+    own = check_text(reason, "--reason") if reason is not None else None
 
     def decide(offer: Offer, actor: Actor) -> Plan:
         failed = {c.kind: c for c in contingencies(offer.data) if c.status == "failed"}

@@ -487,10 +487,10 @@ def cache_key(repo: Repo, uses_budget: bool) -> str | None:
     for budget_id, entries in sorted(src.ledger().entries.items()):
         for offer_id, amount in sorted(entries.items()):
             digest.update(f"{budget_id}\0{offer_id}\0{amount}\0".encode())
-    return _sealed_key(repo, digest.hexdigest())
+    return sealed_key(repo, digest.hexdigest())
 
 
-def _sealed_key(repo: Repo, text: str) -> str:
+def sealed_key(repo: Repo, text: str) -> str:
     """``text`` as it may go into the plain cache's fingerprint under ``.git/``. When the
     ledger holds amounts opened with a reader's key (confidential offers), a plain hash of
     them would let anyone confirm a guessed salary: it is then an HMAC under a key derived

@@ -191,27 +191,30 @@ class CheckCache:
         self.fingerprint = fingerprint
         self._entries: dict[str, list[Any]] = {}
         self._repo: dict[str, list[Any]] = {}
+        self._meta: dict[str, Any] = {}
         self._dirty = False
         self.hits = 0
         if path is not None:
-            self._entries, self._repo = self._read(path, fingerprint)
+            self._entries, self._repo, self._meta = self._read(path, fingerprint)
 
     @staticmethod
-    def _read(path: Path, fingerprint: str) -> tuple[dict[str, list[Any]], dict[str, list[Any]]]:
+    def _read(
+        path: Path, fingerprint: str
+    ) -> tuple[dict[str, list[Any]], dict[str, list[Any]], dict[str, Any]]:
         try:
             payload = json.loads(path.read_bytes())
         except (OSError, ValueError):  # missing, truncated, not JSON: start afresh
-            return {}, {}
+            return {}, {}, {}
         if (
             not isinstance(payload, dict)
             or payload.get("format") != FORMAT
             or payload.get("fingerprint") != fingerprint
             or not isinstance(payload.get("entries"), dict)
         ):
-            return {}, {}
+            return {}, {}, {}
         entries: dict[str, list[Any]] = payload["entries"]
-        repo = payload.get("repo")
-        return entries, repo if isinstance(repo, dict) else {}
+        repo, meta = payload.get("repo"), payload.get("meta")
+        return entries, repo if isinstance(repo, dict) else {}, meta if isinstance(meta, dict) else {}
 
     def get_repo(self, name: str, key: str = "") -> tuple[Finding, ...] | None:
         """The findings repository check ``name`` produced under this fingerprint and ``key``
@@ -232,6 +235,8 @@ class CheckCache:
         entry = self._entries.get(rel)
         if not isinstance(entry, list) or len(entry) != 3 or entry[0] != content_id:
             return None
+        if entry[2] is None:  # summary only: its findings were dropped by ``bind``
+            return None
         try:
             raw_summary, rows = entry[1], entry[2]
             summary = raw_summary if _is_plain(raw_summary) else _decode(raw_summary)
@@ -242,6 +247,33 @@ class CheckCache:
             return None
         self.hits += 1
         return FileResult(findings, summary)
+
+    def summary(self, rel: str, content_id: str) -> dict[str, Any] | None:
+        """The decoded summary of ``rel`` at ``content_id`` (not counted as a hit), or None.
+        A summary is a function of the file's bytes alone, so it stays usable after ``bind``
+        dropped the entry's findings."""
+        raw = self.raw_summary(rel, content_id)
+        if raw is None:
+            return None
+        try:
+            summary = raw if _is_plain(raw) else _decode(raw)
+        except (TypeError, ValueError, ArithmeticError):
+            return None
+        return summary if isinstance(summary, dict) else None
+
+    def bind(self, name: str, key: str) -> bool:
+        """Per-offer findings also depend on ``key`` (e.g. the budget ledger over every
+        offer, which routing reads). When it differs from the key the entries were computed
+        under, every entry keeps its summary but loses its findings (a miss for ``get``).
+        True when the key was unchanged."""
+        if self._meta.get(name) == key:
+            return True
+        for entry in self._entries.values():
+            if isinstance(entry, list) and len(entry) == 3:
+                entry[2] = None
+        self._meta[name] = key
+        self._dirty = True
+        return False
 
     def raw_summary(self, rel: str, content_id: str) -> Any:
         """The stored summary of ``rel`` at ``content_id`` as it is in the file (not decoded,
@@ -277,6 +309,7 @@ class CheckCache:
             "fingerprint": self.fingerprint,
             "entries": self._entries,
             "repo": self._repo,
+            "meta": self._meta,
         }
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
         tmp: str | None = None
@@ -294,6 +327,72 @@ class CheckCache:
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+
+
+class TreeAnswer:
+    """What ``check`` found for a whole tree, stored by ``TreeMemo`` (see there)."""
+
+    def __init__(self, findings: tuple[Finding, ...], offers: list[tuple[str, str | None, str | None]]):
+        self.findings = findings
+        self.offers = offers
+        """(path, id, status) of every readable offer file: what history verification reads."""
+
+
+class TreeMemo:
+    """The findings of a whole ``check`` run keyed by everything they depend on at once: the
+    fingerprint, the commit at HEAD and the content id of every offer file (from ``git
+    ls-files -s``). An unchanged tree is answered from this one small file, without reading
+    or decoding the 10k per-file entries of ``CheckCache`` (which stay the fallback for a
+    tree where something changed). Same safety rules: atomic replace, JSON, anything
+    unreadable or of another key is a miss."""
+
+    def __init__(self, path: Path, key: str) -> None:
+        self.path = path
+        self.key = key
+
+    def get(self) -> TreeAnswer | None:
+        try:
+            payload = json.loads(self.path.read_bytes())
+        except (OSError, ValueError):
+            return None
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("key") != self.key:
+            return None
+        try:
+            findings = tuple(_finding(row) for row in payload["findings"])
+            offers = [
+                (str(p), i if isinstance(i, str) else None, s if isinstance(s, str) else None)
+                for p, i, s in payload["offers"]
+            ]
+        except (KeyError, TypeError, ValueError):
+            return None
+        return TreeAnswer(findings, offers)
+
+    def put(self, findings: Iterable[Finding], offers: Iterable[tuple[str, str | None, str | None]]) -> None:
+        payload = {
+            "format": FORMAT,
+            "key": self.key,
+            "findings": [_finding_row(f) for f in findings],
+            "offers": [list(o) for o in offers],
+        }
+        _atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    """Temp file + rename; a failure to write (read-only .git, full disk) is not an error."""
+    tmp: str | None = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+        tmp = None
+    except OSError:
+        pass
+    finally:
+        if tmp is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
 
 
 def cache_file(git_dir_path: Path | None, root: Path, kind: str = "check") -> Path | None:

