@@ -32,6 +32,16 @@ spread timestamps, with the trailers offerctl writes (``Offer-Id:``, ``Offer-Act
 ~60,000 commits in seconds), never with one git process per commit.
 
 Same N and seed, same bytes: the output is fully determined by the arguments.
+
+``--encrypted`` builds the same offers as confidential offers (docs/privacy.md): the
+``privacy:`` section of ``examples/keys/privacy.yaml`` (groups ``hr`` and ``ci`` with the
+public demo keys; ``benchmarks/run.py`` reads with ``examples/keys/ci-demo.agekey``), every
+encrypted field sealed as offerctl seals it (SOPS values, erasable candidate fields, a
+``sops:`` block with the MAC, keyed approval digests with their ``sealed`` ciphertext digests)
+and the erasure keys in ``refs/offerctl/keys`` — all in this process, through offerctl's
+own ``privacy`` functions. Data keys, erasure keys, digest roots and nonces are derived from
+the seed, so every byte is reproducible except the age-wrapped keys (``sops.age[].enc`` and
+the key-store entries): age encrypts to a fresh ephemeral key by design.
 """
 
 from __future__ import annotations
@@ -58,6 +68,11 @@ from offerctl.letters.select import select
 from offerctl.policy.bands import Band
 from offerctl.policy.load import load_policy_set
 from offerctl.policy.routing import PolicySet, RuleOutcome, route_data
+from offerctl.privacy import config as pconfig
+from offerctl.privacy import document as pdocument
+from offerctl.privacy import keys as pkeys
+from offerctl.privacy import keystore as pkeystore
+from offerctl.privacy import values as pvalues
 from offerctl.store.clauses import Clause, clause_library
 from offerctl.store.repo import open_repo
 
@@ -192,6 +207,9 @@ class World:
     managers: dict[tuple[str, str], list[str]]  # (department, country) -> hiring managers
     recruiters: dict[str, str]  # country -> recruiter
     templates: dict[str, bool] = field(default_factory=dict)  # letter template -> exists
+    privacy: pconfig.PrivacyConfig | None = None  # --encrypted: the privacy section
+    seed: int = 42
+    key_entries: dict[str, bytes] = field(default_factory=dict)  # key store: file -> content
 
 
 def load_world(root: Path) -> World:
@@ -217,6 +235,8 @@ def load_world(root: Path) -> World:
         ("People", "DE"): pick("hanna.schmidt@acme.example"),
     }
     recruiters = {"US": "rita.ramos@acme.example", "DE": "tom.becker@acme.example"}
+    section = repo.config.get("privacy")
+    privacy = pconfig.parse(section) if isinstance(section, Mapping) and section.get("enabled") else None
     library = clause_library(repo)
     defaults = tuple(str(c) for c in repo.setting("defaults.clauses", []) or [] if str(c) in library)
     return World(
@@ -229,6 +249,7 @@ def load_world(root: Path) -> World:
         people,
         managers,
         recruiters,
+        privacy=privacy,
     )
 
 
@@ -365,6 +386,106 @@ def _date(ts: int) -> dt.date:
     return dt.date.fromisoformat(day(ts))
 
 
+class Sealer:
+    """One confidential offer sealed as ``offerctl`` seals it (docs/privacy.md), with keys
+    and nonces derived from the seed (reproducible) and the data and erasure keys wrapped
+    once per offer for its readers (age: random by design)."""
+
+    def __init__(self, world: World, oid: str, created: int) -> None:
+        assert world.privacy is not None
+        self.world, self.oid = world, oid
+        self.layout = world.privacy.layout()
+        self._secret = hashlib.sha256(f"offerctl-bench-keys:{world.seed}:{oid}".encode()).digest()
+        self.data_key = self._derive("data")
+        self.erasure = pdocument.ErasureKey(self._derive("kid").hex()[:16], self._derive("erasure"))
+        self.digest_root = self._derive("digest-root")
+        self.lastmodified = iso(created)
+        self._tokens: dict[tuple[Any, ...], str] = {}
+        self._sops: dict[str, str] = {}
+        self.recipients: tuple[str, ...] = ()
+        self._enc: dict[str, str] = {}
+
+    def _derive(self, label: str) -> bytes:
+        import hmac
+
+        return hmac.new(self._secret, label.encode(), hashlib.sha256).digest()
+
+    def _nonce(self, *parts: str) -> bytes:
+        return self._derive("nonce\0" + "\0".join(parts))
+
+    def digest_block(self) -> dict[str, str]:
+        import base64
+
+        return {pconfig.DIGEST_KEY_FIELD: base64.b64encode(self.digest_root).decode("ascii")}
+
+    def seal(self, data: Mapping[str, Any]) -> tuple[dict[str, Any], list[pvalues.Plain]]:
+        """``data`` with every encrypted field as its token, and the SOPS plaintexts in
+        document order (what the MAC covers)."""
+        macs: list[pvalues.Plain] = []
+
+        def leaf(node: Any, keys: tuple[str, ...]) -> Any:
+            tier = self.layout.tier(keys)
+            if tier is None or node is None:
+                return node
+            aad = pvalues.sops_path(list(keys))
+            raw, kind = pvalues.encode(node)
+            memo = (tier, aad, kind, raw)
+            if tier == "sops":
+                macs.append(node)
+                if node == "":
+                    return ""
+            token = self._tokens.get(memo)
+            if token is None:
+                nonce = self._nonce(tier, aad, kind, raw.decode("utf-8"))
+                if tier == "sops":
+                    token = pvalues.encrypt_sops(node, self.data_key, aad, nonce=nonce)
+                else:
+                    token = pvalues.encrypt_erasable(
+                        node, self.erasure.key, self.erasure.kid, self.oid, aad, nonce=nonce
+                    )
+                self._tokens[memo] = token
+            return token
+
+        def walk(node: Any, keys: tuple[str, ...]) -> Any:
+            if isinstance(node, Mapping):
+                return {k: walk(v, (*keys, str(k))) for k, v in node.items()}
+            if isinstance(node, list):
+                return [walk(v, keys) for v in node]
+            return leaf(node, keys)
+
+        return {k: walk(v, (str(k),)) for k, v in data.items()}, macs
+
+    def sops_block(self, macs: list[pvalues.Plain], data: Mapping[str, Any]) -> str:
+        """The ``sops:`` block (YAML text) for these MAC plaintexts."""
+        mac = pdocument.compute_mac(macs)
+        block = self._sops.get(mac)
+        if block is not None:
+            return block
+        if not self.recipients:
+            assert self.world.privacy is not None
+            readers = pconfig.readers_of(data, self.world.privacy, {}, {})
+            self.recipients = readers.recipients
+            wrapped = pkeys.wrap(self.erasure.key, self.recipients)
+            entry = pkeystore.KeyEntry(self.oid, self.erasure.kid, self.recipients, wrapped)
+            self.world.key_entries[pkeystore.file_name(self.oid)] = entry.to_bytes()
+            self._enc = {
+                r: pkeys.wrap(self.data_key, [r]) for r in self.recipients
+            }  # one per reader, as SOPS
+        token = pvalues.encrypt_sops(mac, self.data_key, self.lastmodified, nonce=self._nonce("mac", mac))
+        lines = ["sops:", "  age:"]
+        for recipient in self.recipients:
+            lines.append(f"    - recipient: {recipient}")
+            lines.append("      enc: |")
+            lines.extend(f"        {line}" for line in self._enc[recipient].splitlines())
+        lines.append(f"  lastmodified: {_scalar(self.lastmodified)}")
+        lines.append(f"  mac: {_scalar(token)}")
+        lines.append(f"  encrypted_regex: {_scalar(self.layout.encrypted_regex)}")
+        lines.append("  mac_only_encrypted: true")
+        lines.append(f"  version: {_scalar(pdocument.SOPS_VERSION)}")
+        block = self._sops[mac] = "\n".join(lines) + "\n"
+        return block
+
+
 def make_offer(
     rng: random.Random, world: World, index: int, n: int, used: set[str], layout: str = "sharded"
 ) -> Iterator[Commit]:
@@ -451,6 +572,9 @@ def make_offer(
         data["verbal"] = {"date": day(created - DAY), "by": manager}
     if rng.random() < 0.15:
         data["notes"] = rng.choice(NOTES)
+    sealer = Sealer(world, oid, created) if world.privacy is not None else None
+    if sealer is not None:
+        data["privacy"] = sealer.digest_block()
     events: list[dict[str, Any]] = []
     approval_list: list[dict[str, Any]] = []
     comment = rng.random() < 0.3
@@ -459,7 +583,10 @@ def make_offer(
 
     def render(status: str) -> str:
         data["status"] = status
-        return render_offer(data, approval_list, events, comment, modeline)
+        if sealer is None:
+            return render_offer(data, approval_list, events, comment, modeline)
+        stored, macs = sealer.seal(data)
+        return render_offer(stored, approval_list, events, comment, modeline) + sealer.sops_block(macs, data)
 
     def commit(action: str, by: str, role: str | None = None) -> Commit:
         return Commit(t, who.get(by, by), by, oid, action, path, render(status), role)
@@ -489,6 +616,13 @@ def make_offer(
     status = "pending_approval"
     yield commit("submit", recruiter)
     required = approval_lines(world, Offer(path, {**data, "events": events}), t, rng)
+    if sealer is not None:  # anyone can check without a key that the covered ciphertexts stand
+        stored, _ = sealer.seal(data)
+        for _, _, line in required:
+            covers = sorted(
+                {c for rid in line["rules"] if (rule := world.policy.rule(rid)) for c in rule.covers}
+            )
+            line["sealed"] = binding.sealed_digest(stored, covers)
     if outcome == "pending_approval":  # part of the way: at least one approval still missing
         required = required[: rng.randrange(len(required))]
     for number, (at, role, line) in enumerate(required, 1):
@@ -705,8 +839,10 @@ def build(
     source: Path = ROOT,
     layout: str = "sharded",
     settle: bool = True,
+    encrypted: bool = False,
 ) -> dict[str, int]:
-    """Create the repository at ``out`` (replacing it); return counts."""
+    """Create the repository at ``out`` (replacing it); return counts. ``encrypted``: the
+    same offers as confidential offers (module docstring)."""
     if out.exists():
         shutil.rmtree(out)
     out.mkdir(parents=True)
@@ -717,8 +853,16 @@ def build(
         elif src.is_file():
             shutil.copy2(src, out / name)
     (out / "offers").mkdir(exist_ok=True)
+    if encrypted:
+        config = out / "offerctl.yaml"
+        section = (source / "examples" / "keys" / "privacy.yaml").read_text("utf-8")
+        # Without retention periods: thousands of old closed offers would each warn (V703),
+        # and the keyed run is compared with the plain one, which has no findings.
+        section = re.sub(r"(?m)^  retention_days:.*\n", "", section)
+        config.write_text(config.read_text("utf-8").rstrip("\n") + "\n" + section, "utf-8")
     rng = random.Random(seed)
     world = load_world(out)
+    world.seed = seed
     used: set[str] = set()
     commits: list[Commit] = []
     for index in range(n):
@@ -765,6 +909,15 @@ def build(
         write(f"M 100644 inline {c.path}\n".encode())
         write(_data(c.content))
         write(b"\n")
+    if world.key_entries:  # the erasure key store: one parentless commit (docs/privacy.md)
+        store = "offerctl key store <keys@offerctl.invalid> 946684800 +0000"
+        write(f"commit {pkeystore.KEYS_REF}\ncommitter {store}\n".encode())
+        write(_data("offerctl: erasure keys"))
+        for name in sorted(world.key_entries):
+            write(f"M 100644 inline {name}\n".encode())
+            raw = world.key_entries[name]
+            write(b"data %d\n" % len(raw) + raw + b"\n")
+        write(b"\n")
     write(b"done\n")
     proc.stdin.close()
     if proc.wait() != 0:
@@ -798,11 +951,17 @@ def main(argv: list[str] | None = None) -> int:
         help="offers/YYYY/MM/ID.yaml (default) or offers/ID.yaml; flat is quadratic to build: "
         "every commit rewrites one tree holding every offer",
     )
+    parser.add_argument(
+        "--encrypted",
+        action="store_true",
+        help="confidential offers (privacy enabled, demo keys of examples/keys/; read with ci-demo.agekey)",
+    )
     args = parser.parse_args(argv)
-    out = args.out or ROOT / "benchmarks" / "_work" / f"repo-{args.offers}"
+    suffix = "-encrypted" if args.encrypted else ""
+    out = args.out or ROOT / "benchmarks" / "_work" / f"repo-{args.offers}{suffix}"
 
     started = time.perf_counter()
-    counts = build(args.offers, out.resolve(), args.seed, layout=args.layout)
+    counts = build(args.offers, out.resolve(), args.seed, layout=args.layout, encrypted=args.encrypted)
     elapsed = time.perf_counter() - started
     print(
         f"{out}: {counts['offers']} offers, {counts['commits']} commits in {elapsed:.1f} s", file=sys.stderr

@@ -40,7 +40,7 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
     if ctx.budget_offers is not None:  # `check` built the ledger once from its summaries
         offers: Sequence[tuple[str, Mapping[str, Any]]] = ctx.budget_offers
     else:
-        offers = budgets.offer_data(ctx.repo)
+        offers = budgets.offer_data(ctx.repo, book)
     ledger = budgets.Ledger.build(book, offers)
     paths = {o.id: o.path for o in ctx.offers if o.id}
     sealed: list[str] = []

@@ -97,16 +97,17 @@ def privacy_pass(ctx: Context, rels: Sequence[str], value_checks: Iterable[Offer
     checks = [c for c in value_checks]
     out: list[Finding] = []
     for rel in rels:
-        doc = loader.read_file("offer", ctx.repo.root, rel)
-        if not isinstance(doc.data, dict) or not doc.ok:
+        # ``rels`` passed schema validation in this run's (cached) keyless pass: parse only
+        data = loader.read_data(ctx.repo.root, rel)
+        if not isinstance(data, dict):
             continue
-        offer = store_privacy.open_offer(ctx.repo, rel, doc.data, extra={"valid": doc.ok})
+        offer = store_privacy.open_offer(ctx.repo, rel, data, extra={"valid": True})
         for problem in offer.extra.get("privacy_problems") or ():
             out.append(ctx.finding(offer, "sops", "V702", problem))
-        sealed = [p for p in offer.extra.get("sealed") or () if not _erased(doc.data, p)]
+        sealed = [p for p in offer.extra.get("sealed") or () if not _erased(data, p)]
         if sealed:
             out.extend(covered_ciphertexts(ctx, offer))
-        secrets = _plain_leaves(doc.data, offer.data)
+        secrets = _plain_leaves(data, offer.data)
         for check in checks:
             name = check.__name__.removeprefix("check_").replace("_", " ")
             if sealed and _needs(check, sealed):

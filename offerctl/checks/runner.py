@@ -114,7 +114,8 @@ def check_file(ctx: Context, rel: str, raw: bytes | None = None) -> FileResult:
     findings.extend(privacy_checks.file_findings(ctx, offer))
     summary = _summary(doc.data)
     if encrypted:
-        summary["encrypted"] = True
+        # "invalid": the keyed pass skips it (this run reports its schema findings)
+        summary["encrypted"] = True if doc.ok else "invalid"
     return FileResult(tuple(findings), summary)
 
 
@@ -221,7 +222,8 @@ def _build_ledger(ctx: Context, chosen: _Selection, store: CheckCache | None, id
         from offerctl.store import privacy as store_privacy
 
         data = loader.read_data(repo.root, rel)
-        if isinstance(data, Mapping) and store_privacy.has_encrypted_values(data):
+        # only what a budget applies to is opened (which one applies reads plaintext fields)
+        if isinstance(data, Mapping) and store_privacy.has_encrypted_values(data) and book.budget_for(data):
             data = store_privacy.open_offer(repo, rel, data).data
         return data
 
@@ -229,6 +231,7 @@ def _build_ledger(ctx: Context, chosen: _Selection, store: CheckCache | None, id
     ctx.budget_ledger = budgets.Ledger.build(book, ctx.budget_offers)
     if store is not None:
         key = budget_checks.ledger_key(ctx.budget_ledger) if _routing_reads_budget(repo) else ""
+        key = budgets.sealed_key(repo, key) if key else key  # amounts opened with a key: HMAC
         store.bind("budgets", key)
 
 
@@ -329,10 +332,13 @@ def run(
         files = _check_offer_files(ctx, chosen, store, ids, jobs)
         findings.extend(files.findings)
         ctx.offers = list(files.offers)
-        # Checks that read encrypted values run here, with the user's keys, never cached.
-        encrypted = [o.path for o in files.offers if o.data.get("encrypted")]
+        # Checks that read encrypted values run here, with the user's keys; their results are
+        # cached only sealed for that reader (checks.keyed).
+        encrypted = [o.path for o in files.offers if o.data.get("encrypted") is True]
         if encrypted:
-            findings.extend(privacy_checks.privacy_pass(ctx, encrypted, VALUE_CHECKS))
+            from offerctl.checks.keyed import keyed_pass
+
+            findings.extend(keyed_pass(ctx, encrypted, VALUE_CHECKS, store, ids, complete=chosen.complete))
         for repo_check in REPO_CHECKS:
             try:
                 findings.extend(_run_repo_check(ctx, repo_check, store, ids))

@@ -243,7 +243,17 @@ def merge_offer(base: Any, ours: Any, theirs: Any, ours_text: str) -> MergeOutco
       removed or edited is a conflict (history must not be rewritten).
     * every other field merges per value: a side that left it as in the base takes the other
       side's change; both changing it differently is a conflict.
+    * a confidential offer (a ``sops:`` block) goes through ``merge_sealed``: its MAC and
+      ``lastmodified`` are derived from the merged values, never merged as values.
     """
+    if any(isinstance(d, Mapping) and isinstance(d.get("sops"), Mapping) for d in (ours, theirs)):
+        from offerctl.lifecycle.merge_sealed import merge_encrypted
+
+        return merge_encrypted(base, ours, theirs, ours_text)
+    return _merge_plain(base, ours, theirs, ours_text)
+
+
+def _merge_plain(base: Any, ours: Any, theirs: Any, ours_text: str) -> MergeOutcome:
     base = base if isinstance(base, Mapping) else {}
     fields = _merge_fields(base, ours, theirs)
     lists, list_conflicts = _merge_append_only(base, ours, theirs)

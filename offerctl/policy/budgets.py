@@ -424,21 +424,47 @@ def read(repo: Repo) -> tuple[BudgetBook | None, list[Finding]]:
     return book, findings + found
 
 
-def offer_data(repo: Repo) -> list[tuple[str, Mapping[str, Any]]]:
+class _RunMemo(dict[str, Any]):
+    """Per-run memo in ``repo.state``; never copied into worker processes (pickles empty)."""
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_RunMemo, ())
+
+
+def offer_data(repo: Repo, book: BudgetBook | None = None) -> list[tuple[str, Mapping[str, Any]]]:
     """(id, data) of every readable offer file (fast reader, no schema: a broken file is
     reported by ``check`` and simply not counted here). A confidential offer is opened with
-    the keys at hand (``store.privacy``); pay no key here opens is not counted."""
+    the keys at hand (``store.privacy``); pay no key here opens is not counted. With
+    ``book``, only offers some budget applies to are opened (which budget applies reads
+    plaintext fields only; the others never enter a ledger or a position). Files are read
+    and opened once per run (the ledger is asked for several times)."""
     from offerctl.store import loader
     from offerctl.store.privacy import has_encrypted_values, open_offer
 
+    memo = repo.state.get("budgets.offer_data")
+    if not isinstance(memo, _RunMemo):
+        memo = repo.state["budgets.offer_data"] = _RunMemo()
     out = []
     for rel in loader.offer_files(repo):
-        data = loader.read_data(repo.root, rel)
-        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+        try:
+            stat = (repo.root / rel).stat()
+            seen: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            seen = None
+        entry = memo.get(rel)
+        if entry is None or entry[3] != seen:  # read again when the file changed during the run
+            data = loader.read_data(repo.root, rel)
+            if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+                memo[rel] = [None, None, True, seen]
+                continue
+            entry = memo[rel] = [str(data["id"]), data, not has_encrypted_values(data), seen]
+        offer_id, data, opened, _ = entry
+        if offer_id is None:
             continue
-        if has_encrypted_values(data):
-            data = open_offer(repo, rel, data).data
-        out.append((str(data["id"]), data))
+        if not opened and (book is None or book.budget_for(data) is not None):
+            data = entry[1] = open_offer(repo, rel, data).data
+            entry[2] = True
+        out.append((offer_id, data))
     return out
 
 
@@ -446,7 +472,7 @@ def source(repo: Repo) -> BudgetSource | None:
     book, _ = read(repo)
     if book is None:
         return None
-    return BudgetSource(book, lambda: offer_data(repo))
+    return BudgetSource(book, lambda: offer_data(repo, book))
 
 
 def cache_key(repo: Repo, uses_budget: bool) -> str | None:
@@ -461,7 +487,26 @@ def cache_key(repo: Repo, uses_budget: bool) -> str | None:
     for budget_id, entries in sorted(src.ledger().entries.items()):
         for offer_id, amount in sorted(entries.items()):
             digest.update(f"{budget_id}\0{offer_id}\0{amount}\0".encode())
-    return digest.hexdigest()
+    return sealed_key(repo, digest.hexdigest())
+
+
+def sealed_key(repo: Repo, text: str) -> str:
+    """``text`` as it may go into the plain cache's fingerprint under ``.git/``. When the
+    ledger holds amounts opened with a reader's key (confidential offers), a plain hash of
+    them would let anyone confirm a guessed salary: it is then an HMAC under a key derived
+    from the reader's private keys (``store.keyed_cache.derive``)."""
+    import hashlib
+    import hmac
+
+    from offerctl.store import keyed_cache
+    from offerctl.store import privacy as store_privacy
+
+    session = repo.state.get("privacy")
+    identities = session.identities() if isinstance(session, store_privacy.PrivacySession) else ()
+    derived = keyed_cache.derive(identities, repo.root, "budget-ledger") if identities else None
+    if derived is None:
+        return text
+    return "hmac:" + hmac.new(derived[0], text.encode(), hashlib.sha256).hexdigest()
 
 
 __all__ = [

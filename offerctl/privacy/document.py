@@ -405,3 +405,32 @@ def _restore(node: Any, here: Any, root: Any) -> Any:
     if isinstance(node, list):
         return [_restore(v, _child(here, i), root) for i, v in enumerate(node)]
     return node
+
+
+def recompute_mac(doc: Mapping[str, Any], data_key: bytes, now: str) -> tuple[str, str]:
+    """``(lastmodified, mac)`` for ``doc`` as it stands — e.g. a merge of two branches that
+    changed different encrypted values: every value must decrypt with ``data_key`` (else
+    ``CipherProblem``); the MAC is computed as ``seal`` computes it, over the decrypted SOPS
+    values in document order, and encrypted with ``now`` as additional data."""
+    meta = metadata(doc)
+    if meta is None:
+        raise CipherProblem("the document has no sops block")
+    opened = open_document(doc, offer_id=str(doc.get("id", "")), data_key=data_key)
+    problems = [p for p in opened.problems if not p.startswith(("MAC mismatch", "sops.mac"))]
+    if problems:
+        raise CipherProblem(problems[0])
+    in_sops = _regex_tier(str(meta.get("encrypted_regex") or ""))
+    macs: list[Plain] = []
+
+    def walk(node: Any, keys: tuple[str, ...]) -> None:
+        if isinstance(node, Mapping):
+            for k, v in node.items():
+                walk(v, (*keys, str(k)))
+        elif isinstance(node, list):
+            for v in node:
+                walk(v, keys)
+        elif in_sops(keys) and node is not None and node != "" and not isinstance(node, Sealed):
+            macs.append(node)
+
+    walk(opened.data, ())
+    return now, values.encrypt_sops(compute_mac(macs), data_key, now)

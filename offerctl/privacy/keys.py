@@ -77,6 +77,9 @@ class Identity:
     public: str
     source: str
     secret: Any = field(repr=False, compare=False)
+    material: bytes = field(default=b"", repr=False, compare=False)
+    """The private key as read (age secret text or the OpenSSH file): only ever used as
+    input to a key derivation (``store.keyed_cache``), never written anywhere."""
 
     @property
     def kind(self) -> str:
@@ -88,7 +91,7 @@ def age_identity(secret: str, source: str) -> Identity:
     if not AGE_SECRET.match(text):
         raise KeyProblem(f"{source}: not an age secret key (AGE-SECRET-KEY-1…)")
     ident = pyrage.x25519.Identity.from_str(text)
-    return Identity(public=str(ident.to_public()), source=source, secret=ident)
+    return Identity(public=str(ident.to_public()), source=source, secret=ident, material=text.encode("ascii"))
 
 
 def ssh_identity(private_key: bytes, source: str) -> Identity:
@@ -107,7 +110,12 @@ def ssh_identity(private_key: bytes, source: str) -> Identity:
         ident = pyrage.ssh.Identity.from_buffer(private_key)
     except Exception as exc:
         raise KeyProblem(f"{source}: age cannot use this ssh key: {exc}") from None
-    return Identity(public=normalize_recipient(public.decode("ascii")), source=source, secret=ident)
+    return Identity(
+        public=normalize_recipient(public.decode("ascii")),
+        source=source,
+        secret=ident,
+        material=bytes(private_key),
+    )
 
 
 def parse_identities(text: str, source: str) -> list[Identity]:

@@ -120,3 +120,19 @@ class GitRefBackend:
         self.expire_reflog()
         git.run(["repack", "-a", "-d", "-q"], self.root)
         git.run(["prune", "--expire=now"], self.root)
+
+
+def entry_ids(root: Path, ref: str = KEYS_REF) -> dict[str, str]:
+    """``<offer-id>.json`` -> blob id of every entry in the key store (one ``git ls-tree``;
+    nothing is read or unwrapped): what results computed with an erasure key depend on."""
+    commit = GitRefBackend(root, ref).head()
+    if commit is None:
+        return {}
+    listing = git.run(["ls-tree", "-z", commit], root).stdout
+    out: dict[str, str] = {}
+    for item in git.zsplit(listing):
+        meta, name = item.split("\t", 1)
+        _mode, kind, blob = meta.split(" ")
+        if kind == "blob":
+            out[name] = blob
+    return out

@@ -67,6 +67,10 @@ class PrivacySession:
     _store: keystore.KeyStore | None = None
     _store_missing: bool | None = None
     _opened: dict[tuple[str, int], tuple[Mapping[str, Any], document.Opened]] = field(default_factory=dict)
+    _data_keys: Any = None
+    """Unwrapped data keys, sealed for this reader (``store.keyed_cache``); loaded on first use."""
+    _data_keys_used: set[str] = field(default_factory=set)
+    _erasure_memo: dict[tuple[str, str], document.ErasureKey | None] = field(default_factory=dict)
 
     @classmethod
     def create(
@@ -146,10 +150,10 @@ class PrivacySession:
         if cached is not None and cached[0] is raw:
             return cached[1]
         identities = self.identities()
-        data_key = document.data_key_of(raw, identities)
+        data_key = self.data_key(raw)
         erasure: dict[str, bytes] = {}
         if _has_erasable(raw) and identities:
-            key = self.store().unwrap(offer_id, identities)
+            key = self._erasure_key(offer_id, identities)
             if key is not None:
                 erasure[key.kid] = key.key
         readers = self.readers_text(raw)
@@ -161,8 +165,79 @@ class PrivacySession:
         self._opened[memo] = (raw, opened)
         return opened
 
+    def _erasure_key(
+        self, offer_id: str, identities: Sequence[keymod.Identity]
+    ) -> document.ErasureKey | None:
+        """The offer's erasure key, unwrapped once per run (in memory only: never cached
+        on disk, so that destroying it in the key store leaves no copy)."""
+        entry = self.store().get(offer_id)
+        if entry is None:
+            return None
+        memo = (offer_id, entry.wrapped)
+        if memo not in self._erasure_memo:
+            self._erasure_memo[memo] = self.store().unwrap(offer_id, identities)
+        return self._erasure_memo[memo]
+
     def data_key(self, raw: Mapping[str, Any]) -> bytes | None:
-        return document.data_key_of(raw, self.identities())
+        """The offer's data key when one of our identities is among its recipients.
+
+        One age decryption per distinct wrapped key, ever: unwrapped keys are kept in a
+        cache sealed for this reader (``store.keyed_cache``, kind ``datakeys``), keyed by a
+        hash of the wrapped keys addressed to us (so a re-wrapped or rotated key is a miss).
+        Erasure keys are never cached: destroying one must leave no copy."""
+        identities = self.identities()
+        meta = document.metadata(raw)
+        if meta is None or not identities:
+            return None
+        mine = {i.public for i in identities}
+        wrapped = sorted(
+            str(e["enc"])
+            for e in meta.get("age") or ()
+            if isinstance(e, Mapping) and e.get("recipient") in mine and isinstance(e.get("enc"), str)
+        )
+        if not wrapped:
+            return None
+        import base64
+        import hashlib
+
+        name = hashlib.sha256("\0".join(wrapped).encode("utf-8")).hexdigest()[:40]
+        cache = self._data_key_cache()
+        hit = cache.get(name) if cache is not None else None
+        if isinstance(hit, str):
+            try:
+                known = base64.b64decode(hit, validate=True)
+            except ValueError:
+                known = b""
+            if len(known) == 32:
+                self._data_keys_used.add(name)
+                return known
+        key = document.data_key_of(raw, identities)
+        if key is not None and cache is not None:
+            cache.put(name, base64.b64encode(key).decode("ascii"))
+            self._data_keys_used.add(name)
+        return key
+
+    def _data_key_cache(self) -> Any:
+        if self._data_keys is None:
+            import atexit
+
+            from offerctl.store import keyed_cache
+
+            self._data_keys = keyed_cache.SealedCache(
+                keyed_cache.cache_dir(self.root), self.root, "datakeys", self.identities()
+            )
+            atexit.register(self.save_caches)
+        return self._data_keys if self._data_keys.enabled else None
+
+    def save_caches(self) -> None:
+        """Write the sealed data-key cache (also run at exit): keeps the keys this run used,
+        and older ones while the cache stays small."""
+        cache = self._data_keys
+        if cache is None or not cache.dirty:
+            return
+        if len(cache.entries) > 4 * len(self._data_keys_used) + 1000:
+            cache.keep(self._data_keys_used)
+        cache.save()
 
     def digest_key(self, offer_id: str, opened: Mapping[str, Any]) -> bytes | None:
         """The offer's approval-digest key when we can read its root."""
