@@ -832,6 +832,38 @@ def source_of(source: Path, name: str) -> Path:
     return source / name
 
 
+def privacy_section(source: Path) -> str:
+    """The bundled example's ``privacy:`` section (its demo keys), for an encrypted
+    repository: without retention periods (thousands of old closed offers would each warn,
+    V703, and the keyed run is compared with the plain one, which has no findings) and
+    without the demo key-store seed (the generator writes the store itself)."""
+    config = (source / "offerctl.yaml").read_text("utf-8")
+    start = config.find("\nprivacy:")
+    if start < 0:
+        raise GenerationError(f"{source / 'offerctl.yaml'} has no privacy: section to copy")
+    section = config[start + 1 :]
+    section = re.sub(r"(?m)^  retention_days:.*\n", "", section)
+    section = re.sub(r"(?m)^  key_store:.*\n", "", section)
+    return re.sub(r"(?m)^  #.*\n", "", section)
+
+
+def scale_budgets(out: Path, n: int) -> None:
+    """Budgets sized for ``n`` offers. The generator routes each offer once, when it is
+    made, without the ledger of the offers made after it; with the example's budgets
+    (sized for 16 offers) `check` would find thousands of offers over budget that the
+    generator never routed to finance (A301). Scaled, the `over-budget` rule still reads
+    the ledger on every run but never fires, so the repository checks clean."""
+    path = out / "policies" / "budgets.yaml"
+    if path.is_file():
+        factor = max(1, n)
+        text = re.sub(
+            r"(?m)^(\s*amount:\s*)(\d+)\s*$",
+            lambda m: f"{m.group(1)}{int(m.group(2)) * factor}",
+            path.read_text("utf-8"),
+        )
+        path.write_text(text, "utf-8")
+
+
 def build(
     n: int,
     out: Path,
@@ -853,12 +885,10 @@ def build(
         elif src.is_file():
             shutil.copy2(src, out / name)
     (out / "offers").mkdir(exist_ok=True)
+    scale_budgets(out, n)
     if encrypted:
         config = out / "offerctl.yaml"
-        section = (source / "examples" / "keys" / "privacy.yaml").read_text("utf-8")
-        # Without retention periods: thousands of old closed offers would each warn (V703),
-        # and the keyed run is compared with the plain one, which has no findings.
-        section = re.sub(r"(?m)^  retention_days:.*\n", "", section)
+        section = privacy_section(source)
         config.write_text(config.read_text("utf-8").rstrip("\n") + "\n" + section, "utf-8")
     rng = random.Random(seed)
     world = load_world(out)
