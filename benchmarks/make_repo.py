@@ -34,7 +34,7 @@ spread timestamps, with the trailers offerctl writes (``Offer-Id:``, ``Offer-Act
 Same N and seed, same bytes: the output is fully determined by the arguments.
 
 ``--encrypted`` builds the same offers as confidential offers (docs/privacy.md): the
-``privacy:`` section of ``examples/keys/privacy.yaml`` (groups ``hr`` and ``ci`` with the
+``privacy:`` section of the root ``offerctl.yaml`` (groups ``hr`` and ``ci`` with the
 public demo keys; ``benchmarks/run.py`` reads with ``examples/keys/ci-demo.agekey``), every
 encrypted field sealed as offerctl seals it (SOPS values, erasable candidate fields, a
 ``sops:`` block with the MAC, keyed approval digests with their ``sealed`` ciphertext digests)

@@ -224,7 +224,11 @@ def test_no_decrypted_value_reaches_a_cache(
     root = example_repo
     keys = Path(__file__).resolve().parents[1] / "examples" / "keys"
     config = root / "offerctl.yaml"
-    config.write_text(config.read_text("utf-8") + (keys / "privacy.yaml").read_text("utf-8"), "utf-8")
+    # The bundled example's privacy section (its demo keys), without the demo key-store seed.
+    root_config = (keys.parents[1] / "offerctl.yaml").read_text("utf-8")
+    section = root_config[root_config.index("\nprivacy:") + 1 :]
+    section = "".join(line for line in section.splitlines(keepends=True) if "key_store:" not in line)
+    config.write_text(config.read_text("utf-8") + section, "utf-8")
     git(root, "commit", "-qam", "Enable confidential offers")
     monkeypatch.setenv("OFFERCTL_AGE_KEY_FILE", str(keys / "hr-demo.agekey"))
     assert cli("rekey", cwd=root).code == 0
