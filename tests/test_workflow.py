@@ -216,6 +216,32 @@ def test_budget_position_routing_and_check(example_repo: Path, cli: Any) -> None
     assert w701[0]["line"] is not None
 
 
+def test_budget_projections_kept_by_content_follow_hand_edits(example_repo: Path, cli: Any) -> None:
+    """Commands that route one offer build the ledger from budget projections kept under
+    .git/ by content id (issue 17: `new` read all 10,000 offers): a second run reads them,
+    and an offer edited by hand (another content id) is read again, never a stale amount."""
+    first = cli("route", "OFF-2026-5NB2RC8P", "--format", "json", cwd=example_repo).json()["budget"]
+    stored = list((example_repo / ".git" / "offerctl-cache").glob("budget-projections-*.json"))
+    assert len(stored) == 1
+    payload = json.loads(stored[0].read_text("utf-8"))
+    assert payload["version"] == 1 and len(payload["offers"]) == 16
+    again = cli("route", "OFF-2026-5NB2RC8P", "--format", "json", cwd=example_repo).json()["budget"]
+    assert again == first
+    # A sent Engineering offer (72,000 EUR) raised by 1,000 EUR by hand, not committed: the
+    # ledger counts the new amount, at the budgets' stated rate (1 EUR = 1.08 USD).
+    sent = example_repo / "offers" / "OFF-2026-4JZ6HN3T.yaml"
+    text = sent.read_text("utf-8")
+    [line] = [ln for ln in text.splitlines() if "base_salary:" in ln]
+    old = int(line.split(":")[1].strip())
+    sent.write_text(text.replace(line, line.replace(str(old), str(old + 1000))), "utf-8")
+    edited = cli("route", "OFF-2026-5NB2RC8P", "--format", "json", cwd=example_repo).json()["budget"]
+    assert edited["committed"] == first["committed"] + 1080
+    assert edited["remaining_after"] == first["remaining_after"] - 1080
+    # A damaged file is ignored and written again.
+    stored[0].write_text("{not json", "utf-8")
+    assert cli("route", "OFF-2026-5NB2RC8P", "--format", "json", cwd=example_repo).json()["budget"] == edited
+
+
 def test_budget_without_a_rate_and_inconsistent_budgets(example_repo: Path, cli: Any) -> None:
     budgets = example_repo / "policies" / "budgets.yaml"
     text = budgets.read_text().replace("    USD: {EUR: 1.08}\n", "    USD: {GBP: 1.27}\n")

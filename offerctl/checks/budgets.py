@@ -111,24 +111,12 @@ def check_budgets(ctx: Context) -> Iterable[Finding]:
 
 
 def projection(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The part of an offer that the budget ledger and W701/W703 read (``policy.budgets``:
-    ``status_of``, ``budget_for``, ``consumption``, ``consuming_since``, ``unreadable_in``):
-    status, start date, requisition, department and FTE, the whole compensation, the time
-    of each approval and the type and time of each event. Every budget function gives the
-    same answer on it as on the whole offer (``tests/test_scale.py`` compares them), so
-    ``check`` keeps it in the per-file cache instead of reading every offer again."""
-    out: dict[str, Any] = {}
-    for key in ("id", "status", "start_date", "compensation"):
-        if key in data:
-            out[key] = data[key]
-    role = data.get("role")
-    if isinstance(role, Mapping):
-        out["role"] = {k: role[k] for k in ("requisition", "department", "fte") if k in role}
-    for key, kept in (("approvals", ("at",)), ("events", ("type", "at"))):
-        lines = data.get(key)
-        if isinstance(lines, list):
-            out[key] = [{k: i[k] for k in kept if k in i} for i in lines if isinstance(i, Mapping)]
-    return out
+    """The part of an offer that the budget ledger and W701/W703 read
+    (``policy.budgets.projection``); ``check`` keeps it in the per-file cache instead of
+    reading every offer again."""
+    from offerctl.policy import budgets
+
+    return budgets.projection(data)
 
 
 def offers_for_ledger(

@@ -36,6 +36,7 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
+from pathlib import Path
 from typing import Any
 
 from offerctl.core.model import Finding, Unreadable, unreadable_in
@@ -431,21 +432,105 @@ class _RunMemo(dict[str, Any]):
         return (_RunMemo, ())
 
 
+def projection(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The part of an offer that the ledger and W701/W703 read (``status_of``,
+    ``budget_for``, ``consumption``, ``consuming_since``, ``unreadable_in``): status, start
+    date, requisition, department and FTE, the whole compensation, the time of each approval
+    and the type and time of each event. Every budget function gives the same answer on it
+    as on the whole offer (``tests/test_scale.py`` compares them)."""
+    out: dict[str, Any] = {}
+    for key in ("id", "status", "start_date", "compensation"):
+        if key in data:
+            out[key] = data[key]
+    role = data.get("role")
+    if isinstance(role, Mapping):
+        out["role"] = {k: role[k] for k in ("requisition", "department", "fte") if k in role}
+    for key, kept in (("approvals", ("at",)), ("events", ("type", "at"))):
+        lines = data.get(key)
+        if isinstance(lines, list):
+            out[key] = [{k: i[k] for k in kept if k in i} for i in lines if isinstance(i, Mapping)]
+    return out
+
+
+PROJECTIONS_KIND = "budget-projections"
+PROJECTIONS_VERSION = 1
+
+
+class _Projections:
+    """Budget projections of plaintext offers kept under ``.git/`` by content id, so that a
+    command that routes one offer (``new``, ``approve``, ``route``, ``headroom``…) does not
+    parse all 10,000 offers to build the ledger. Confidential offers are never stored (their
+    projection holds decrypted pay); a damaged or old file is ignored and rewritten."""
+
+    def __init__(self, repo: Repo, rels: list[str]) -> None:
+        import json
+
+        from offerctl.store import git
+        from offerctl.store.cache import CACHE_DIR, cache_file, decimal_hook
+
+        self.ids: dict[str, str] = {}
+        self.stored: dict[str, Any] = {}
+        self.seen: dict[str, Any] = {}
+        self.path: Path | None = None
+        try:
+            self.path = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, PROJECTIONS_KIND)
+            self.ids = git.content_ids(repo.root, rels) if self.path is not None else {}
+        except Exception:  # not a git repository, git missing: read every file, as before
+            self.path, self.ids = None, {}
+        if self.path is None:
+            return
+        try:
+            payload = json.loads(self.path.read_bytes(), object_hook=decimal_hook)
+            if payload.get("version") == PROJECTIONS_VERSION and isinstance(payload.get("offers"), dict):
+                self.stored = payload["offers"]
+        except (OSError, ValueError, AttributeError):
+            self.stored = {}
+
+    def get(self, rel: str) -> Mapping[str, Any] | None:
+        blob = self.ids.get(rel)
+        if not blob:
+            return None
+        found = self.stored.get(blob)
+        if isinstance(found, dict) and isinstance(found.get("id"), str):
+            self.seen[blob] = found
+            return found
+        return None
+
+    def put(self, rel: str, data: Mapping[str, Any]) -> None:
+        blob = self.ids.get(rel)
+        if blob:
+            self.seen[blob] = projection(data)
+
+    def save(self) -> None:
+        import json
+
+        from offerctl.store.cache import atomic_write, encode
+
+        if self.path is None or self.seen == self.stored:
+            return
+        payload = {"version": PROJECTIONS_VERSION, "offers": encode(self.seen)}
+        atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+
+
 def offer_data(repo: Repo, book: BudgetBook | None = None) -> list[tuple[str, Mapping[str, Any]]]:
     """(id, data) of every readable offer file (fast reader, no schema: a broken file is
     reported by ``check`` and simply not counted here). A confidential offer is opened with
     the keys at hand (``store.privacy``); pay no key here opens is not counted. With
     ``book``, only offers some budget applies to are opened (which budget applies reads
     plaintext fields only; the others never enter a ledger or a position). Files are read
-    and opened once per run (the ledger is asked for several times)."""
+    and opened once per run (the ledger is asked for several times); a plaintext offer whose
+    content is unchanged since an earlier run is not read at all: its budget projection comes
+    from ``.git/`` (``_Projections``)."""
     from offerctl.store import loader
     from offerctl.store.privacy import has_encrypted_values, open_offer
 
     memo = repo.state.get("budgets.offer_data")
     if not isinstance(memo, _RunMemo):
         memo = repo.state["budgets.offer_data"] = _RunMemo()
+    rels = list(loader.offer_files(repo))
+    stored = _Projections(repo, rels) if not memo else None
     out = []
-    for rel in loader.offer_files(repo):
+    for rel in rels:
         try:
             stat = (repo.root / rel).stat()
             seen: tuple[int, int] | None = (stat.st_mtime_ns, stat.st_size)
@@ -453,11 +538,18 @@ def offer_data(repo: Repo, book: BudgetBook | None = None) -> list[tuple[str, Ma
             seen = None
         entry = memo.get(rel)
         if entry is None or entry[3] != seen:  # read again when the file changed during the run
-            data = loader.read_data(repo.root, rel)
-            if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-                memo[rel] = [None, None, True, seen]
-                continue
-            entry = memo[rel] = [str(data["id"]), data, not has_encrypted_values(data), seen]
+            cached = stored.get(rel) if stored is not None else None
+            if cached is not None:
+                entry = memo[rel] = [str(cached["id"]), cached, True, seen]
+            else:
+                data = loader.read_data(repo.root, rel)
+                if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+                    memo[rel] = [None, None, True, seen]
+                    continue
+                plain = not has_encrypted_values(data)
+                if plain and stored is not None:
+                    stored.put(rel, data)
+                entry = memo[rel] = [str(data["id"]), data, plain, seen]
         offer_id, data, opened, _ = entry
         if offer_id is None:
             continue
@@ -465,6 +557,8 @@ def offer_data(repo: Repo, book: BudgetBook | None = None) -> list[tuple[str, Ma
             data = entry[1] = open_offer(repo, rel, data).data
             entry[2] = True
         out.append((offer_id, data))
+    if stored is not None:
+        stored.save()
     return out
 
 

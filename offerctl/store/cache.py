@@ -377,6 +377,11 @@ class TreeMemo:
         _atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
 
 
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write a cache file atomically; failing to write is not an error (``_atomic_write``)."""
+    _atomic_write(path, data)
+
+
 def _atomic_write(path: Path, data: bytes) -> None:
     """Temp file + rename; a failure to write (read-only .git, full disk) is not an error."""
     tmp: str | None = None
