@@ -32,6 +32,7 @@ consuming is judged against every consuming offer.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -456,6 +457,11 @@ PROJECTIONS_KIND = "budget-projections"
 PROJECTIONS_VERSION = 1
 
 
+def _privacy_enabled(repo: Repo) -> bool:
+    privacy = repo.config.get("privacy") if isinstance(repo.config, Mapping) else None
+    return isinstance(privacy, Mapping) and bool(privacy.get("enabled", True))
+
+
 class _Projections:
     """Budget projections of plaintext offers kept under ``.git/`` by content id, so that a
     command that routes one offer (``new``, ``approve``, ``route``, ``headroom``…) does not
@@ -472,6 +478,15 @@ class _Projections:
         self.stored: dict[str, Any] = {}
         self.seen: dict[str, Any] = {}
         self.path: Path | None = None
+        if _privacy_enabled(repo):
+            # A repository with confidential offers keeps no projections at all, and drops
+            # any kept before privacy was enabled: they hold the pay of earlier plaintext
+            # versions, which must not outlive the switch under .git/ (docs/privacy.md).
+            with contextlib.suppress(Exception):
+                stale = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, PROJECTIONS_KIND)
+                if stale is not None:
+                    stale.unlink(missing_ok=True)
+            return
         try:
             self.path = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, PROJECTIONS_KIND)
             self.ids = git.content_ids(repo.root, rels) if self.path is not None else {}
