@@ -223,10 +223,9 @@ def _read_cache(path: Path, key: str) -> tuple[str, list[CommitRecord]] | None:
 def _write_cache(path: Path, key: str, head: str, records: Sequence[CommitRecord]) -> None:
     """Replace the cache file atomically; a failure to write (read-only .git, full disk)
     is not an error: the next run mines again."""
-    import contextlib
     import json
-    import os
-    import tempfile
+
+    from offerctl.store.cache import atomic_write
 
     payload = {
         "key": key,
@@ -234,20 +233,7 @@ def _write_cache(path: Path, key: str, head: str, records: Sequence[CommitRecord
         "records": {name: [getattr(r, name) for r in records] for name in _COLUMNS},
     }
     data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-    tmp: str | None = None
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".history-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-        tmp = None
-    except OSError:
-        pass
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    atomic_write(path, data, prefix=".history-")
 
 
 def _parse(

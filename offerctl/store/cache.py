@@ -312,21 +312,8 @@ class CheckCache:
             "meta": self._meta,
         }
         data = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        tmp: str | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, self.path)
-            tmp = None
+        if atomic_write(self.path, data):
             self._dirty = False
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
 
 
 class TreeAnswer:
@@ -374,26 +361,24 @@ class TreeMemo:
             "findings": [_finding_row(f) for f in findings],
             "offers": [list(o) for o in offers],
         }
-        _atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Write a cache file atomically; failing to write is not an error (``_atomic_write``)."""
-    _atomic_write(path, data)
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Temp file + rename; a failure to write (read-only .git, full disk) is not an error."""
+def atomic_write(path: Path, data: bytes, prefix: str = ".check-") -> bool:
+    """Temp file + rename; True when written. A failure to write (read-only .git, full
+    disk) is not an error: the caller computes again next time. The one writer of every
+    cache file under ``$GIT_DIR/offerctl-cache`` (check, trees, report history, sealed)."""
     tmp: str | None = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".check-", suffix=".tmp", dir=path.parent)
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
         tmp = None
+        return True
     except OSError:
-        pass
+        return False
     finally:
         if tmp is not None:
             with contextlib.suppress(OSError):

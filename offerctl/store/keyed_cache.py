@@ -25,11 +25,9 @@ docs/privacy.md ("CI") gives the trust argument.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
@@ -139,21 +137,10 @@ class SealedCache:
         plain += b" " * (-len(plain) % PAD)  # JSON ignores trailing blanks; hides the exact size
         nonce = os.urandom(NONCE)
         blob = MAGIC + nonce + AESGCM(self._key).encrypt(nonce, plain, self._aad())
-        tmp: str | None = None
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".keyed-", suffix=".tmp", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(blob)
-            os.replace(tmp, self.path)
-            tmp = None
+        from offerctl.store.cache import atomic_write
+
+        if atomic_write(self.path, blob, prefix=".keyed-"):
             self.dirty = False
-        except OSError:
-            pass
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
 
 
 def cache_dir(root: Path) -> Path | None:
