@@ -224,7 +224,7 @@ def test_budget_projections_kept_by_content_follow_hand_edits(example_repo: Path
     stored = list((example_repo / ".git" / "offerctl-cache").glob("budget-projections-*.json"))
     assert len(stored) == 1
     payload = json.loads(stored[0].read_text("utf-8"))
-    assert payload["version"] == 1 and len(payload["offers"]) == 16
+    assert len(payload["entries"]) == 16  # one projection per offer file (store.derived)
     again = cli("route", "OFF-2026-5NB2RC8P", "--format", "json", cwd=example_repo).json()["budget"]
     assert again == first
     # A sent Engineering offer (72,000 EUR) raised by 1,000 EUR by hand, not committed: the

@@ -16,25 +16,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from offerctl.checks import privacy as privacy_checks
 from offerctl.checks.context import Context, OfferCheck
 from offerctl.core.errors import GitError
-from offerctl.core.model import Finding, Severity
+from offerctl.core.model import Finding
 from offerctl.store import keyed_cache
 from offerctl.store import privacy as store_privacy
-from offerctl.store.cache import CheckCache
-
-
-def _row(f: Finding) -> list[object]:
-    return [f.path, f.line, f.code, f.message, str(f.severity), f.offer]
-
-
-def _finding(row: Sequence[object]) -> Finding:
-    path, line, code, message, severity, offer = row
-    if not (isinstance(path, str) and isinstance(code, str) and isinstance(message, str)):
-        raise ValueError("bad finding row")
-    if line is not None and not isinstance(line, int):
-        raise ValueError("bad line")
-    return Finding(
-        path, line, code, message, Severity(str(severity)), offer if isinstance(offer, str) else None
-    )
+from offerctl.store.cache import CheckCache, finding_from_row, finding_row
 
 
 def keyed_pass(
@@ -84,7 +69,7 @@ def keyed_pass(
         hit = sealed.get(rel) if rel in keys else None
         if isinstance(hit, list) and len(hit) == 2 and hit[0] == keys[rel] and isinstance(hit[1], list):
             try:
-                out.extend(_finding(row) for row in hit[1])
+                out.extend(finding_from_row(row) for row in hit[1])
                 continue
             except (TypeError, ValueError):  # a damaged entry is a miss
                 pass
@@ -95,7 +80,7 @@ def keyed_pass(
         by_rel: dict[str, list[list[object]]] = {rel: [] for rel in todo}
         for f in found:
             if f.path in by_rel:
-                by_rel[f.path].append(_row(f))
+                by_rel[f.path].append(finding_row(f))
         for rel, rows in by_rel.items():
             if rel in keys:
                 sealed.put(rel, [keys[rel], rows])

@@ -37,7 +37,6 @@ import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_EVEN, Decimal
-from pathlib import Path
 from typing import Any
 
 from offerctl.core.model import Finding, Unreadable, unreadable_in
@@ -463,68 +462,41 @@ def _privacy_enabled(repo: Repo) -> bool:
 
 
 class _Projections:
-    """Budget projections of plaintext offers kept under ``.git/`` by content id, so that a
-    command that routes one offer (``new``, ``approve``, ``route``, ``headroom``…) does not
-    parse all 10,000 offers to build the ledger. Confidential offers are never stored (their
-    projection holds decrypted pay); a damaged or old file is ignored and rewritten."""
+    """Budget projections of plaintext offers kept by content id (``store.derived``), so
+    that a command that routes one offer (``new``, ``approve``, ``route``, ``headroom``…)
+    does not parse all 10,000 offers to build the ledger. A repository with privacy enabled
+    keeps none (a projection holds pay) and drops those kept before it was enabled."""
 
     def __init__(self, repo: Repo, rels: list[str]) -> None:
-        import json
-
         from offerctl.store import git
-        from offerctl.store.cache import CACHE_DIR, cache_file, decimal_hook
+        from offerctl.store.cache import CACHE_DIR, cache_file
+        from offerctl.store.derived import DerivedCache
 
-        self.ids: dict[str, str] = {}
-        self.stored: dict[str, Any] = {}
-        self.seen: dict[str, Any] = {}
-        self.path: Path | None = None
+        self.cache: DerivedCache | None = None
+        self.rels = rels
         if _privacy_enabled(repo):
-            # A repository with confidential offers keeps no projections at all, and drops
-            # any kept before privacy was enabled: they hold the pay of earlier plaintext
-            # versions, which must not outlive the switch under .git/ (docs/privacy.md).
             with contextlib.suppress(Exception):
                 stale = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, PROJECTIONS_KIND)
                 if stale is not None:
                     stale.unlink(missing_ok=True)
             return
         try:
-            self.path = cache_file(git.git_path(repo.root, CACHE_DIR), repo.root, PROJECTIONS_KIND)
-            self.ids = git.content_ids(repo.root, rels) if self.path is not None else {}
+            ids = git.content_ids(repo.root, rels)
         except Exception:  # not a git repository, git missing: read every file, as before
-            self.path, self.ids = None, {}
-        if self.path is None:
             return
-        try:
-            payload = json.loads(self.path.read_bytes(), object_hook=decimal_hook)
-            if payload.get("version") == PROJECTIONS_VERSION and isinstance(payload.get("offers"), dict):
-                self.stored = payload["offers"]
-        except (OSError, ValueError, AttributeError):
-            self.stored = {}
+        self.cache = DerivedCache(repo, PROJECTIONS_KIND, "", PROJECTIONS_VERSION, ids)
 
     def get(self, rel: str) -> Mapping[str, Any] | None:
-        blob = self.ids.get(rel)
-        if not blob:
-            return None
-        found = self.stored.get(blob)
-        if isinstance(found, dict) and isinstance(found.get("id"), str):
-            self.seen[blob] = found
-            return found
-        return None
+        found = self.cache.get(rel) if self.cache is not None else None
+        return found if isinstance(found, dict) and isinstance(found.get("id"), str) else None
 
     def put(self, rel: str, data: Mapping[str, Any]) -> None:
-        blob = self.ids.get(rel)
-        if blob:
-            self.seen[blob] = projection(data)
+        if self.cache is not None:
+            self.cache.put(rel, projection(data))
 
     def save(self) -> None:
-        import json
-
-        from offerctl.store.cache import atomic_write, encode
-
-        if self.path is None or self.seen == self.stored:
-            return
-        payload = {"version": PROJECTIONS_VERSION, "offers": encode(self.seen)}
-        atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())
+        if self.cache is not None:
+            self.cache.save(self.rels)
 
 
 def offer_data(repo: Repo, book: BudgetBook | None = None) -> list[tuple[str, Mapping[str, Any]]]:

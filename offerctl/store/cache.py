@@ -162,6 +162,11 @@ def _decode(value: Any) -> Any:
     return value
 
 
+def decode(value: Any) -> Any:
+    """``encode`` reversed (a value with no encoded Decimal is returned as it is)."""
+    return value if _is_plain(value) else _decode(value)
+
+
 def _is_plain(value: Any) -> bool:
     """A flat mapping of text/number/bool/null values needs no decoding (the usual summary)."""
     return type(value) is dict and all(type(v) in _SCALARS for v in value.values())
@@ -170,11 +175,13 @@ def _is_plain(value: Any) -> bool:
 _SCALARS = frozenset({str, int, bool, float, type(None)})
 
 
-def _finding_row(f: Finding) -> list[Any]:
+def finding_row(f: Finding) -> list[Any]:
+    """A finding as a JSON row (the cache's and the sealed cache's format)."""
     return [f.path, f.line, f.code, f.message, str(f.severity), f.offer]
 
 
-def _finding(row: Sequence[Any]) -> Finding:
+def finding_from_row(row: Sequence[Any]) -> Finding:
+    """``finding_row`` reversed; ValueError for a row that is not one."""
     path, line, code, message, severity, offer = row
     if not (isinstance(path, str) and isinstance(code, str) and isinstance(message, str)):
         raise ValueError("bad finding row")
@@ -223,12 +230,12 @@ class CheckCache:
         if not isinstance(entry, list) or len(entry) != 2 or entry[0] != key:
             return None
         try:
-            return tuple(_finding(row) for row in entry[1])
+            return tuple(finding_from_row(row) for row in entry[1])
         except (TypeError, ValueError):  # a damaged entry is a miss
             return None
 
     def put_repo(self, name: str, findings: Iterable[Finding], key: str = "") -> None:
-        self._repo[name] = [key, [_finding_row(f) for f in findings]]
+        self._repo[name] = [key, [finding_row(f) for f in findings]]
         self._dirty = True
 
     def get(self, rel: str, content_id: str) -> FileResult | None:
@@ -240,7 +247,7 @@ class CheckCache:
         try:
             raw_summary, rows = entry[1], entry[2]
             summary = raw_summary if _is_plain(raw_summary) else _decode(raw_summary)
-            findings = tuple(_finding(row) for row in rows) if rows else ()
+            findings = tuple(finding_from_row(row) for row in rows) if rows else ()
         except (TypeError, ValueError, ArithmeticError):  # a damaged entry is a miss
             return None
         if summary is not None and not isinstance(summary, dict):
@@ -288,7 +295,7 @@ class CheckCache:
         self._entries[rel] = [
             content_id,
             _encode(result.summary) if result.summary is not None else None,
-            [_finding_row(f) for f in result.findings],
+            [finding_row(f) for f in result.findings],
         ]
         self._dirty = True
 
@@ -345,7 +352,7 @@ class TreeMemo:
         if not isinstance(payload, dict) or payload.get("format") != FORMAT or payload.get("key") != self.key:
             return None
         try:
-            findings = tuple(_finding(row) for row in payload["findings"])
+            findings = tuple(finding_from_row(row) for row in payload["findings"])
             offers = [
                 (str(p), i if isinstance(i, str) else None, s if isinstance(s, str) else None)
                 for p, i, s in payload["offers"]
@@ -358,7 +365,7 @@ class TreeMemo:
         payload = {
             "format": FORMAT,
             "key": self.key,
-            "findings": [_finding_row(f) for f in findings],
+            "findings": [finding_row(f) for f in findings],
             "offers": [list(o) for o in offers],
         }
         atomic_write(self.path, json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode())

@@ -96,7 +96,12 @@ class DerivedCache:
         every = summary.get("offers")
         if every is not None and every != self._listing():
             return None  # it read other offers, and one of them changed
-        return summary.get("value")
+        from offerctl.store.cache import decode
+
+        try:
+            return decode(summary.get("value"))  # Decimals come back as Decimals
+        except (TypeError, ValueError, ArithmeticError):
+            return None
 
     def _listing(self) -> str:
         if self._every is None:
